@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, reusing what is already there:
+# Debian's BIND9 packages (named, rndc, nsupdate, dig), the npm dependencies (which bring
+# Node.js 24 through the `node` package), and the real control plane built from Go modules.
+# Idempotent; safe to run before every test or demo run.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------
+missing=()
+command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9)
+command -v rndc >/dev/null || [ -x /usr/sbin/rndc ] || missing+=(bind9-utils)
+command -v dig >/dev/null || missing+=(bind9-dnsutils)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package starts a system named on port 53; ours run on loopback high ports
+# and never need it. Leave it alone if it runs.
+
+# --- npm dependencies (Node.js 24 comes with them) -------------------------------------
+stamp=node_modules/.package-lock.sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+# --- control plane: kube-apiserver + etcd (+ kubectl when missing), cached -------------
+if [ "${SKIP_CONTROL_PLANE:-}" != "1" ]; then
+  bindir=$(tools/control-plane/build.sh | tail -n 1)
+  echo "$bindir" >node_modules/.control-plane-bin
+fi
+say "ready: node $(node_modules/.bin/node --version), $(/usr/sbin/named -v 2>/dev/null || named -v)"
