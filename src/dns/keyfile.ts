@@ -1,0 +1,157 @@
+/**
+ * Keys for TSIG (RFC 8945) and the rndc control channel, and the parser for the text that
+ * `tsig-keygen` / `rndc-confgen` print (the file `nsupdate -k` and `named.conf` read):
+ *
+ *     key "ctrl-key" {
+ *         algorithm hmac-sha256;
+ *         secret "BASE64";
+ *     };
+ */
+import { inspect } from 'node:util';
+import { ValidationError } from './errors.ts';
+
+export type HmacAlgorithm =
+  | 'hmac-md5'
+  | 'hmac-sha1'
+  | 'hmac-sha224'
+  | 'hmac-sha256'
+  | 'hmac-sha384'
+  | 'hmac-sha512';
+
+export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = [
+  'hmac-md5',
+  'hmac-sha1',
+  'hmac-sha224',
+  'hmac-sha256',
+  'hmac-sha384',
+  'hmac-sha512',
+];
+
+/** A shared-secret key. Its secret never appears in `JSON.stringify`, `inspect` or logs. */
+export class SecretKey {
+  /** Key name, lower-case, without the final dot. */
+  readonly name: string;
+  readonly algorithm: HmacAlgorithm;
+  readonly #secret: Buffer;
+
+  constructor(name: string, algorithm: HmacAlgorithm, secret: Buffer) {
+    this.name = name;
+    this.algorithm = algorithm;
+    this.#secret = Buffer.from(secret);
+  }
+
+  /** The raw secret bytes, for HMAC only. */
+  get secret(): Buffer {
+    return this.#secret;
+  }
+
+  toJSON(): { name: string; algorithm: HmacAlgorithm } {
+    return { name: this.name, algorithm: this.algorithm };
+  }
+
+  toString(): string {
+    return `key ${this.name} (${this.algorithm})`;
+  }
+
+  [inspect.custom](): string {
+    return `SecretKey { name: '${this.name}', algorithm: '${this.algorithm}', secret: [redacted] }`;
+  }
+}
+
+/**
+ * Maps the algorithm spellings BIND accepts (`hmac-sha256`, `HMAC-SHA256.`,
+ * `hmac-md5.sig-alg.reg.int`) to ours; undefined when unknown.
+ */
+export function parseAlgorithm(text: string): HmacAlgorithm | undefined {
+  let a = text.trim().toLowerCase();
+  if (a.endsWith('.')) a = a.slice(0, -1);
+  if (a === 'hmac-md5.sig-alg.reg.int') return 'hmac-md5';
+  return (HMAC_ALGORITHMS as readonly string[]).includes(a) ? (a as HmacAlgorithm) : undefined;
+}
+
+const KEY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Builds a key from its three parts, validating each (as a Secret's fields give them). */
+export function makeKey(name: string, algorithm: string, secret: string): SecretKey {
+  const trimmedName = name.trim();
+  if (!KEY_NAME.test(trimmedName) || trimmedName.length > 255) {
+    throw new ValidationError('name', 'key name must be a domain name of letters, digits, - and _');
+  }
+  const alg = parseAlgorithm(algorithm);
+  if (alg === undefined) {
+    throw new ValidationError(
+      'algorithm',
+      `unsupported key algorithm "${algorithm.slice(0, 40)}": use one of ${HMAC_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const compact = secret.replace(/\s+/g, '');
+  if (compact.length === 0 || !BASE64.test(compact)) {
+    // Never echo the secret itself.
+    throw new ValidationError('secret', 'key secret must be non-empty base64');
+  }
+  const name0 = trimmedName.toLowerCase().replace(/\.$/, '');
+  return new SecretKey(name0, alg, Buffer.from(compact, 'base64'));
+}
+
+/** Removes `#`, `//` and C comments outside quoted strings. */
+function stripComments(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      const end = text.indexOf('"', i + 1);
+      const stop = end === -1 ? text.length : end + 1;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end === -1 ? text.length : end + 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses every `key` statement of a key file. Other statements (`options`, `controls`,
+ * commented parts of `rndc-confgen` output) are ignored.
+ */
+export function parseKeyFile(text: string): SecretKey[] {
+  const source = stripComments(text);
+  const keys: SecretKey[] = [];
+  const statement = /\bkey\s+("([^"]*)"|([A-Za-z0-9._-]+))\s*\{([^{}]*)\}\s*;/g;
+  for (const match of source.matchAll(statement)) {
+    const name = match[2] ?? match[3] ?? '';
+    const body = match[4] ?? '';
+    const algorithm = /\balgorithm\s+"?([A-Za-z0-9.-]+)"?\s*;/.exec(body)?.[1];
+    const secret = /\bsecret\s+"([^"]*)"\s*;/.exec(body)?.[1];
+    if (algorithm === undefined) {
+      throw new ValidationError('algorithm', `key "${name}" has no algorithm`);
+    }
+    if (secret === undefined) throw new ValidationError('secret', `key "${name}" has no secret`);
+    keys.push(makeKey(name, algorithm, secret));
+  }
+  if (keys.length === 0) {
+    throw new ValidationError('keyfile', 'no key statement found (expected key "NAME" { ... };)');
+  }
+  return keys;
+}
+
+/** The single key of a key file; the first when there are several. */
+export function parseKey(text: string): SecretKey {
+  const [first] = parseKeyFile(text);
+  return first!;
+}
+
+/** The key in the text form `tsig-keygen` prints, for named.conf and `nsupdate -k`. */
+export function formatKeyFile(key: SecretKey): string {
+  const alg = key.algorithm;
+  return `key "${key.name}" {\n\talgorithm ${alg};\n\tsecret "${key.secret.toString('base64')}";\n};\n`;
+}

@@ -1,0 +1,266 @@
+/**
+ * Starts a real `named` (Debian's bind9) on free loopback ports, in a temporary directory,
+ * with a generated named.conf, a TSIG update key and an rndc control-channel key.
+ *
+ *     const named = await startNamed();
+ *     // named.dnsPort, named.rndcPort, named.tsigKey, named.rndcKey, named.dir
+ *     await named.stop();
+ *
+ * Used by the DNS, rndc, controller and CLI tests, the demo and the benchmarks.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatKeyFile, type HmacAlgorithm, SecretKey } from '../../src/dns/keyfile.ts';
+import { freePort } from './ports.ts';
+
+export const NAMED_BIN =
+  ['/usr/sbin/named', '/usr/bin/named'].find((p) => existsSync(p)) ?? 'named';
+
+/** A zone configured statically in named.conf (for tests that do not use rndc addzone). */
+export interface StaticZone {
+  readonly name: string;
+  /** Zone file text. Default: a minimal zone with SOA and one NS at ns1.<zone>. */
+  readonly content?: string;
+  /** Keys granted `zonesub ANY` updates. Default: the harness's TSIG key. */
+  readonly updateKeys?: readonly string[];
+  /** Extra statements inside the zone block. */
+  readonly extra?: string;
+}
+
+export interface NamedOptions {
+  /** Extra TSIG keys to declare (each may be used in update policies). */
+  readonly keys?: readonly SecretKey[];
+  /** Algorithm of the default TSIG key. Default hmac-sha256. */
+  readonly tsigAlgorithm?: HmacAlgorithm;
+  readonly zones?: readonly StaticZone[];
+  /** Extra text inside `options { }`. */
+  readonly options?: string;
+  /** Extra top-level named.conf text. */
+  readonly config?: string;
+  readonly address?: string;
+  /** Reuse these ports (for restarts into the same addresses). */
+  readonly dnsPort?: number;
+  readonly rndcPort?: number;
+  /** Reuse this directory (keeps data unless wiped). */
+  readonly dir?: string;
+  readonly startTimeoutMs?: number;
+}
+
+export interface NamedServer {
+  readonly address: string;
+  readonly dnsPort: number;
+  readonly rndcPort: number;
+  /** Holds named.conf, the keys, zone files and the NZD database. */
+  readonly dir: string;
+  /** Where primary zone files go (`directory` in named.conf). */
+  readonly zoneDir: string;
+  readonly tsigKey: SecretKey;
+  readonly rndcKey: SecretKey;
+  readonly keys: readonly SecretKey[];
+  /** Path of a file holding the TSIG key in `tsig-keygen` form (for nsupdate -k, dig -k). */
+  readonly tsigKeyFile: string;
+  readonly rndcKeyFile: string;
+  /** Everything named wrote to stderr so far. */
+  log(): string;
+  /** Stops named (SIGTERM, then SIGKILL after 5 s) and removes the directory. */
+  stop(): Promise<void>;
+  /** Stops named but keeps the directory (for restarts). */
+  halt(): Promise<void>;
+  /** Starts named again on the same ports; `wipe` empties its data first (a lost disk). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
+  readonly running: boolean;
+}
+
+export function generateKey(name: string, algorithm: HmacAlgorithm = 'hmac-sha256'): SecretKey {
+  const bytes = algorithm === 'hmac-sha384' || algorithm === 'hmac-sha512' ? 64 : 32;
+  return new SecretKey(name, algorithm, randomBytes(bytes));
+}
+
+export function minimalZone(name: string): string {
+  return [
+    '$TTL 300',
+    `@ IN SOA ns1.${name}. hostmaster.${name}. 1 3600 600 86400 60`,
+    `@ IN NS ns1.${name}.`,
+    'ns1 IN A 127.0.0.1',
+    '',
+  ].join('\n');
+}
+
+function renderConfig(
+  o: NamedOptions,
+  s: { dir: string; address: string; dnsPort: number; rndcPort: number },
+  keys: { tsig: SecretKey; rndc: SecretKey; all: readonly SecretKey[] },
+): string {
+  const zones = (o.zones ?? []).map((z) => {
+    const grants = (z.updateKeys ?? [keys.tsig.name])
+      .map((k) => `grant "${k}" zonesub ANY;`)
+      .join(' ');
+    return `zone "${z.name}" { type primary; file "${z.name}.db"; update-policy { ${grants} }; ${z.extra ?? ''} };`;
+  });
+  return [
+    ...keys.all.map((k) => formatKeyFile(k)),
+    'options {',
+    `  directory "${s.dir}/zones";`,
+    `  pid-file "${s.dir}/named.pid";`,
+    `  session-keyfile "${s.dir}/session.key";`,
+    `  managed-keys-directory "${s.dir}/zones";`,
+    `  listen-on port ${s.dnsPort} { ${s.address}; };`,
+    '  listen-on-v6 { none; };',
+    '  allow-new-zones yes;',
+    '  recursion no;',
+    '  dnssec-validation no;',
+    '  notify no;',
+    '  allow-transfer { key "' + keys.tsig.name + '"; };',
+    o.options ?? '',
+    '};',
+    `controls { inet ${s.address} port ${s.rndcPort} allow { ${s.address}; } keys { "${keys.rndc.name}"; }; };`,
+    'logging { channel stderr_log { stderr; severity info; print-time yes; print-category yes; }; category default { stderr_log; }; category update { stderr_log; }; category xfer-out { stderr_log; }; category xfer-in { stderr_log; }; };',
+    ...zones,
+    o.config ?? '',
+    '',
+  ].join('\n');
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function portOpen(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startNamed(options: NamedOptions = {}): Promise<NamedServer> {
+  const address = options.address ?? '127.0.0.1';
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'named-')));
+  const zoneDir = join(dir, 'zones');
+  const dnsPort = options.dnsPort ?? (await freePort(address));
+  const rndcPort = options.rndcPort ?? (await freePort(address));
+  const tsigKey = generateKey('ctrl-key', options.tsigAlgorithm ?? 'hmac-sha256');
+  const rndcKey = generateKey('rndc-key', 'hmac-sha256');
+  const allKeys = [tsigKey, rndcKey, ...(options.keys ?? [])];
+  const tsigKeyFile = join(dir, 'tsig.key');
+  const rndcKeyFile = join(dir, 'rndc.key');
+  const confPath = join(dir, 'named.conf');
+
+  async function writeFiles(): Promise<void> {
+    await mkdir(zoneDir, { recursive: true });
+    await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
+    await writeFile(rndcKeyFile, formatKeyFile(rndcKey), { mode: 0o600 });
+    for (const z of options.zones ?? []) {
+      await writeFile(join(zoneDir, `${z.name}.db`), z.content ?? minimalZone(z.name));
+    }
+    await writeFile(
+      confPath,
+      renderConfig(
+        options,
+        { dir, address, dnsPort, rndcPort },
+        { tsig: tsigKey, rndc: rndcKey, all: allKeys },
+      ),
+    );
+  }
+
+  let child: ChildProcess | undefined;
+  let output = '';
+  const timeoutMs = options.startTimeoutMs ?? 20_000;
+
+  async function launch(): Promise<void> {
+    // -g: foreground, log to stderr; -n 1: one worker is plenty on loopback.
+    const proc = spawn(NAMED_BIN, ['-g', '-n', '1', '-c', confPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    running.add(proc);
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+      running.delete(proc);
+    });
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      output += chunk;
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (exited)
+        throw new NamedStartError(`named exited during start-up:\n${output.slice(-4000)}`);
+      if (
+        output.includes('running') &&
+        (await portOpen(address, dnsPort)) &&
+        (await portOpen(address, rndcPort))
+      ) {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill('SIGKILL');
+    throw new NamedStartError(
+      `named did not start within ${timeoutMs} ms:\n${output.slice(-4000)}`,
+    );
+  }
+
+  async function halt(): Promise<void> {
+    const proc = child;
+    child = undefined;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  await writeFiles();
+  await launch();
+
+  return {
+    address,
+    dnsPort,
+    rndcPort,
+    dir,
+    zoneDir,
+    tsigKey,
+    rndcKey,
+    keys: allKeys,
+    tsigKeyFile,
+    rndcKeyFile,
+    log: () => output,
+    halt,
+    async stop() {
+      await halt();
+      if (options.dir === undefined && !process.env.KEEP_NAMED) {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    async restart(restartOptions = {}) {
+      await halt();
+      if (restartOptions.wipe) {
+        for (const entry of await readdir(zoneDir)) {
+          await rm(join(zoneDir, entry), { recursive: true, force: true });
+        }
+        await writeFiles();
+      }
+      output = '';
+      await launch();
+    },
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+  };
+}
+
+export class NamedStartError extends Error {
+  override readonly name = 'NamedStartError';
+}
