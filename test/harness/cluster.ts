@@ -1,0 +1,654 @@
+/**
+ * A real Kubernetes control plane for tests, the demo and local runs: etcd and
+ * kube-apiserver (built by tools/control-plane/build.sh) on free loopback ports, with a
+ * throwaway CA, RBAC, service-account keys and our CRDs installed.
+ *
+ *     const cluster = await useCluster();      // shared one if BIND9_TEST_KUBECONFIG is set
+ *     after(() => cluster.stop());             // a no-op for a shared cluster
+ *     const ns = await cluster.createNamespace('zones');
+ *     await cluster.applyManifests([{ apiVersion: 'v1', kind: 'ConfigMap', ... }]);
+ *     const ctrl = await cluster.mintKubeconfig('bind9-controller', []);  // an RBAC-bound user
+ *
+ * There is no kube-controller-manager: no garbage collection, no namespace finalization,
+ * no ServiceAccount tokens. Use fresh namespaces and unique names; never wait for a
+ * namespace to go away.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import {
+  type CertPair,
+  createPki,
+  openPki,
+  type Pki,
+  writeServiceAccountKeys,
+} from './cluster-pki.ts';
+import {
+  type Component,
+  releaseStateDir,
+  startComponent,
+  watchStateDir,
+} from './cluster-process.ts';
+import { freePort } from './ports.ts';
+
+export const K8S_VERSION = 'v1.37.2';
+/** Env var naming the admin kubeconfig of a running cluster that tests should share. */
+export const SHARED_KUBECONFIG_ENV = 'BIND9_TEST_KUBECONFIG';
+/** Env var naming the directory holding `etcd` and `kube-apiserver`. */
+export const BIN_DIR_ENV = 'BIND9_CONTROL_PLANE_BIN';
+/** Field manager used by applyManifests (server-side apply). */
+export const FIELD_MANAGER = 'bind9-controller-test';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const STATE_EXTENSION = 'bind9-controller.io/test-cluster';
+const ADMIN_GROUPS = ['system:masters'];
+
+export interface ClusterOptions {
+  /** Directory with `etcd` and `kube-apiserver`. Default: $BIND9_CONTROL_PLANE_BIN, the
+   *  path setup.sh recorded in node_modules/.control-plane-bin, or the build cache. */
+  readonly binDir?: string;
+  /** Directory of CRD YAML to install, or false for none. Default: <repo>/crds. */
+  readonly crds?: string | false;
+  /** How long to wait for /readyz. Default 180 s (about 15–60 s on 2 cores). */
+  readonly startTimeoutMs?: number;
+  /** Extra kube-apiserver flags (`--name=value`). */
+  readonly apiserverFlags?: readonly string[];
+}
+
+export interface MintedKubeconfig {
+  readonly path: string;
+  readonly kubeConfig: KubeConfig;
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+export interface Cluster {
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** Admin kubeconfig file (client certificate with O=system:masters). */
+  readonly kubeconfigPath: string;
+  /** A KubeConfig loaded from kubeconfigPath. */
+  readonly kubeConfig: KubeConfig;
+  /** PEM of the cluster CA (it signs the serving and all client certificates). */
+  readonly caPem: string;
+  /** Holds certificates, etcd data, logs and kubeconfigs. */
+  readonly stateDir: string;
+  /** True when this process attached to a cluster someone else started (stop is a no-op). */
+  readonly shared: boolean;
+  /** Writes a kubeconfig for `user` in `groups` (a client certificate from the cluster CA). */
+  mintKubeconfig(user: string, groups?: readonly string[]): Promise<MintedKubeconfig>;
+  /**
+   * Server-side applies objects and YAML files or directories of YAML (as FIELD_MANAGER,
+   * forced). CRDs among them are waited for until Established and served. Objects without
+   * a namespace go to `options.namespace` when given. Returns the applied objects.
+   */
+  applyManifests(
+    input: ManifestInput | readonly ManifestInput[],
+    options?: { namespace?: string },
+  ): Promise<KubernetesObject[]>;
+  /** Installs every CRD in `dir` (default <repo>/crds) and waits until they are served. */
+  installCrds(dir?: string): Promise<V1CustomResourceDefinition[]>;
+  /** Creates a namespace `<prefix>-<random>` and returns its name. */
+  createNamespace(prefix?: string): Promise<string>;
+  /** The last lines of a component's log (`etcd` or `kube-apiserver`); '' when shared. */
+  logTail(component: 'etcd' | 'kube-apiserver', bytes?: number): Promise<string>;
+  /** Stops kube-apiserver and etcd and removes stateDir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A path to a YAML file or directory of YAML files, or an object. */
+export type ManifestInput = string | KubernetesObject;
+
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+}
+
+// ---------------------------------------------------------------------------------------
+// Binaries
+
+export function findBinDir(explicit?: string): string {
+  const recorded = join(REPO_ROOT, 'node_modules/.control-plane-bin');
+  const cache =
+    process.env.BIND9_CONTROLLER_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bind9-controller');
+  const candidates = [
+    explicit,
+    process.env[BIN_DIR_ENV],
+    existsSync(recorded) ? readFileSync(recorded, 'utf8').trim() : undefined,
+    join(cache, `k8s-${K8S_VERSION}`),
+  ];
+  for (const dir of candidates) {
+    if (dir && existsSync(join(dir, 'etcd')) && existsSync(join(dir, 'kube-apiserver'))) {
+      return dir;
+    }
+  }
+  throw new ClusterError(
+    'etcd and kube-apiserver are not built: run tools/control-plane/build.sh ' +
+      `(or set ${BIN_DIR_ENV}); looked in ${candidates.filter(Boolean).join(', ')}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Polling and HTTP
+
+/** Polls `probe` until it returns a value, for at most `timeoutMs`. */
+async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  failFast?: () => Promise<string | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 500)) {
+    const fatal = await failFast?.();
+    if (fatal !== undefined) throw new ClusterError(`${what}: ${fatal}`);
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  throw new ClusterError(`timed out after ${timeoutMs} ms waiting for ${what}`, {
+    cause: lastError,
+  });
+}
+
+interface TlsClient {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+function httpGet(url: string, tls?: TlsClient): Promise<{ status: number; body: string }> {
+  return new Promise((resolveGet, reject) => {
+    const req = request(url, { ...tls, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new ClusterError(`GET ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function httpGetPlain(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+function exitedProbe(...components: Component[]): () => Promise<string | undefined> {
+  return async () => {
+    for (const c of components) {
+      const status = c.exitStatus();
+      if (status !== undefined) {
+        return `${c.name} exited (${status}); its log ends with:\n${await c.logTail()}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// etcd and kube-apiserver
+
+async function startEtcd(stateDir: string, binDir: string, timeoutMs: number) {
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const etcd = startComponent(stateDir, 'etcd', join(binDir, 'etcd'), [
+    '--name=test',
+    `--data-dir=${join(stateDir, 'etcd-data')}`,
+    `--listen-client-urls=${url}`,
+    `--advertise-client-urls=${url}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=test=${peer}`,
+    // Test data is thrown away: durability is not worth an fsync per write.
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ]);
+  await waitUntil(
+    'etcd /health',
+    timeoutMs,
+    async () => ((await httpGetPlain(`${url}/health`)).status === 200 ? true : undefined),
+    exitedProbe(etcd),
+  );
+  return { etcd, url };
+}
+
+interface ApiserverFiles {
+  readonly serving: CertPair;
+  readonly caFile: string;
+  readonly sa: { keyFile: string; pubFile: string };
+}
+
+function apiserverArgs(stateDir: string, port: number, etcdUrl: string, f: ApiserverFiles) {
+  const issuer = `https://127.0.0.1:${port}`;
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    `--secure-port=${port}`,
+    '--bind-address=127.0.0.1',
+    // Without it the server advertises the default route's address, or fails without one.
+    '--advertise-address=127.0.0.1',
+    // 1.37 refuses a loopback advertise address for the `kubernetes` Service endpoints; no
+    // pod here ever reaches the API through that Service, so do not reconcile it.
+    '--endpoint-reconciler-type=none',
+    `--cert-dir=${join(stateDir, 'pki')}`,
+    `--tls-cert-file=${f.serving.certFile}`,
+    `--tls-private-key-file=${f.serving.keyFile}`,
+    `--client-ca-file=${f.caFile}`,
+    `--service-account-issuer=${issuer}`,
+    `--service-account-key-file=${f.sa.pubFile}`,
+    `--service-account-signing-key-file=${f.sa.keyFile}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--authorization-mode=RBAC',
+    // No kube-controller-manager mints tokens, so pods could never get one.
+    '--disable-admission-plugins=ServiceAccount',
+    '--allow-privileged=true',
+    '--profiling=false',
+    '--v=0',
+  ];
+}
+
+async function startApiserver(
+  stateDir: string,
+  binDir: string,
+  etcdUrl: string,
+  files: ApiserverFiles,
+  options: ClusterOptions,
+) {
+  const port = await freePort();
+  const args = [
+    ...apiserverArgs(stateDir, port, etcdUrl, files),
+    ...(options.apiserverFlags ?? []),
+  ];
+  const apiserver = startComponent(
+    stateDir,
+    'kube-apiserver',
+    join(binDir, 'kube-apiserver'),
+    args,
+  );
+  return { apiserver, server: `https://127.0.0.1:${port}` };
+}
+
+// ---------------------------------------------------------------------------------------
+// Kubeconfigs
+
+function kubeconfigYaml(
+  server: string,
+  caPem: string,
+  user: string,
+  client: CertPair,
+  stateDir: string,
+) {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'bind9-test',
+        cluster: {
+          server,
+          'certificate-authority-data': b64(caPem),
+          // Lets a process that attaches to this cluster find the CA to mint users with.
+          extensions: [{ name: STATE_EXTENSION, extension: { stateDir } }],
+        },
+      },
+    ],
+    users: [
+      {
+        name: user,
+        user: { 'client-certificate-data': b64(client.cert), 'client-key-data': b64(client.key) },
+      },
+    ],
+    contexts: [
+      { name: 'bind9-test', context: { cluster: 'bind9-test', user, namespace: 'default' } },
+    ],
+    'current-context': 'bind9-test',
+  });
+}
+
+/** Writes `text` to `path` so that readers never see half a file. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+function fileName(user: string): string {
+  return user.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+async function mint(
+  pki: Pki,
+  server: string,
+  stateDir: string,
+  user: string,
+  groups: readonly string[],
+): Promise<MintedKubeconfig> {
+  const usersDir = join(stateDir, 'users');
+  await mkdir(usersDir, { recursive: true });
+  const name = `${fileName(user)}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const client = await pki.client(`user-${name}`, user, groups);
+  const path = join(usersDir, `${name}.kubeconfig`);
+  await writeAtomically(path, kubeconfigYaml(server, pki.ca.cert, user, client, stateDir));
+  return { path, kubeConfig: loadKubeConfig(path), user, groups };
+}
+
+// ---------------------------------------------------------------------------------------
+// Manifests and CRDs
+
+async function yamlFiles(path: string): Promise<string[]> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => undefined);
+  if (entries === undefined) return [path];
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(path, e.name))
+    .sort();
+}
+
+function isObject(value: unknown): value is KubernetesObject {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'apiVersion' in value;
+}
+
+/** Reads every object in YAML files or directories of them, in file order. */
+export async function readManifests(paths: readonly string[]): Promise<KubernetesObject[]> {
+  const objects: KubernetesObject[] = [];
+  for (const path of paths) {
+    for (const file of await yamlFiles(path)) {
+      for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
+        if (doc.errors.length > 0) throw new ClusterError(`${file}: ${doc.errors[0]?.message}`);
+        const value: unknown = doc.toJS();
+        if (value === null || value === undefined) continue;
+        if (!isObject(value))
+          throw new ClusterError(`${file}: a document is not a Kubernetes object`);
+        objects.push(value);
+      }
+    }
+  }
+  return objects;
+}
+
+function isCrd(o: KubernetesObject): o is V1CustomResourceDefinition {
+  return o.kind === 'CustomResourceDefinition' && o.apiVersion === 'apiextensions.k8s.io/v1';
+}
+
+async function waitForCrd(kc: KubeConfig, crd: V1CustomResourceDefinition, timeoutMs: number) {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const name = crd.metadata?.name ?? '';
+  const established = await waitUntil(`CRD ${name} Established`, timeoutMs, async () => {
+    const got = await ext.readCustomResourceDefinition({ name });
+    const ok = got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    return ok ? got : undefined;
+  });
+  // Established is not enough: clients resolve the plural through discovery, which lags.
+  for (const version of crd.spec.versions.filter((v) => v.served)) {
+    await waitUntil(
+      `${crd.spec.names.plural}.${crd.spec.group}/${version.name} in discovery`,
+      timeoutMs,
+      async () => {
+        const list = await custom.getAPIResources({ group: crd.spec.group, version: version.name });
+        return list.resources.some((r) => r.name === crd.spec.names.plural) ? true : undefined;
+      },
+    );
+  }
+  return established;
+}
+
+async function apply(
+  kc: KubeConfig,
+  input: ManifestInput | readonly ManifestInput[],
+  namespace: string | undefined,
+): Promise<KubernetesObject[]> {
+  const items = (Array.isArray(input) ? input : [input]) as readonly ManifestInput[];
+  const paths = items.filter((i): i is string => typeof i === 'string');
+  const objects = [...items.filter((i): i is KubernetesObject => typeof i !== 'string')];
+  objects.push(...(await readManifests(paths)));
+  // A fresh client each time: KubernetesObjectApi caches discovery, and a CRD applied a
+  // moment ago must be visible to the objects that follow it.
+  const applied: KubernetesObject[] = [];
+  for (const object of objects) {
+    const spec =
+      namespace !== undefined && object.metadata?.namespace === undefined
+        ? { ...object, metadata: { ...object.metadata, namespace } }
+        : object;
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const result = await client.patch(
+      spec,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    applied.push(result);
+    if (isCrd(spec)) await waitForCrd(kc, spec, 60_000);
+  }
+  return applied;
+}
+
+async function installCrds(kc: KubeConfig, dir: string): Promise<V1CustomResourceDefinition[]> {
+  const crds = (await readManifests([dir])).filter(isCrd);
+  if (crds.length === 0) throw new ClusterError(`no CustomResourceDefinition found in ${dir}`);
+  await apply(kc, crds, undefined);
+  return Promise.all(crds.map((crd) => waitForCrd(kc, crd, 60_000)));
+}
+
+// ---------------------------------------------------------------------------------------
+// The cluster
+
+function clusterApi(
+  base: Omit<Cluster, 'mintKubeconfig' | 'applyManifests' | 'installCrds' | 'createNamespace'>,
+  pki: () => Promise<Pki>,
+): Cluster {
+  const kc = base.kubeConfig;
+  return {
+    ...base,
+    mintKubeconfig: async (user, groups = []) =>
+      mint(await pki(), base.server, base.stateDir, user, groups),
+    applyManifests: (input, options = {}) => apply(kc, input, options.namespace),
+    installCrds: (dir = join(REPO_ROOT, 'crds')) => installCrds(kc, dir),
+    async createNamespace(prefix = 'test') {
+      const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+      await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+      return name;
+    },
+  };
+}
+
+/** Starts etcd and kube-apiserver, writes the admin kubeconfig and installs the CRDs. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const binDir = findBinDir(options.binDir);
+  const timeoutMs = options.startTimeoutMs ?? 180_000;
+  const stateDir = await mkdtemp(join(tmpdir(), 'kube-'));
+  watchStateDir(stateDir);
+  const components: Component[] = [];
+  const stop = async () => {
+    for (const c of components.reverse()) await c.stop();
+    components.length = 0;
+    releaseStateDir(stateDir);
+    if (!process.env.KEEP_CLUSTER) await rm(stateDir, { recursive: true, force: true });
+  };
+  try {
+    return await boot(stateDir, binDir, timeoutMs, options, components, stop);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function boot(
+  stateDir: string,
+  binDir: string,
+  timeoutMs: number,
+  options: ClusterOptions,
+  components: Component[],
+  stop: () => Promise<void>,
+): Promise<Cluster> {
+  const pkiDir = join(stateDir, 'pki');
+  await mkdir(pkiDir);
+  const pki = await createPki(pkiDir);
+  const serving = await pki.serving('apiserver', [
+    'localhost',
+    '127.0.0.1',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    '10.0.0.1',
+  ]);
+  const sa = await writeServiceAccountKeys(pkiDir);
+  const { etcd, url } = await startEtcd(stateDir, binDir, timeoutMs);
+  components.push(etcd);
+  const { apiserver, server } = await startApiserver(
+    stateDir,
+    binDir,
+    url,
+    { serving, caFile: pki.ca.certFile, sa },
+    options,
+  );
+  components.push(apiserver);
+  const admin = await pki.client('admin', 'admin', ADMIN_GROUPS);
+  const tls = { ca: pki.ca.cert, cert: admin.cert, key: admin.key };
+  await waitUntil(
+    'kube-apiserver /readyz',
+    timeoutMs,
+    async () => ((await httpGet(`${server}/readyz`, tls)).status === 200 ? true : undefined),
+    exitedProbe(etcd, apiserver),
+  );
+  const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
+  await writeAtomically(
+    kubeconfigPath,
+    kubeconfigYaml(server, pki.ca.cert, 'admin', admin, stateDir),
+  );
+  const kubeConfig = loadKubeConfig(kubeconfigPath);
+  // The system namespaces appear shortly after /readyz; tests and the demo expect `default`.
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await waitUntil('namespace default', 60_000, async () =>
+    (await core.readNamespace({ name: 'default' })) ? true : undefined,
+  );
+  const cluster = clusterApi(
+    {
+      server,
+      kubeconfigPath,
+      kubeConfig,
+      caPem: pki.ca.cert,
+      stateDir,
+      shared: false,
+      logTail: async (name, bytes) =>
+        (await components.find((c) => c.name === name)?.logTail(bytes)) ?? '',
+      stop,
+    },
+    async () => pki,
+  );
+  if (options.crds !== false) await cluster.installCrds(options.crds);
+  return cluster;
+}
+
+/** The state directory recorded in a kubeconfig written by this harness, if any. */
+function recordedStateDir(kubeconfigPath: string): string | undefined {
+  const text = readFileSync(kubeconfigPath, 'utf8');
+  const doc: unknown = parseAllDocuments(text)[0]?.toJS();
+  const clusters = (
+    doc as {
+      clusters?: {
+        cluster?: { extensions?: { name?: string; extension?: { stateDir?: string } }[] };
+      }[];
+    }
+  )?.clusters;
+  const ext = clusters?.[0]?.cluster?.extensions?.find((e) => e.name === STATE_EXTENSION);
+  return ext?.extension?.stateDir;
+}
+
+/**
+ * Attaches to a running cluster through its admin kubeconfig. `mintKubeconfig` works when
+ * the kubeconfig was written by this harness on this machine (it names the CA's directory).
+ * `stop()` does nothing: whoever started the cluster stops it.
+ */
+export async function attachCluster(
+  kubeconfigPath: string,
+  options: ClusterOptions = {},
+): Promise<Cluster> {
+  const kubeConfig = loadKubeConfig(kubeconfigPath);
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (server === undefined) throw new ClusterError(`${kubeconfigPath} names no current cluster`);
+  const stateDir = recordedStateDir(kubeconfigPath) ?? dirname(kubeconfigPath);
+  const caPath = join(stateDir, 'pki', 'ca.crt');
+  const cluster = clusterApi(
+    {
+      server,
+      kubeconfigPath,
+      kubeConfig,
+      caPem: existsSync(caPath) ? readFileSync(caPath, 'utf8') : '',
+      stateDir,
+      shared: true,
+      logTail: async () => '',
+      stop: async () => {},
+    },
+    async () => {
+      if (!existsSync(join(stateDir, 'pki', 'ca.key'))) {
+        throw new ClusterError(`cannot mint users: no CA key under ${stateDir}`);
+      }
+      return openPki(join(stateDir, 'pki'));
+    },
+  );
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await waitUntil('the shared cluster to answer', options.startTimeoutMs ?? 30_000, async () =>
+    (await core.readNamespace({ name: 'default' })) ? true : undefined,
+  );
+  // Applying is idempotent, and the CRDs may have changed since the cluster started.
+  if (options.crds !== false) await cluster.installCrds(options.crds);
+  return cluster;
+}
+
+let current: Promise<Cluster> | undefined;
+
+/**
+ * The cluster for this process: the shared one named by $BIND9_TEST_KUBECONFIG, else one
+ * started here (once per process; later calls get the same one until it is stopped).
+ */
+export function useCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  if (current !== undefined) return current;
+  const shared = process.env[SHARED_KUBECONFIG_ENV];
+  const starting = shared ? attachCluster(shared, options) : startCluster(options);
+  current = starting.then((cluster) => ({
+    ...cluster,
+    async stop() {
+      current = undefined;
+      await cluster.stop();
+    },
+  }));
+  current.catch(() => {
+    current = undefined;
+  });
+  return current;
+}
