@@ -1,0 +1,179 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, so two replicas are safe. The
+ * client has no helper (KUBERNETES.md); this follows client-go's leaderelection rules:
+ *
+ * - writes are guarded by resourceVersion, so two candidates never both win;
+ * - another holder's lease counts as expired only when its record has not changed for
+ *   `leaseDurationMs` of *our* clock (no trust in the other side's clock);
+ * - `acquireTime`/`renewTime` are MicroTime (V1MicroTime serialises with microseconds);
+ * - release empties `holderIdentity` so a successor need not wait out the duration.
+ */
+import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { isConflict, isNotFound, type Kube, kubeError } from './client.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+
+export interface LeaseOptions {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly leaseDurationMs?: number;
+  readonly renewPeriodMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+export class LeaderElector {
+  readonly #o: Required<LeaseOptions>;
+  #observed: { record: string; at: number } | undefined;
+  #leading = false;
+  #stopped = false;
+  #timer: TimerHandle | undefined;
+  #lastRenew = 0;
+  #onLost: () => void = () => {};
+
+  constructor(options: LeaseOptions) {
+    this.#o = { leaseDurationMs: 15_000, renewPeriodMs: 5_000, retryPeriodMs: 2_000, ...options };
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /** Resolves once this process holds the lease (or `stop` was called). */
+  acquire(): Promise<void> {
+    return new Promise((resolve) => {
+      const attempt = async () => {
+        if (this.#stopped) return resolve();
+        if (await this.#tryAcquireOrRenew()) {
+          this.#leading = true;
+          this.#lastRenew = this.#o.clock.now();
+          this.#o.log.info({ lease: this.#o.name, identity: this.#o.identity }, 'became leader');
+          this.#scheduleRenew();
+          return resolve();
+        }
+        this.#timer = this.#o.clock.after(this.#o.retryPeriodMs, () => void attempt());
+      };
+      void attempt();
+    });
+  }
+
+  /** Called once if the lease is lost while leading (renewals failed past the duration). */
+  onLost(callback: () => void): void {
+    this.#onLost = callback;
+  }
+
+  /** Stops renewing and, if leading, hands the lease back. */
+  async release(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    if (!this.#leading) return;
+    this.#leading = false;
+    try {
+      const lease = await this.#read();
+      if (lease?.spec?.holderIdentity !== this.#o.identity) return;
+      lease.spec.holderIdentity = '';
+      lease.spec.leaseDurationSeconds = 1;
+      await this.#o.kube.coordination.replaceNamespacedLease({
+        namespace: this.#o.namespace,
+        name: this.#o.name,
+        body: lease,
+      });
+      this.#o.log.info({ lease: this.#o.name }, 'released leadership');
+    } catch (error) {
+      this.#o.log.warn({ err: messageOf(error) }, 'could not release lease');
+    }
+  }
+
+  #scheduleRenew(): void {
+    this.#timer = this.#o.clock.after(this.#o.renewPeriodMs, async () => {
+      if (this.#stopped) return;
+      const ok = await this.#tryAcquireOrRenew().catch(() => false);
+      const now = this.#o.clock.now();
+      if (ok) this.#lastRenew = now;
+      else if (now - this.#lastRenew >= this.#o.leaseDurationMs) {
+        this.#leading = false;
+        this.#o.log.error({ lease: this.#o.name }, 'lost leadership');
+        this.#onLost();
+        return;
+      }
+      this.#scheduleRenew();
+    });
+  }
+
+  async #read(): Promise<V1Lease | undefined> {
+    try {
+      return await this.#o.kube.coordination.readNamespacedLease({
+        namespace: this.#o.namespace,
+        name: this.#o.name,
+      });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw kubeError(`get lease ${this.#o.namespace}/${this.#o.name}`, error);
+    }
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const now = this.#o.clock.now();
+    const me = this.#o.identity;
+    const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
+    try {
+      const lease = await this.#read();
+      if (lease === undefined) {
+        await this.#o.kube.coordination.createNamespacedLease({
+          namespace: this.#o.namespace,
+          body: {
+            metadata: { name: this.#o.name, namespace: this.#o.namespace },
+            spec: {
+              holderIdentity: me,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: new V1MicroTime(now),
+              renewTime: new V1MicroTime(now),
+              leaseTransitions: 0,
+            },
+          },
+        });
+        return true;
+      }
+      const spec = lease.spec ?? {};
+      const holder = spec.holderIdentity ?? '';
+      this.#observe(`${holder}|${String(spec.renewTime)}`, now);
+      const expired = now - (this.#observed?.at ?? now) >= this.#o.leaseDurationMs;
+      if (holder !== '' && holder !== me && !expired) return false;
+      const changedHands = holder !== me;
+      lease.spec = {
+        ...spec,
+        holderIdentity: me,
+        leaseDurationSeconds: durationSeconds,
+        renewTime: new V1MicroTime(now),
+        acquireTime: changedHands ? new V1MicroTime(now) : microTime(spec.acquireTime, now),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (changedHands ? 1 : 0),
+      };
+      await this.#o.kube.coordination.replaceNamespacedLease({
+        namespace: this.#o.namespace,
+        name: this.#o.name,
+        body: lease,
+      });
+      return true;
+    } catch (error) {
+      if (!isConflict(error)) this.#o.log.warn({ err: messageOf(error) }, 'lease attempt failed');
+      return false;
+    }
+  }
+
+  #observe(record: string, now: number): void {
+    if (this.#observed?.record !== record) this.#observed = { record, at: now };
+  }
+}
+
+/** The client hands MicroTime back as a string at run time, whatever its types say. */
+function microTime(value: unknown, fallback: number): V1MicroTime {
+  const ms = value instanceof Date ? value.getTime() : Date.parse(String(value));
+  return new V1MicroTime(Number.isNaN(ms) ? fallback : ms);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,66 @@
+/**
+ * Keys from Secrets, read with `get` only (the RBAC we ship grants no list/watch on
+ * Secrets) and cached; a key that a server rejected is dropped so the next use re-reads it.
+ *
+ * A key Secret holds either `keyfile` (the text `tsig-keygen` prints) or the three fields
+ * `name`, `algorithm`, `secret`.
+ */
+import { PermanentError } from '../dns/errors.ts';
+import { makeKey, parseKey, type SecretKey } from '../dns/keyfile.ts';
+import type { Kube } from './client.ts';
+import type { Clock } from './clock.ts';
+
+export interface KeySource {
+  key(namespace: string, name: string): Promise<SecretKey>;
+  /** Forget a cached key (it was rejected, or the Secret changed). */
+  invalidate(namespace: string, name: string): void;
+}
+
+/** Reads one key out of a Secret's decoded data. Messages never include the secret. */
+export function keyFromSecretData(
+  data: Readonly<Record<string, string>>,
+  where: string,
+): SecretKey {
+  try {
+    if (data.keyfile !== undefined) return parseKey(data.keyfile);
+    if (data.name !== undefined && data.algorithm !== undefined && data.secret !== undefined) {
+      return makeKey(data.name, data.algorithm, data.secret);
+    }
+  } catch (error) {
+    const why = error instanceof Error ? error.message : 'unreadable';
+    throw new PermanentError('InvalidKey', `Secret ${where}: ${why}`);
+  }
+  throw new PermanentError(
+    'InvalidKey',
+    `Secret ${where} has neither "keyfile" nor "name", "algorithm" and "secret"`,
+  );
+}
+
+export class SecretKeyCache implements KeySource {
+  readonly #kube: Kube;
+  readonly #clock: Clock;
+  readonly #maxAgeMs: number;
+  readonly #cache = new Map<string, { key: SecretKey; at: number }>();
+
+  /** `maxAgeMs`: a rotated Secret is picked up at the latest after this long. */
+  constructor(kube: Kube, clock: Clock, maxAgeMs = 60_000) {
+    this.#kube = kube;
+    this.#clock = clock;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  async key(namespace: string, name: string): Promise<SecretKey> {
+    const id = `${namespace}/${name}`;
+    const cached = this.#cache.get(id);
+    if (cached !== undefined && this.#clock.now() - cached.at < this.#maxAgeMs) return cached.key;
+    const data = await this.#kube.readSecret(namespace, name);
+    if (data === undefined) throw new PermanentError('SecretNotFound', `Secret ${id} not found`);
+    const key = keyFromSecretData(data, id);
+    this.#cache.set(id, { key, at: this.#clock.now() });
+    return key;
+  }
+
+  invalidate(namespace: string, name: string): void {
+    this.#cache.delete(`${namespace}/${name}`);
+  }
+}
