@@ -1,0 +1,7 @@
+/** The resource API: schemas, static types, the kind registry, validation and CRDs. */
+export * from './bind9instance.ts';
+export * from './dnszone.ts';
+export * from './kinds.ts';
+export * from './meta.ts';
+export * from './record-specs.ts';
+export * from './records.ts';
