@@ -51,7 +51,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 
 const REAPER_SCRIPT = [
   'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
-  'if [ -f "$2/process-groups" ]; then for g in $(cat "$2/process-groups"); do kill -KILL -- "-$g" 2>/dev/null; done; fi',
+  'if [ -f "$2/process-groups" ]; then for g in $(cat "$2/process-groups"); do kill -s KILL -- "-$g" 2>/dev/null; done; fi',
   '[ -n "$3" ] || rm -rf "$2"',
 ].join('\n');
 
