@@ -37,6 +37,10 @@ export interface NamedOptions {
   readonly keys?: readonly SecretKey[];
   /** Algorithm of the default TSIG key. Default hmac-sha256. */
   readonly tsigAlgorithm?: HmacAlgorithm;
+  /** Use this key as the TSIG key instead of a fresh one (e.g. one key shared by a primary and its secondary). */
+  readonly tsigKey?: SecretKey;
+  /** Extra keys the control channel accepts besides `rndcKey` (declared automatically). */
+  readonly controlKeys?: readonly SecretKey[];
   readonly zones?: readonly StaticZone[];
   /** Extra text inside `options { }`. */
   readonly options?: string;
@@ -115,10 +119,10 @@ function renderConfig(
     '  recursion no;',
     '  dnssec-validation no;',
     '  notify no;',
-    '  allow-transfer { key "' + keys.tsig.name + '"; };',
+    `  allow-transfer { key "${keys.tsig.name}"; };`,
     o.options ?? '',
     '};',
-    `controls { inet ${s.address} port ${s.rndcPort} allow { ${s.address}; } keys { "${keys.rndc.name}"; }; };`,
+    `controls { inet ${s.address} port ${s.rndcPort} allow { ${s.address}; } keys { ${[keys.rndc, ...(o.controlKeys ?? [])].map((k) => `"${k.name}";`).join(' ')} }; };`,
     'logging { channel stderr_log { stderr; severity info; print-time yes; print-category yes; }; category default { stderr_log; }; category update { stderr_log; }; category xfer-out { stderr_log; }; category xfer-in { stderr_log; }; };',
     ...zones,
     o.config ?? '',
@@ -148,9 +152,10 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
   const zoneDir = join(dir, 'zones');
   const dnsPort = options.dnsPort ?? (await freePort(address));
   const rndcPort = options.rndcPort ?? (await freePort(address));
-  const tsigKey = generateKey('ctrl-key', options.tsigAlgorithm ?? 'hmac-sha256');
+  const tsigKey =
+    options.tsigKey ?? generateKey('ctrl-key', options.tsigAlgorithm ?? 'hmac-sha256');
   const rndcKey = generateKey('rndc-key', 'hmac-sha256');
-  const allKeys = [tsigKey, rndcKey, ...(options.keys ?? [])];
+  const allKeys = [tsigKey, rndcKey, ...(options.keys ?? []), ...(options.controlKeys ?? [])];
   const tsigKeyFile = join(dir, 'tsig.key');
   const rndcKeyFile = join(dir, 'rndc.key');
   const confPath = join(dir, 'named.conf');

@@ -1,0 +1,262 @@
+/**
+ * An rndc client in Node: what the `rndc` binary does (BIND `bin/rndc/rndc.c`), without it.
+ *
+ * Per connection: a first signed message of type `null` fetches the server's nonce (named
+ * executes nothing for it); every later message echoes that nonce in `_ctrl._nonce`. One
+ * connection carries any number of commands, one at a time. Every reply's HMAC is checked
+ * before anything in it is believed.
+ *
+ * Errors: refused / unreachable / timed out → TransientError. named closing the channel
+ * in answer to our first message means it refused our signature, our clock or our key
+ * → PermanentError `RNDC_AUTH`. A reply with a wrong HMAC → PermanentError
+ * `RNDC_REPLY_AUTH`. A command that named ran and failed → a Permanent/TransientError with
+ * named's own text (`RNDC_NOT_FOUND`, `RNDC_ALREADY_EXISTS`, ...).
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ControllerError, PermanentError, TransientError, ValidationError } from '../errors.ts';
+import type { SecretKey } from '../keyfile.ts';
+import type { DnsEndpoint } from '../update-request.ts';
+import {
+  type CcTable,
+  decodeMessage,
+  encodeMessage,
+  tableOf,
+  textOf,
+  textTable,
+  verifyMessage,
+} from './codec.ts';
+import { ConnectionClosedError, FrameConnection } from './connection.ts';
+import { parseStatus, parseZoneStatus, type ServerStatus, type ZoneStatus } from './results.ts';
+
+export interface RndcClientOptions {
+  readonly endpoint: DnsEndpoint;
+  readonly key: SecretKey;
+  /** Bound on connecting and on each reply. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Milliseconds since the epoch; `_tim` must be within 300 s of named's clock. */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+/** What named answered to one command. */
+export interface RndcReply {
+  /** ISC result code (0 = success). */
+  readonly result: number;
+  /** named's name for the result (`not found`, `already exists`), when it failed. */
+  readonly err: string | undefined;
+  /** The command's output text (may be empty). */
+  readonly text: string;
+}
+
+/** named's results that are worth retrying unchanged. */
+const TRANSIENT_RESULTS = new Set(['shutting down', 'timed out', 'quota reached', 'out of memory']);
+
+/** Zone and view arguments of the typed commands: a strict domain-name shape. */
+const ZONE_ARG =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
+
+export interface DelzoneOptions {
+  /** `-clean`: named also removes the zone's files (addzone'd zones only). */
+  readonly clean?: boolean;
+}
+
+export class RndcClient {
+  readonly #options: RndcClientOptions;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  #conn: FrameConnection | undefined;
+  #nonce: string | undefined;
+  #serial = randomInt(1, 2 ** 30);
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RndcClientOptions) {
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get endpoint(): DnsEndpoint {
+    return this.#options.endpoint;
+  }
+
+  /**
+   * Runs one command line (words joined by spaces, as `rndc` sends it) and returns named's
+   * answer; a non-zero result is thrown (code `RNDC_` + named's result text, e.g.
+   * `RNDC_NOT_FOUND`; `detail` has `command`, `result`, `err`, `text`).
+   */
+  command(line: string): Promise<RndcReply> {
+    const run = this.#queue.then(
+      () => this.#run(line),
+      () => this.#run(line),
+    );
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the connection; the next command opens a new one. */
+  close(): void {
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#nonce = undefined;
+  }
+
+  // ------------------------------------------------------------ typed commands
+
+  async status(): Promise<ServerStatus> {
+    return parseStatus((await this.command('status')).text);
+  }
+
+  async zonestatus(zone: string): Promise<ZoneStatus> {
+    return parseZoneStatus((await this.command(`zonestatus ${zoneArg(zone)}`)).text);
+  }
+
+  /** The zone's configuration as named prints it: `zone "x" { ... };`. */
+  async showzone(zone: string): Promise<string> {
+    return (await this.command(`showzone ${zoneArg(zone)}`)).text;
+  }
+
+  /** `config` is the zone body `{ ... };`, built by the caller from validated values. */
+  async addzone(zone: string, config: string): Promise<RndcReply> {
+    return this.command(`addzone ${zoneArg(zone)} in _default ${config}`);
+  }
+
+  async modzone(zone: string, config: string): Promise<RndcReply> {
+    return this.command(`modzone ${zoneArg(zone)} in _default ${config}`);
+  }
+
+  async delzone(zone: string, options: DelzoneOptions = {}): Promise<RndcReply> {
+    return this.command(`delzone ${options.clean ? '-clean ' : ''}${zoneArg(zone)}`);
+  }
+
+  async reload(zone?: string): Promise<RndcReply> {
+    return this.command(zone === undefined ? 'reload' : `reload ${zoneArg(zone)}`);
+  }
+
+  /** Writes journals into zone files (`-clean` also removes the journals). */
+  async sync(zone?: string, options: { clean?: boolean } = {}): Promise<RndcReply> {
+    const clean = options.clean ? '-clean ' : '';
+    return this.command(
+      zone === undefined ? `sync ${clean}`.trim() : `sync ${clean}${zoneArg(zone)}`,
+    );
+  }
+
+  async notify(zone: string): Promise<RndcReply> {
+    return this.command(`notify ${zoneArg(zone)}`);
+  }
+
+  async retransfer(zone: string): Promise<RndcReply> {
+    return this.command(`retransfer ${zoneArg(zone)}`);
+  }
+
+  // ------------------------------------------------------------ protocol
+
+  async #run(line: string): Promise<RndcReply> {
+    const verb = line.split(' ', 1)[0] ?? '';
+    const conn = await this.#connection();
+    const reply = await this.#exchange(conn, line);
+    this.#options.logger?.debug({ verb, result: reply.result }, 'rndc command answered');
+    if (reply.result !== 0) throw commandError(verb, reply);
+    return { result: reply.result, err: reply.err, text: reply.text };
+  }
+
+  /** An open, handshaken connection: reused while named keeps it open. */
+  async #connection(): Promise<FrameConnection> {
+    if (this.#conn !== undefined && !this.#conn.closed && this.#nonce !== undefined) {
+      return this.#conn;
+    }
+    this.close();
+    const conn = await FrameConnection.open(this.#options.endpoint, this.#timeoutMs);
+    try {
+      const hello = await this.#exchange(conn, 'null');
+      this.#nonce = hello.nonce;
+    } catch (error) {
+      conn.close();
+      throw error instanceof ConnectionClosedError ? authRefused(this.#options) : error;
+    }
+    this.#conn = conn;
+    return conn;
+  }
+
+  async #exchange(conn: FrameConnection, type: string): Promise<RndcReply & { nonce?: string }> {
+    const serial = String(this.#serial++);
+    const frame = encodeMessage(this.#request(serial, type), this.#options.key);
+    const decoded = decodeMessage(await conn.exchange(frame, this.#timeoutMs));
+    if (!verifyMessage(decoded, this.#options.key)) {
+      conn.close();
+      throw new PermanentError(
+        'RNDC_REPLY_AUTH',
+        'rndc: the reply is not signed with our rndc key (tampered with, or not from named)',
+      );
+    }
+    return readReply(decoded.table, serial);
+  }
+
+  #request(serial: string, type: string): CcTable {
+    const tim = Math.floor(this.#now() / 1000);
+    const ctrl: Record<string, string> = {
+      _ser: serial,
+      _tim: String(tim),
+      _exp: String(tim + 60),
+    };
+    if (this.#nonce !== undefined) ctrl._nonce = this.#nonce;
+    return new Map([
+      ['_ctrl', textTable(ctrl)],
+      ['_data', textTable({ type })],
+    ]);
+  }
+}
+
+function readReply(table: CcTable, serial: string): RndcReply & { nonce?: string } {
+  const ctrl = tableOf(table, '_ctrl');
+  const data = tableOf(table, '_data');
+  if (ctrl === undefined || data === undefined || textOf(ctrl, '_ser') !== serial) {
+    throw new PermanentError('RNDC_BAD_REPLY', 'rndc: reply does not answer our request');
+  }
+  const result = Number(textOf(data, 'result') ?? '0');
+  const nonce = textOf(ctrl, '_nonce');
+  return {
+    result: Number.isInteger(result) ? result : -1,
+    err: textOf(data, 'err'),
+    text: textOf(data, 'text') ?? '',
+    ...(nonce === undefined ? {} : { nonce }),
+  };
+}
+
+function commandError(verb: string, reply: RndcReply): ControllerError {
+  const err = reply.err ?? `result ${reply.result}`;
+  const code = `RNDC_${err.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+  const message = `rndc ${verb} failed: ${err}${reply.text ? `: ${reply.text.trim()}` : ''}`;
+  const options = { detail: { command: verb, result: reply.result, err, text: reply.text } };
+  return TRANSIENT_RESULTS.has(err)
+    ? new TransientError(code, message, options)
+    : new PermanentError(code, message, options);
+}
+
+function authRefused(options: RndcClientOptions): PermanentError {
+  const { address, port } = options.endpoint;
+  return new PermanentError(
+    'RNDC_AUTH',
+    `rndc: ${address}:${port} refused our control message: the rndc key "${options.key.name}" ` +
+      `(${options.key.algorithm}) is not the one named expects, or the clocks differ by more than 5 minutes`,
+    { detail: { key: options.key.name, algorithm: options.key.algorithm } },
+  );
+}
+
+function zoneArg(zone: string): string {
+  if (!ZONE_ARG.test(zone)) {
+    throw new ValidationError(
+      'zone',
+      `rndc: refusing zone argument ${JSON.stringify(zone.slice(0, 80))}`,
+    );
+  }
+  return zone;
+}
+
+/** True when `error` is named's answer `result` (e.g. 'not found') to a command. */
+export function isRndcResult(error: unknown, err: string): boolean {
+  return (
+    error instanceof ControllerError &&
+    error.code === `RNDC_${err.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`
+  );
+}
