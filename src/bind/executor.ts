@@ -1,0 +1,262 @@
+/**
+ * The executor: the only code that sends a plan to a server (DESIGN.md, "Plan as data").
+ *
+ * Each changed RRset travels as its prerequisite (the records we believe it holds, or its
+ * absence) plus delete-RRset plus add, built by `updateRequestFor`. Changes are packed into
+ * messages under a size bound and a count bound; all changes at one owner name stay in one
+ * message, so an A replaced by a CNAME is never half done.
+ *
+ * A message is applied whole or not at all (RFC 2136 §3.7). When named refuses a batch
+ * (e.g. `REFUSED` because an MX points at a name in the zone without an address record —
+ * BIND checks that on every update and refuses the whole message), the batch is split in
+ * halves until the refused RRsets are found; they are reported and the rest is applied.
+ * A failed prerequisite means someone else changed the zone since it was read: the
+ * executor stops and throws `StalePlanError`, and the caller re-reads (AXFR) and re-plans.
+ *
+ * What no executor can see: RFC 2136 §3.4.2.2 makes a server silently ignore (and answer
+ * NOERROR to) a CNAME added beside other data or data added beside a CNAME. The planner
+ * (`cnameClashes`) and the desired-state code (`src/reconcilers/desired.ts`) keep such
+ * adds out of every plan; a read-back (the next AXFR and plan) shows anything left over.
+ */
+import { type ControllerError, isControllerError, PrerequisiteError } from '../dns/errors.ts';
+import type { SecretKey } from '../dns/keyfile.ts';
+import type { RdataByType, RecordType, RRset } from '../dns/rrset.ts';
+import type { DnsEndpoint, UpdateRequest } from '../dns/update-request.ts';
+import { type Change, groupByName, type Plan, updateRequestFor } from './plan.ts';
+
+/** The one thing the executor needs from the DNS client (STYLE.md habit 9). */
+export interface UpdateSender {
+  update(server: DnsEndpoint, key: SecretKey, request: UpdateRequest): Promise<unknown>;
+}
+
+export interface ApplyOptions {
+  /** Largest UPDATE message, in bytes. Default 32 KiB: well inside TCP's 64 KiB. */
+  readonly maxMessageBytes?: number;
+  /** Most changed RRsets per message. Default 200. */
+  readonly maxChangesPerMessage?: number;
+  /** The encoded size of a request (the DNS client's `updateMessageSize`); default an estimate. */
+  readonly measure?: (request: UpdateRequest, key: SecretKey) => number;
+  /** Called after every message, accepted or not: for logs and metrics. */
+  readonly onMessage?: (event: MessageEvent) => void;
+}
+
+export interface MessageEvent {
+  readonly changes: readonly Change[];
+  readonly bytes: number;
+  /** Undefined when the server accepted the message. */
+  readonly error?: unknown;
+}
+
+export interface RejectedChange {
+  readonly change: Change;
+  readonly error: ControllerError;
+}
+
+export interface ApplyResult {
+  readonly applied: Change[];
+  readonly rejected: RejectedChange[];
+  /** UPDATE messages sent, bisection included. */
+  readonly messages: number;
+}
+
+/** A prerequisite failed: the zone is not what the plan was made from. Re-read and re-plan. */
+export class StalePlanError extends PrerequisiteError {
+  override readonly name: string = 'StalePlanError';
+  /** What was applied before the stale message. */
+  readonly result: ApplyResult;
+  constructor(cause: PrerequisiteError, result: ApplyResult) {
+    super(cause.code, `the zone changed since it was read: ${cause.message}`, {
+      cause,
+      detail: cause.detail,
+    });
+    this.result = result;
+  }
+}
+
+/**
+ * Rcodes (and our validation code) that can come from one RRset of a message, so splitting
+ * the message can isolate it. Anything else (TSIG failures, NOTAUTH, NOTIMP, transient
+ * errors) concerns the whole server or key and is thrown as it is.
+ */
+const PER_RRSET_CODES: ReadonlySet<string> = new Set(['REFUSED', 'FORMERR', 'NOTZONE', 'INVALID']);
+
+export function isPerRRsetRefusal(error: unknown): error is ControllerError {
+  return (
+    isControllerError(error) && error.disposition === 'permanent' && PER_RRSET_CODES.has(error.code)
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Size estimate
+// ---------------------------------------------------------------------------------------
+
+/** Uncompressed wire length of a name (RFC 1035 §3.1): an upper bound of the real one. */
+function nameBytes(name: string): number {
+  return name === '' ? 1 : Buffer.byteLength(name) + 2;
+}
+
+function rdataBytes(type: RecordType, rdata: RdataByType[RecordType]): number {
+  const r = rdata as Partial<RdataByType['MX'] & RdataByType['SRV'] & RdataByType['CAA']> &
+    Partial<RdataByType['TXT'] & RdataByType['NS'] & RdataByType['SOA']> & { address?: string };
+  switch (type) {
+    case 'A':
+      return 4;
+    case 'AAAA':
+      return 16;
+    case 'TXT':
+      return (r.strings ?? []).reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
+    case 'CAA':
+      return 2 + Buffer.byteLength(r.tag ?? '') + Buffer.byteLength(r.value ?? '');
+    case 'SOA':
+      return nameBytes(r.mname ?? '') + nameBytes(r.rname ?? '') + 20;
+    default: {
+      // Name-bearing types: a fixed part plus one name.
+      const name = r.exchange ?? r.target ?? r.host ?? '';
+      return (type === 'SRV' ? 6 : type === 'MX' ? 2 : 0) + nameBytes(name);
+    }
+  }
+}
+
+function rrsetBytes(rrset: RRset, withRdata: boolean): number {
+  const rdata = rrset.rdata as readonly RdataByType[RecordType][];
+  const fixed = nameBytes(rrset.name) + 10;
+  if (!withRdata || rdata.length === 0) return fixed;
+  return rdata.reduce((n, r) => n + fixed + rdataBytes(rrset.type, r), 0);
+}
+
+/**
+ * A conservative size of the encoded request: no name compression, and room for a TSIG RR
+ * with a 64-byte MAC (hmac-sha512) and the longest algorithm name.
+ */
+export function estimateUpdateSize(request: UpdateRequest, key: SecretKey): number {
+  let size = 12 + nameBytes(request.zone) + 4;
+  for (const p of request.prerequisites) {
+    size += p.kind === 'rrsetEquals' ? rrsetBytes(p.rrset, true) : nameBytes(p.name) + 10;
+  }
+  for (const u of request.updates) {
+    if (u.kind === 'add' || u.kind === 'deleteRecords') size += rrsetBytes(u.rrset, true);
+    else size += nameBytes(u.name) + 10;
+  }
+  return size + nameBytes(key.name) + 10 + 26 + 16 + 64 + 6;
+}
+
+// ---------------------------------------------------------------------------------------
+// Batching and bisection
+// ---------------------------------------------------------------------------------------
+
+interface Bounds {
+  readonly bytes: number;
+  readonly count: number;
+  readonly measure: (changes: readonly Change[]) => number;
+}
+
+/**
+ * Packs name groups into batches within both bounds; a group too big alone goes alone.
+ * Each group is measured once: a batch's size is the empty message plus its groups' parts,
+ * an upper bound since name compression across groups only makes the real one smaller.
+ */
+export function packGroups(groups: readonly Change[][], bounds: Bounds): Change[][][] {
+  const overhead = bounds.measure([]);
+  const batches: Change[][][] = [];
+  let current: Change[][] = [];
+  let count = 0;
+  let bytes = overhead;
+  for (const group of groups) {
+    const size = bounds.measure(group) - overhead;
+    const fits = count + group.length <= bounds.count && bytes + size <= bounds.bytes;
+    if (!fits && current.length > 0) {
+      batches.push(current);
+      current = [];
+      count = 0;
+      bytes = overhead;
+    }
+    current.push(group);
+    count += group.length;
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+interface Run {
+  readonly sender: UpdateSender;
+  readonly server: DnsEndpoint;
+  readonly key: SecretKey;
+  readonly zone: string;
+  readonly options: ApplyOptions;
+  readonly measure: (changes: readonly Change[]) => number;
+  readonly applied: Change[];
+  readonly rejected: RejectedChange[];
+  messages: number;
+}
+
+async function send(run: Run, changes: readonly Change[]): Promise<unknown> {
+  const request = updateRequestFor(run.zone, changes);
+  run.messages += 1;
+  try {
+    await run.sender.update(run.server, run.key, request);
+    run.options.onMessage?.({ changes, bytes: run.measure(changes) });
+    return undefined;
+  } catch (error) {
+    run.options.onMessage?.({ changes, bytes: run.measure(changes), error });
+    return error;
+  }
+}
+
+function snapshot(run: Run): ApplyResult {
+  return { applied: [...run.applied], rejected: [...run.rejected], messages: run.messages };
+}
+
+/**
+ * Sends the groups as one message; on a per-RRset refusal, splits them in halves and tries
+ * each, down to single name groups, which are then reported as rejected.
+ */
+async function sendOrBisect(run: Run, groups: readonly Change[][]): Promise<void> {
+  const changes = groups.flat();
+  const error = await send(run, changes);
+  if (error === undefined) {
+    run.applied.push(...changes);
+    return;
+  }
+  if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
+  if (!isPerRRsetRefusal(error)) throw error;
+  if (groups.length === 1) {
+    for (const change of changes) run.rejected.push({ change, error });
+    return;
+  }
+  const middle = Math.ceil(groups.length / 2);
+  await sendOrBisect(run, groups.slice(0, middle));
+  await sendOrBisect(run, groups.slice(middle));
+}
+
+/**
+ * Applies a plan to one server. Returns what was applied and what the server refused.
+ * Throws `StalePlanError` when a prerequisite fails (re-read and re-plan), and any error
+ * that concerns the whole server or key (timeouts, TSIG failures) as it came.
+ */
+export async function applyPlan(
+  sender: UpdateSender,
+  server: DnsEndpoint,
+  key: SecretKey,
+  plan: Plan,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const measureRequest = options.measure ?? estimateUpdateSize;
+  const measure = (changes: readonly Change[]) =>
+    measureRequest(updateRequestFor(plan.zone, changes), key);
+  const run: Run = {
+    ...{ sender, server, key, zone: plan.zone, options, measure },
+    applied: [],
+    rejected: [],
+    messages: 0,
+  };
+  const bounds = {
+    bytes: options.maxMessageBytes ?? 32 * 1024,
+    count: options.maxChangesPerMessage ?? 200,
+    measure,
+  };
+  for (const batch of packGroups(groupByName(plan.changes), bounds)) {
+    await sendOrBisect(run, batch);
+  }
+  return snapshot(run);
+}
