@@ -106,6 +106,8 @@ export interface Cluster {
   createNamespace(prefix?: string): Promise<string>;
   /** The last lines of a component's log (`etcd` or `kube-apiserver`); '' when shared. */
   logTail(component: 'etcd' | 'kube-apiserver', bytes?: number): Promise<string>;
+  /** Why the cluster is down when etcd or kube-apiserver has exited, else undefined. */
+  exited(): string | undefined;
   /** Stops kube-apiserver and etcd and removes stateDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -564,6 +566,10 @@ async function boot(
       caPem: pki.ca.cert,
       stateDir,
       shared: false,
+      exited: () => {
+        const dead = components.find((c) => c.exitStatus() !== undefined);
+        return dead && `${dead.name} exited (${dead.exitStatus()})`;
+      },
       logTail: async (name, bytes) =>
         (await components.find((c) => c.name === name)?.logTail(bytes)) ?? '',
       stop,
@@ -612,6 +618,7 @@ export async function attachCluster(
       stateDir,
       shared: true,
       logTail: async () => '',
+      exited: () => undefined,
       stop: async () => {},
     },
     async () => {
