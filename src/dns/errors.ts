@@ -75,3 +75,81 @@ export function isControllerError(error: unknown): error is ControllerError {
 export function dispositionOf(error: unknown): ErrorDisposition {
   return isControllerError(error) ? error.disposition : 'transient';
 }
+
+/**
+ * TSIG (RFC 8945) failures. `origin` says who found the fault: `server` when named
+ * answered NOTAUTH with a TSIG error (§5.2), `client` when we rejected its reply (§5.3).
+ * Each failure has its own class and `code`, because each asks for a different fix:
+ * BADKEY a key name/algorithm the server does not know, BADSIG a wrong secret, BADTIME
+ * a clock skewed past the fudge, BADMAC/UNSIGNED a reply we must not trust.
+ */
+export type TsigOrigin = 'server' | 'client';
+
+export class TsigError extends PermanentError {
+  override readonly name: string = 'TsigError';
+  readonly origin: TsigOrigin;
+  constructor(
+    code: string,
+    message: string,
+    origin: TsigOrigin,
+    options: ControllerErrorOptions = {},
+  ) {
+    super(code, message, options);
+    this.origin = origin;
+  }
+}
+
+/** The MAC did not verify with the key (server: our secret is wrong). */
+export class TsigBadSigError extends TsigError {
+  override readonly name: string = 'TsigBadSigError';
+  constructor(message: string, origin: TsigOrigin, options: ControllerErrorOptions = {}) {
+    super('BADSIG', message, origin, options);
+  }
+}
+
+/** The key name or algorithm is unknown to the server. */
+export class TsigBadKeyError extends TsigError {
+  override readonly name: string = 'TsigBadKeyError';
+  constructor(message: string, origin: TsigOrigin, options: ControllerErrorOptions = {}) {
+    super('BADKEY', message, origin, options);
+  }
+}
+
+/** Time signed is outside now ± fudge; `serverTime` (seconds) is the other side's clock when known. */
+export class TsigBadTimeError extends TsigError {
+  override readonly name: string = 'TsigBadTimeError';
+  readonly serverTime: number | undefined;
+  constructor(
+    message: string,
+    origin: TsigOrigin,
+    serverTime: number | undefined,
+    options: ControllerErrorOptions = {},
+  ) {
+    super('BADTIME', message, origin, options);
+    this.serverTime = serverTime;
+  }
+}
+
+/** A truncated MAC shorter than RFC 8945 §5.2.2.1 allows. */
+export class TsigBadTruncError extends TsigError {
+  override readonly name: string = 'TsigBadTruncError';
+  constructor(message: string, origin: TsigOrigin, options: ControllerErrorOptions = {}) {
+    super('BADTRUNC', message, origin, options);
+  }
+}
+
+/** We signed the request but the reply carries no TSIG (RFC 8945 §5.3.1: discard it). */
+export class TsigUnsignedReplyError extends TsigError {
+  override readonly name: string = 'TsigUnsignedReplyError';
+  constructor(message: string, options: ControllerErrorOptions = {}) {
+    super('UNSIGNED', message, 'client', options);
+  }
+}
+
+/** The reply's MAC is not the one our key gives (tampered, or signed by another key). */
+export class TsigBadMacError extends TsigError {
+  override readonly name: string = 'TsigBadMacError';
+  constructor(message: string, options: ControllerErrorOptions = {}) {
+    super('BADMAC', message, 'client', options);
+  }
+}
