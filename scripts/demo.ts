@@ -1,0 +1,305 @@
+/**
+ * The one-command local demo (run it through scripts/demo.sh, which installs what is
+ * missing first). Everything is real: a kube-apiserver + etcd on loopback, a named on
+ * loopback, and the controller running with only the RBAC that deploy/ grants its
+ * ServiceAccount. It applies examples/, waits until every resource is Ready, shows
+ * `kubectl get dns -A` and what `dig` answers for each record, then waits for Ctrl-C.
+ *
+ *   scripts/demo.sh            interactive: keeps running until Ctrl-C
+ *   scripts/demo.sh --once     (or DEMO_ONCE=1) exits 0 only when every example is Ready
+ *                              and dig answers each record with exactly the declared data
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  isRecordKind,
+  RESOURCE_KINDS,
+  type RecordSpecByKind,
+  recordRRset,
+} from '../src/api/index.ts';
+import { formatKeyFile } from '../src/dns/keyfile.ts';
+import { type RRset, rdataTexts } from '../src/dns/rrset.ts';
+import { type Cluster, startCluster } from '../test/harness/cluster.ts';
+import { type NamedServer, startNamed } from '../test/harness/named.ts';
+import { freePort } from '../test/harness/ports.ts';
+import { KUBECTL, type Manifest, renderKustomization } from './lib/manifests.ts';
+
+const run = promisify(execFile);
+const ROOT = new URL('..', import.meta.url).pathname;
+const GROUP = 'dns.bind9-controller.io';
+const VERSION = 'v1alpha1';
+/** The namespace of deploy/bind9 and examples/ (examples/kustomization.yaml). */
+const NAMESPACE = 'dns';
+const CONTROLLER_NAMESPACE = 'bind9-controller-system';
+const SERVICE_ACCOUNT = 'bind9-controller';
+
+const say = (text: string) => process.stdout.write(`[demo] ${text}\n`);
+
+interface Options {
+  readonly once: boolean;
+  readonly timeoutMs: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: { once: { type: 'boolean' }, timeout: { type: 'string' } },
+  });
+  const once = values.once === true || /^(1|true|yes)$/i.test(process.env.DEMO_ONCE ?? '');
+  return { once, timeoutMs: Number(values.timeout ?? '180') * 1000 };
+}
+
+/** What must be torn down, in reverse order of creation. */
+const cleanups: (() => Promise<void>)[] = [];
+
+async function cleanUp(): Promise<void> {
+  for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  cleanups.length = 0;
+}
+
+/** deploy/ as `kubectl apply -k deploy/` would send it, minus the Deployment (no kubelet here). */
+async function installDeploy(cluster: Cluster): Promise<void> {
+  const objects = await renderKustomization(join(ROOT, 'deploy'));
+  await cluster.applyManifests(objects.filter((o) => o.kind !== 'Deployment'));
+}
+
+/** Secrets with named's real keys and a Bind9Instance with the labels examples/ select. */
+function instanceManifests(named: NamedServer): Manifest[] {
+  const secret = (name: string, keyfile: string): Manifest => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: NAMESPACE },
+    type: 'Opaque',
+    stringData: { keyfile },
+  });
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } },
+    secret('local-named-tsig-key', formatKeyFile(named.tsigKey)),
+    secret('local-named-rndc-key', formatKeyFile(named.rndcKey)),
+    {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'Bind9Instance',
+      metadata: {
+        name: 'local-named',
+        namespace: NAMESPACE,
+        labels: { pool: 'example', role: 'primary' },
+      },
+      spec: {
+        role: 'primary',
+        dns: { address: named.address, port: named.dnsPort },
+        rndc: {
+          address: named.address,
+          port: named.rndcPort,
+          keySecretRef: { name: 'local-named-rndc-key' },
+        },
+        tsigKeySecretRef: { name: 'local-named-tsig-key' },
+        // Same host: base zone files go straight into named's directory.
+        zoneFiles: { directory: { path: named.zoneDir } },
+      },
+    },
+  ];
+}
+
+/** Starts `bind9-controller run` as the ServiceAccount of deploy/, logging to a file. */
+async function startController(cluster: Cluster, logDir: string): Promise<ChildProcess> {
+  const user = `system:serviceaccount:${CONTROLLER_NAMESPACE}:${SERVICE_ACCOUNT}`;
+  const groups = ['system:serviceaccounts', `system:serviceaccounts:${CONTROLLER_NAMESPACE}`];
+  const kubeconfig = await cluster.mintKubeconfig(user, groups);
+  const metrics = `127.0.0.1:${await freePort()}`;
+  const logFile = join(logDir, 'controller.log');
+  const args = [
+    join(ROOT, 'src/cli/main.ts'),
+    'run',
+    `--kubeconfig=${kubeconfig.path}`,
+    '--leader-elect',
+    `--leader-election-namespace=${CONTROLLER_NAMESPACE}`,
+    `--metrics-address=${metrics}`,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (!stopping) say(`the controller exited (${signal ?? code}); its log: ${logFile}`);
+  });
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  say(`controller running as ${user} (metrics http://${metrics}/metrics, log ${logFile})`);
+  return child;
+}
+
+let stopping = false;
+
+function readyOf(object: unknown): { status: string; reason: string } {
+  const status = (object as { status?: { conditions?: unknown } }).status;
+  const conditions = Array.isArray(status?.conditions) ? status.conditions : [];
+  const ready = conditions.find((c: { type?: unknown }) => c?.type === 'Ready') as
+    | { status?: string; reason?: string }
+    | undefined;
+  return { status: ready?.status ?? 'Unknown', reason: ready?.reason ?? 'NotReconciled' };
+}
+
+function pluralOf(kind: string): string {
+  const info = (RESOURCE_KINDS as Record<string, { plural: string } | undefined>)[kind];
+  if (info === undefined) throw new RangeError(`unknown kind ${kind}`);
+  return info.plural;
+}
+
+async function readiness(kc: KubeConfig, objects: readonly Manifest[]) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return Promise.all(
+    objects.map(async (o) => {
+      const got: unknown = await api
+        .getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: o.metadata.namespace ?? NAMESPACE,
+          plural: pluralOf(o.kind),
+          name: o.metadata.name,
+        })
+        .catch(() => ({}));
+      return { id: `${o.kind}/${o.metadata.name}`, ...readyOf(got) };
+    }),
+  );
+}
+
+/** Polls until every object is Ready=True; false when the deadline passes first. */
+async function waitReady(kc: KubeConfig, objects: readonly Manifest[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (!stopping) {
+    const states = await readiness(kc, objects);
+    const waiting = states.filter((s) => s.status !== 'True');
+    const line = `${states.length - waiting.length}/${states.length} Ready${
+      waiting.length > 0
+        ? `; waiting for ${waiting.map((s) => `${s.id} (${s.reason})`).join(', ')}`
+        : ''
+    }`;
+    if (line !== last) say(line);
+    last = line;
+    if (waiting.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+/** The RRset each example record resource declares, resolved against its DNSZone. */
+function expectedRRsets(examples: readonly Manifest[]): { id: string; rrset: RRset }[] {
+  const zones = new Map(
+    examples
+      .filter((o) => o.kind === 'DNSZone')
+      .map((o) => [o.metadata.name, o.spec as { zoneName: string; ttl?: number }]),
+  );
+  const out: { id: string; rrset: RRset }[] = [];
+  for (const o of examples) {
+    if (!isRecordKind(o.kind)) continue;
+    const spec = o.spec as RecordSpecByKind[typeof o.kind];
+    const zone = zones.get(spec.zone);
+    if (zone === undefined)
+      throw new RangeError(`${o.kind}/${o.metadata.name}: no DNSZone ${spec.zone}`);
+    const rrset = recordRRset(o.kind, spec as never, zone.zoneName, zone.ttl ?? 3600) as RRset;
+    out.push({ id: `${o.kind}/${o.metadata.name}`, rrset });
+  }
+  return out;
+}
+
+/** Asks named with dig for every record and compares with the declared data. */
+async function digAll(named: NamedServer, examples: readonly Manifest[]): Promise<boolean> {
+  let ok = true;
+  for (const { id, rrset } of expectedRRsets(examples)) {
+    const args = [`@${named.address}`, '-p', String(named.dnsPort), `${rrset.name}.`, rrset.type];
+    const { stdout } = await run('dig', [...args, '+short']);
+    const got = stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.toLowerCase())
+      .sort();
+    const want = rdataTexts(rrset).map((t) => t.toLowerCase());
+    const same = got.length === want.length && got.every((g, i) => g === want[i]);
+    ok &&= same;
+    say(`${same ? 'ok  ' : 'FAIL'} dig ${args.join(' ')} +short   # ${id}`);
+    for (const line of got) process.stdout.write(`         ${line}\n`);
+    if (!same) process.stdout.write(`       expected: ${want.join(' | ')}\n`);
+  }
+  return ok;
+}
+
+async function showResources(cluster: Cluster): Promise<void> {
+  const { stdout } = await run(KUBECTL, [
+    '--kubeconfig',
+    cluster.kubeconfigPath,
+    'get',
+    'dns',
+    '-A',
+  ]);
+  say('kubectl get dns -A');
+  process.stdout.write(stdout);
+}
+
+function printHowTo(cluster: Cluster, named: NamedServer): void {
+  say('try it yourself (in another terminal):');
+  const lines = [
+    `export KUBECONFIG=${cluster.kubeconfigPath}`,
+    'kubectl get dns -A',
+    `kubectl -n ${NAMESPACE} edit arecord www`,
+    `dig @${named.address} -p ${named.dnsPort} www.example.com A +short`,
+    `nsupdate -k ${named.tsigKeyFile}   # server ${named.address} ${named.dnsPort}`,
+  ];
+  for (const line of lines) process.stdout.write(`    ${line}\n`);
+  say('press Ctrl-C to stop and clean up');
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const logDir = await mkdtemp(join(tmpdir(), 'bind9-demo-'));
+  say('starting kube-apiserver + etcd (installs crds/)');
+  const cluster = await startCluster();
+  cleanups.push(() => cluster.stop());
+  const named = await startNamed();
+  cleanups.push(() => named.stop());
+  say(`named on ${named.address} port ${named.dnsPort} (rndc ${named.rndcPort})`);
+  await installDeploy(cluster);
+  await cluster.applyManifests(instanceManifests(named));
+  await startController(cluster, logDir);
+  const examples = await renderKustomization(join(ROOT, 'examples'));
+  await cluster.applyManifests(examples);
+  say(`applied ${examples.length} example resources to namespace ${NAMESPACE}`);
+  const watched = [
+    ...instanceManifests(named).filter((o) => o.kind === 'Bind9Instance'),
+    ...examples,
+  ];
+  const ready = await waitReady(cluster.kubeConfig, watched, opts.timeoutMs);
+  await showResources(cluster);
+  const answered = await digAll(named, examples);
+  if (opts.once) {
+    if (!ready) say(`not every resource became Ready within ${opts.timeoutMs / 1000} s`);
+    if (ready && answered) await rm(logDir, { recursive: true, force: true });
+    return ready && answered ? 0 : 1;
+  }
+  printHowTo(cluster, named);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  return 0;
+}
+
+const code = await main().catch((error: unknown) => {
+  process.stderr.write(`[demo] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  return 1;
+});
+stopping = true;
+say('cleaning up');
+await cleanUp();
+process.exit(code);
