@@ -96,6 +96,22 @@ function macField(mac: Buffer): Buffer {
   return Buffer.concat([u16(mac.length), mac]);
 }
 
+/** The message with a TSIG record appended and ARCOUNT counting it. */
+function appendTsig(message: Buffer, key: SecretKey, tsig: TsigRdata): Buffer {
+  const w = new Writer(message.length + tsigRecordSize(key));
+  w.bytes(message);
+  writeRecord(w, {
+    name: key.name,
+    type: TYPE_TSIG,
+    klass: CLASS_ANY,
+    ttl: 0,
+    body: { kind: 'tsig', tsig },
+  });
+  const bytes = Buffer.from(w.finish());
+  bytes.writeUInt16BE(bytes.readUInt16BE(10) + 1, 10);
+  return bytes;
+}
+
 export interface SignedMessage {
   readonly bytes: Buffer;
   readonly mac: Buffer;
@@ -121,18 +137,7 @@ export function signRequest(
     other: Buffer.alloc(0),
   };
   const mac = hmac(key, [message, variables(key.name, base)]);
-  const w = new Writer(message.length + tsigRecordSize(key));
-  w.bytes(message);
-  writeRecord(w, {
-    name: key.name,
-    type: TYPE_TSIG,
-    klass: CLASS_ANY,
-    ttl: 0,
-    body: { kind: 'tsig', tsig: { ...base, mac } },
-  });
-  const bytes = Buffer.from(w.finish());
-  bytes.writeUInt16BE(bytes.readUInt16BE(10) + 1, 10);
-  return { bytes, mac };
+  return { bytes: appendTsig(message, key, { ...base, mac }), mac };
 }
 
 /** The message without its TSIG record, ARCOUNT decremented and the original ID restored (§4.3.2). */
@@ -263,4 +268,58 @@ function serverError(t: TsigRdata, rcode: number): TsigError {
     default:
       return new TsigError(name, `server reported TSIG error ${name}`, 'server', { detail });
   }
+}
+
+/**
+ * The server side of §4.3.2 and §5.3.1: signs the replies to one request, in order. Used by
+ * tests (to build multi-message streams and tampered replies) and tools; the controller
+ * itself only signs requests.
+ */
+export class TsigResponseSigner {
+  readonly #key: SecretKey;
+  readonly #clock: () => number;
+  #priorMac: Buffer;
+  #unsigned: Buffer[] = [];
+  #first = true;
+
+  constructor(key: SecretKey, requestMac: Buffer, clock: () => number) {
+    this.#key = key;
+    this.#priorMac = requestMac;
+    this.#clock = clock;
+  }
+
+  /** Passes a reply on unsigned; the next signed reply's MAC covers it. */
+  skip(reply: Buffer): Buffer {
+    this.#unsigned.push(Buffer.from(reply));
+    return reply;
+  }
+
+  /** Appends a TSIG record to an encoded reply. */
+  sign(reply: Buffer, fudge = DEFAULT_FUDGE): Buffer {
+    const base: TsigRdata = {
+      algorithm: ALGORITHM_NAMES[this.#key.algorithm],
+      timeSigned: Math.floor(this.#clock() / 1000),
+      fudge,
+      mac: Buffer.alloc(0),
+      originalId: reply.readUInt16BE(0),
+      error: 0,
+      other: Buffer.alloc(0),
+    };
+    const tail = this.#first ? variables(this.#key.name, base) : timers(base);
+    const mac = hmac(this.#key, [macField(this.#priorMac), ...this.#unsigned, reply, tail]);
+    const bytes = appendTsig(reply, this.#key, { ...base, mac });
+    this.#priorMac = mac;
+    this.#unsigned = [];
+    this.#first = false;
+    return bytes;
+  }
+}
+
+/** Removes the TSIG record from a raw message (ARCOUNT decremented); unchanged when unsigned. */
+export function stripTsig(raw: Buffer, message: DecodedMessage): Buffer {
+  const rr = tsigRecord(message);
+  if (rr === undefined) return raw;
+  const out = Buffer.from(raw.subarray(0, rr.offset));
+  out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
+  return out;
 }
