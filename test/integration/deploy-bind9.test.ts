@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { findManifest, type Manifest, renderKustomization } from '../../scripts/lib/manifests.ts';
+import {
+  findManifest,
+  type Manifest,
+  readManifests,
+  renderKustomization,
+} from '../../scripts/lib/manifests.ts';
 import { formatKeyFile, parseKey } from '../../src/dns/keyfile.ts';
 import { generateKey, minimalZone, NAMED_BIN } from '../harness/named.ts';
 import { freePort } from '../harness/ports.ts';
@@ -25,8 +30,11 @@ const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as J
 const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 
 let objects: Manifest[] = [];
+/** The placeholder key Secrets: a file of their own, outside the kustomization. */
+let secrets: Manifest[] = [];
 before(async () => {
   objects = await renderKustomization(join(root, 'deploy/bind9'));
+  secrets = await readManifests(join(root, 'deploy/bind9/secrets.yaml'));
 });
 
 function podSpec(): Json {
@@ -42,7 +50,7 @@ function namedConf(): string {
 }
 
 function secretKeyfile(name: string): string {
-  const secret = findManifest(objects, 'Secret', name);
+  const secret = findManifest(secrets, 'Secret', name);
   return String(obj(secret.stringData).keyfile);
 }
 
@@ -58,7 +66,8 @@ describe('deploy/bind9 example primary', () => {
     const volumeOf = (path: string) =>
       volumes.find((v) => v.name === mounts.find((m) => m.mountPath === path)?.name);
 
-    for (const name of [tsigSecret, rndcSecret]) findManifest(objects, 'Secret', name);
+    for (const name of [tsigSecret, rndcSecret]) findManifest(secrets, 'Secret', name);
+    assert.ok(!objects.some((o) => o.kind === 'Secret'), 'kustomization never overwrites keys');
     assert.equal(obj(volumeOf(String(zoneCm.mountPath))?.configMap).name, zoneCm.name);
     const secretMounts = volumes.map((v) => obj(v.secret).secretName).filter(Boolean);
     assert.deepEqual(secretMounts.sort(), [rndcSecret, tsigSecret].sort());
