@@ -112,6 +112,11 @@ export const Bind9InstanceSpecSchema = Type.Object(
         message: 'a secondary needs primaries',
         fieldPath: '.primaries',
       },
+      {
+        rule: "self.role == 'primary' || !has(self.zoneFiles)",
+        message: 'only a primary has zoneFiles',
+        fieldPath: '.zoneFiles',
+      },
     ],
   },
 );

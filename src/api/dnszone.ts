@@ -9,6 +9,7 @@ import {
   hostName,
   ipv4,
   ipv6,
+  LABEL_VALUE,
   MAX_NAME_LENGTH,
   objectName,
   stringEnum,
@@ -35,13 +36,27 @@ export const LabelSelectorSchema = Type.Object(
             key: text('Label key the expression applies to.', { minLength: 1, maxLength: 317 }),
             operator: stringEnum(SELECTOR_OPERATORS, 'In, NotIn, Exists or DoesNotExist.'),
             values: Type.Optional(
-              Type.Array(text('A label value.', { maxLength: 63 }), {
-                description:
-                  'Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.',
-              }),
+              Type.Array(
+                text('A label value.', { maxLength: 63, pattern: anchored(LABEL_VALUE) }),
+                {
+                  maxItems: 256,
+                  description:
+                    'Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.',
+                },
+              ),
             ),
           },
-          { description: 'A label selector requirement.', additionalProperties: false },
+          {
+            description: 'A label selector requirement.',
+            additionalProperties: false,
+            'x-kubernetes-validations': [
+              {
+                rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
+                message: 'In and NotIn need values; Exists and DoesNotExist take none',
+                fieldPath: '.values',
+              },
+            ],
+          },
         ),
         { description: 'Requirements on instance labels; all must hold.', maxItems: 64 },
       ),

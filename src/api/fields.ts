@@ -79,12 +79,20 @@ export function stringEnum<const T extends readonly string[]>(
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description, ...options });
 }
 
-/** A map of string to string (labels), as `additionalProperties` alone, which CRDs require. */
+/** A label value: empty, or up to 63 alphanumerics with inner `-`, `_`, `.`. */
+export const LABEL_VALUE = '(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?';
+
+/** A map of label keys to label values, as `additionalProperties` alone, which CRDs require. */
 export function stringMap(description: string): TUnsafe<Record<string, string>> {
   return Type.Unsafe<Record<string, string>>({
     type: 'object',
     description,
-    additionalProperties: { type: 'string', maxLength: 63 },
+    additionalProperties: {
+      type: 'string',
+      maxLength: 63,
+      pattern: anchored(LABEL_VALUE),
+      description: 'A label value.',
+    },
   });
 }
 
@@ -115,10 +123,16 @@ export function ipAddress(description: string) {
   return Type.String({ pattern: anchored(`${IPV4}|${IPV6}`), maxLength: 45, description });
 }
 
+/**
+ * The last label of a host name to connect to starts with a letter (RFC 1123 §2.1: top-level
+ * labels are alphabetic), so `10.0.0.256` is a bad address rather than a host name.
+ */
+const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+
 /** An address to connect to: an IP address or a host name (such as a Service's DNS name). */
 export function endpointAddress(description: string) {
   return Type.String({
-    pattern: anchored(`${IPV4}|${IPV6}|${DOTTED_NAME}\\.?`),
+    pattern: anchored(`${IPV4}|${IPV6}|(?:${LABEL}\\.)*${TOP_LABEL}\\.?`),
     maxLength: MAX_NAME_LENGTH + 1,
     description,
   });

@@ -5,3 +5,5 @@ export * from './kinds.ts';
 export * from './meta.ts';
 export * from './record-specs.ts';
 export * from './records.ts';
+export * from './semantics.ts';
+export * from './validate.ts';

@@ -1,0 +1,167 @@
+/**
+ * Rules a JSON Schema cannot express, checked after the schema. Fields are relative to the
+ * spec. Rules that need other objects (a name outside its zone, two resources for one
+ * RRset) belong to the reconcilers; these need only the one spec.
+ */
+
+import { absoluteName, isInZone } from '../dns/rrset.ts';
+import type { Bind9InstanceSpec } from './bind9instance.ts';
+import type { DNSZoneSpec, LabelSelector } from './dnszone.ts';
+import { MAX_NAME_LENGTH } from './fields.ts';
+import type { KindName } from './kinds.ts';
+import type { CNAMERecordSpec, MXRecordSpec, NSRecordSpec, TXTRecordSpec } from './record-specs.ts';
+
+export interface SpecIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Label keys: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+const LABEL_KEY =
+  /^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** The semantic issues of one spec of `kind` (which the schema has already accepted). */
+export function semanticIssues(kind: KindName, spec: unknown): SpecIssue[] {
+  switch (kind) {
+    case 'Bind9Instance':
+      return instanceIssues(spec as Bind9InstanceSpec);
+    case 'DNSZone':
+      return zoneIssues(spec as DNSZoneSpec);
+    case 'CNAMERecord':
+      return cnameIssues(spec as CNAMERecordSpec);
+    case 'MXRecord':
+      return mxIssues(spec as MXRecordSpec);
+    case 'NSRecord':
+      return nsIssues(spec as NSRecordSpec);
+    case 'TXTRecord':
+      return txtIssues(spec as TXTRecordSpec);
+    default:
+      return [];
+  }
+}
+
+/** Mirrors the CRD's x-kubernetes-validations rules on Bind9Instance. */
+function instanceIssues(spec: Bind9InstanceSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  if (spec.role === 'primary' && spec.zoneFiles === undefined) {
+    issues.push({ field: 'zoneFiles', message: 'a primary needs zoneFiles' });
+  }
+  if (spec.role === 'secondary' && spec.primaries === undefined) {
+    issues.push({ field: 'primaries', message: 'a secondary needs primaries' });
+  }
+  if (spec.role === 'secondary' && spec.zoneFiles !== undefined) {
+    issues.push({ field: 'zoneFiles', message: 'only a primary has zoneFiles' });
+  }
+  return issues;
+}
+
+function zoneIssues(spec: DNSZoneSpec): SpecIssue[] {
+  return [
+    ...selectorIssues(spec.instanceSelector, 'instanceSelector'),
+    ...nameLengthIssue(spec.soaRecord.primaryNs, spec.zoneName, 'soaRecord.primaryNs'),
+    ...nameServerIssues(spec),
+  ];
+}
+
+/** Mirrors `metav1.LabelSelector` validation (apimachinery's ValidateLabelSelector). */
+export function selectorIssues(selector: LabelSelector, field: string): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  for (const key of Object.keys(selector.matchLabels ?? {})) {
+    if (!LABEL_KEY.test(key)) {
+      issues.push({
+        field: `${field}.matchLabels`,
+        message: `${JSON.stringify(key)} is not a valid label key`,
+      });
+    }
+  }
+  (selector.matchExpressions ?? []).forEach((expression, i) => {
+    const at = `${field}.matchExpressions[${i}]`;
+    const count = expression.values?.length ?? 0;
+    if (!LABEL_KEY.test(expression.key)) {
+      issues.push({
+        field: `${at}.key`,
+        message: `${JSON.stringify(expression.key)} is not a valid label key`,
+      });
+    }
+    const needsValues = expression.operator === 'In' || expression.operator === 'NotIn';
+    if (needsValues && count === 0) {
+      issues.push({
+        field: `${at}.values`,
+        message: `${expression.operator} needs at least one value`,
+      });
+    }
+    if (!needsValues && count > 0) {
+      issues.push({ field: `${at}.values`, message: `${expression.operator} takes no values` });
+    }
+  });
+  return issues;
+}
+
+/** A relative name plus the zone may exceed the 255-octet limit the schema alone cannot see. */
+function nameLengthIssue(name: string, zone: string, field: string): SpecIssue[] {
+  return absoluteName(name, zone).length > MAX_NAME_LENGTH
+    ? [{ field, message: `with the zone appended the name is over 255 octets` }]
+    : [];
+}
+
+function nameServerIssues(spec: DNSZoneSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const seen = new Set<string>();
+  (spec.nameServers ?? []).forEach((ns, i) => {
+    const at = `nameServers[${i}]`;
+    const host = absoluteName(ns.hostname, spec.zoneName);
+    issues.push(...nameLengthIssue(ns.hostname, spec.zoneName, `${at}.hostname`));
+    if (seen.has(host))
+      issues.push({ field: `${at}.hostname`, message: `${host} is listed twice` });
+    seen.add(host);
+    // Glue is address data for a name inside the zone; named ignores out-of-zone data.
+    if ((ns.ipv4Address ?? ns.ipv6Address) !== undefined && !isInZone(host, spec.zoneName)) {
+      issues.push({
+        field: at,
+        message: `glue addresses are only for a name server inside the zone`,
+      });
+    }
+  });
+  return issues;
+}
+
+/** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME cannot sit beside the apex SOA and NS. */
+function cnameIssues(spec: CNAMERecordSpec): SpecIssue[] {
+  return spec.name === '@'
+    ? [{ field: 'name', message: 'a CNAME cannot be at the zone apex' }]
+    : [];
+}
+
+/** RFC 7505 §3: a null MX ("." with preference 0) must be the only MX of its name. */
+function mxIssues(spec: MXRecordSpec): SpecIssue[] {
+  const nullAt = spec.mailServers.findIndex((mx) => mx.host === '.');
+  if (nullAt < 0) return [];
+  const alone = spec.mailServers.length === 1 && spec.mailServers[0]?.preference === 0;
+  return alone
+    ? []
+    : [
+        {
+          field: `mailServers[${nullAt}]`,
+          message: 'a null MX (".") must be alone with preference 0',
+        },
+      ];
+}
+
+/** Apex NS records come from the DNSZone's nameServers, never from an NSRecord. */
+function nsIssues(spec: NSRecordSpec): SpecIssue[] {
+  return spec.name === '@'
+    ? [{ field: 'name', message: "apex NS records are declared in the DNSZone's nameServers" }]
+    : [];
+}
+
+/** RFC 1035 §3.2.1: RDLENGTH is 16 bits, and every 255-byte piece costs one length octet. */
+function txtIssues(spec: TXTRecordSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  spec.values.forEach((value, i) => {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes + Math.max(1, Math.ceil(bytes / 255)) > 65535) {
+      issues.push({ field: `values[${i}]`, message: 'is longer than a TXT record can hold' });
+    }
+  });
+  return issues;
+}

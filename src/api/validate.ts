@@ -1,0 +1,166 @@
+/**
+ * Validation of resources before the controller or the CLI acts on them: the same JSON
+ * Schema the CRDs carry (checked with ajv), then the few semantic rules a schema cannot
+ * express. Every issue names the field in the user's vocabulary (`spec.ipv4Addresses[1]`)
+ * so the controller can report `InvalidSpec` pointing at it.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { type KindName, RESOURCE_KINDS, type ResourceOf, type SpecByKind } from './kinds.ts';
+import { semanticIssues } from './semantics.ts';
+
+export interface ValidationIssue {
+  /** Path of the offending field, e.g. `spec.ipv4Addresses[1]` or `spec.soaRecord.adminEmail`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export type ValidationResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly errors: readonly ValidationIssue[] };
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+function makeAjv(): Ajv {
+  // useDefaults: fill in defaults the way kube-apiserver does before it validates.
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    verbose: true,
+    strict: true,
+    // oneOf branches name properties declared beside them, which strictRequired cannot see.
+    strictRequired: false,
+  });
+  for (const keyword of [
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-validations',
+  ]) {
+    ajv.addKeyword(keyword);
+  }
+  ajv.addFormat('date-time', RFC3339);
+  return ajv;
+}
+
+const ajv = makeAjv();
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(kind: KindName, part: 'object' | 'spec'): ValidateFunction {
+  const key = `${kind}/${part}`;
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    const info = RESOURCE_KINDS[kind];
+    validate = ajv.compile(part === 'object' ? info.schema : info.specSchema);
+    compiled.set(key, validate);
+  }
+  return validate;
+}
+
+/** `/spec/ipv4Addresses/1` → `spec.ipv4Addresses[1]`. */
+export function fieldPath(pointer: string, prefix = ''): string {
+  let path = prefix;
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+function join(path: string, child: string): string {
+  return path === '' ? child : `${path}.${child}`;
+}
+
+function issueOf(error: ErrorObject, prefix: string): ValidationIssue {
+  const field = fieldPath(error.instancePath, prefix);
+  const params = error.params as Record<string, unknown>;
+  const description = (error.parentSchema as { description?: string } | undefined)?.description;
+  switch (error.keyword) {
+    case 'required':
+      return { field: join(field, String(params.missingProperty)), message: 'is required' };
+    case 'additionalProperties':
+      return {
+        field: join(field, String(params.additionalProperty)),
+        message: 'is not a known field',
+      };
+    case 'pattern':
+      return {
+        field,
+        message: `${JSON.stringify(error.data)} is not valid here: ${description ?? 'wrong form'}`,
+      };
+    case 'enum':
+      return {
+        field,
+        message: `${JSON.stringify(error.data)} is not one of ${(params.allowedValues as unknown[]).join(', ')}`,
+      };
+    case 'oneOf':
+      return { field, message: `${error.message ?? 'is invalid'} (${description ?? ''})` };
+    default:
+      return { field, message: `${error.message ?? 'is invalid'}` };
+  }
+}
+
+/** ajv's errors as issues: one per field and message, without the noise of oneOf branches. */
+function schemaIssues(errors: readonly ErrorObject[], prefix: string): ValidationIssue[] {
+  const seen = new Set<string>();
+  const issues: ValidationIssue[] = [];
+  for (const error of errors) {
+    // A failed oneOf also reports why each branch failed; the oneOf error says it better.
+    if (/\/oneOf\/\d+\//.test(error.schemaPath)) continue;
+    const issue = issueOf(error, prefix);
+    const key = `${issue.field}\u0000${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(issue);
+    }
+  }
+  return issues;
+}
+
+function checkSpec<K extends KindName>(
+  kind: K,
+  spec: SpecByKind[K],
+  field: string,
+): ValidationIssue[] {
+  return semanticIssues(kind, spec).map((issue) => ({
+    field: join(field, issue.field),
+    message: issue.message,
+  }));
+}
+
+/**
+ * Validates a whole object of `kind` (apiVersion, kind, metadata, spec). `status` is not
+ * checked: it is the controller's own output. On success `value` is a copy with the
+ * schema defaults filled in, as the API server would store it.
+ */
+export function validateResource<K extends KindName>(
+  kind: K,
+  object: unknown,
+): ValidationResult<ResourceOf<K>> {
+  const copy = structuredClone(object) as Record<string, unknown> | null;
+  const status = copy !== null && typeof copy === 'object' ? copy.status : undefined;
+  if (status !== undefined && copy !== null) delete copy.status;
+  const validate = validatorFor(kind, 'object');
+  if (!validate(copy)) return { ok: false, errors: schemaIssues(validate.errors ?? [], '') };
+  const value = copy as unknown as ResourceOf<K>;
+  const errors = checkSpec(kind, value.spec, 'spec');
+  if (errors.length > 0) return { ok: false, errors };
+  if (status !== undefined) value.status = status as ResourceOf<K>['status'];
+  return { ok: true, value };
+}
+
+/** Validates only a spec (what the controller does with objects read from the API server). */
+export function validateSpec<K extends KindName>(
+  kind: K,
+  spec: unknown,
+): ValidationResult<SpecByKind[K]> {
+  const copy = structuredClone(spec);
+  const validate = validatorFor(kind, 'spec');
+  if (!validate(copy)) return { ok: false, errors: schemaIssues(validate.errors ?? [], 'spec') };
+  const value = copy as SpecByKind[K];
+  const errors = checkSpec(kind, value, 'spec');
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
+}
+
+/** Issues as one line for a condition message or an Event. */
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+}
