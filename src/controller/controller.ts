@@ -1,0 +1,276 @@
+/**
+ * The controller: informers → keyed work queue → reconcilers, plus the per-instance health
+ * poll, leader election, health/metrics endpoints and a clean stop.
+ *
+ * Event handlers only map objects to keys (STYLE.md habit 6); reconcilers read the caches.
+ */
+import type { Logger } from 'pino';
+import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
+import { DnsClient } from '../dns/client.ts';
+import type { Kube, KubeObject } from '../kube/client.ts';
+import { type Clock, systemClock, type TimerHandle } from '../kube/clock.ts';
+import { configMapStore } from '../kube/configmap-store.ts';
+import { KubeEventRecorder } from '../kube/events.ts';
+import type { ChangeType } from '../kube/informer.ts';
+import { LeaderElector } from '../kube/lease.ts';
+import { SecretKeyCache } from '../kube/secrets.ts';
+import type { ZoneBackend } from '../reconcilers/backend.ts';
+import { BindBackend } from '../reconcilers/bind-backend.ts';
+import type { ReconcileContext } from '../reconcilers/context.ts';
+import { probeInstance, reconcileInstance, writeInstanceStatus } from '../reconcilers/instance.ts';
+import type { Outcome } from '../reconcilers/outcome.ts';
+import { reasonFor } from '../reconcilers/reasons.ts';
+import { selectorMatches } from '../reconcilers/selector.ts';
+import { reconcileZone } from '../reconcilers/zone.ts';
+import type { ControllerConfig } from './config.ts';
+import { type HealthServer, startHealthServer } from './health.ts';
+import { instanceKey, parseKey, zoneKey } from './keys.ts';
+import { Metrics } from './metrics.ts';
+import { WorkQueue } from './queue.ts';
+import { type Informers, makeInformers } from './stores.ts';
+
+export interface ControllerOptions {
+  readonly kube: Kube;
+  readonly config: ControllerConfig;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Default: the real BIND9 backend over a DnsClient of our own. */
+  readonly backend?: ZoneBackend;
+  readonly metrics?: Metrics;
+  /** Called when the process must stop (leadership lost). Default: nothing. */
+  readonly onFatal?: (why: string) => void;
+}
+
+interface InstanceHealth {
+  up: boolean;
+  bootTime?: string;
+  zoneCount?: number;
+}
+
+export class Controller {
+  readonly metrics: Metrics;
+  readonly queue: WorkQueue;
+  readonly #o: ControllerOptions;
+  readonly #clock: Clock;
+  readonly #informers: Informers;
+  readonly #ctx: ReconcileContext;
+  readonly #dns: DnsClient;
+  readonly #health = new Map<string, InstanceHealth>();
+  readonly #recordZones = new Map<string, string>();
+  #elector: LeaderElector | undefined;
+  #server: HealthServer | undefined;
+  #pollTimer: TimerHandle | undefined;
+  #started = false;
+  #stopping = false;
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.metrics = options.metrics ?? new Metrics({ defaultMetrics: true });
+    this.#dns = new DnsClient({ clock: () => this.#clock.now() });
+    const { kube, log, config } = options;
+    this.#informers = makeInformers({
+      kube,
+      namespaces: config.namespaces,
+      clock: this.#clock,
+      log,
+      onChange: (kind, type, obj) => this.#onChange(kind, type, obj),
+    });
+    const backend =
+      options.backend ??
+      new BindBackend({
+        dns: this.#dns,
+        configMapStore: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
+        onUpdate: (instance, rcode) => this.metrics.updates.inc({ instance, rcode }),
+      });
+    this.#ctx = {
+      caches: this.#informers.caches,
+      writer: kube,
+      events: new KubeEventRecorder(kube, this.#clock, log),
+      keys: new SecretKeyCache(kube, this.#clock, config.resyncMs),
+      backend,
+      clock: this.#clock,
+      log,
+      deletionTimeoutMs: config.deletionTimeoutMs,
+    };
+    this.queue = new WorkQueue({
+      handler: (key) => this.#reconcile(key),
+      clock: this.#clock,
+      concurrency: config.concurrency,
+      resyncMs: config.resyncMs,
+      onDone: (key, outcome, ms) => this.#onDone(key, outcome, ms),
+    });
+  }
+
+  /** True once every informer has listed (the caches are complete). */
+  get synced(): boolean {
+    return this.#informers.all.every((i) => i.synced);
+  }
+
+  /** Starts serving health, waits for the lease if configured, then starts working. */
+  async start(): Promise<void> {
+    const { config, log } = this.#o;
+    if (config.metricsAddress !== '') {
+      this.#server = await startHealthServer(
+        config.metricsAddress,
+        {
+          live: () => !this.#stopping,
+          ready: () =>
+            !this.#stopping &&
+            (this.synced || (this.#elector !== undefined && !this.#elector.leading)),
+        },
+        this.metrics,
+      );
+      log.info({ port: this.#server.port }, 'serving /healthz, /readyz, /metrics');
+    }
+    if (config.leaderElect) await this.#lead();
+    if (this.#stopping) return;
+    await Promise.all(this.#informers.all.map((i) => i.start()));
+    this.#started = true;
+    log.info(
+      { namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces },
+      'controller started',
+    );
+    for (const zone of this.#informers.caches.zones.list())
+      this.queue.add(zoneKey(zone.metadata.namespace ?? '', zone.metadata.name));
+    this.#schedulePoll();
+  }
+
+  get healthPort(): number | undefined {
+    return this.#server?.port;
+  }
+
+  /** Stops taking work, lets reconciles in flight finish, releases the lease. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#pollTimer?.cancel();
+    await this.queue.shutdown();
+    await Promise.all(this.#informers.all.map((i) => i.stop()));
+    await this.#elector?.release();
+    await this.#server?.close();
+    await this.#dns.close();
+    this.#o.log.info('controller stopped');
+  }
+
+  async #lead(): Promise<void> {
+    const { kube, config, log } = this.#o;
+    this.#elector = new LeaderElector({
+      kube,
+      namespace: config.leaderElectionNamespace,
+      name: config.leaderElectionId,
+      identity: config.identity,
+      clock: this.#clock,
+      log,
+    });
+    this.#elector.onLost(() => {
+      this.metrics.leader.set(0);
+      this.#o.onFatal?.('leader lease lost');
+    });
+    log.info(
+      { lease: config.leaderElectionId, identity: config.identity },
+      'waiting for leadership',
+    );
+    await this.#elector.acquire();
+    this.metrics.leader.set(this.#elector.leading ? 1 : 0);
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Events → keys
+
+  #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
+    const ns = obj.metadata.namespace;
+    if (kind === 'Bind9Instance') {
+      this.queue.add(instanceKey(ns, obj.metadata.name));
+      if (type === 'delete') this.#health.delete(`${ns}/${obj.metadata.name}`);
+      // Labels may have changed: every zone of the namespace may gain or lose it.
+      for (const z of this.#informers.caches.zones.list(ns))
+        this.queue.add(zoneKey(ns, z.metadata.name));
+    } else if (kind === 'DNSZone') {
+      this.queue.add(zoneKey(ns, obj.metadata.name));
+    } else {
+      const zone = (obj as RecordResource).spec.zone;
+      const previous = this.#recordZones.get(obj.metadata.uid);
+      if (previous !== undefined && previous !== zone) this.queue.add(zoneKey(ns, previous));
+      if (type === 'delete') this.#recordZones.delete(obj.metadata.uid);
+      else this.#recordZones.set(obj.metadata.uid, zone);
+      this.queue.add(zoneKey(ns, zone));
+    }
+  }
+
+  async #reconcile(key: string): Promise<Outcome> {
+    const parsed = parseKey(key);
+    if (parsed === undefined) return { result: 'gone' };
+    return parsed.kind === 'zone'
+      ? reconcileZone(this.#ctx, parsed.namespace, parsed.name)
+      : reconcileInstance(this.#ctx, parsed.namespace, parsed.name);
+  }
+
+  #onDone(key: string, outcome: Outcome, ms: number): void {
+    const kind = key.split('/')[0] ?? 'unknown';
+    this.metrics.reconciles.inc({ kind, result: outcome.result });
+    this.metrics.reconcileSeconds.observe({ kind, result: outcome.result }, ms / 1000);
+    this.metrics.queueDepth.set(this.queue.depth);
+    if (outcome.result === 'transient' || outcome.result === 'permanent') {
+      const { reason, message } = reasonFor(outcome.error);
+      this.#o.log.warn({ key, result: outcome.result, reason, message, ms }, 'reconcile failed');
+    } else {
+      this.#o.log.debug({ key, result: outcome.result, ms }, 'reconciled');
+    }
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Instance health poll: the fast lane for instances that came back empty
+
+  #schedulePoll(): void {
+    if (this.#stopping) return;
+    this.#pollTimer = this.#clock.after(this.#o.config.healthPollMs, () => {
+      void this.#pollAll().finally(() => this.#schedulePoll());
+    });
+  }
+
+  async #pollAll(): Promise<void> {
+    const instances = this.#informers.caches.instances.list();
+    await Promise.all(instances.map((i) => this.#poll(i)));
+    this.metrics.queueDepth.set(this.queue.depth);
+  }
+
+  async #poll(instance: Bind9Instance): Promise<void> {
+    const ns = instance.metadata.namespace ?? '';
+    const id = `${ns}/${instance.metadata.name}`;
+    const probe = await probeInstance(this.#ctx, instance);
+    const before = this.#health.get(id);
+    const now: InstanceHealth = probe.ok
+      ? { up: true, bootTime: probe.fingerprint.bootTime, zoneCount: probe.fingerprint.zoneCount }
+      : { up: false, ...(before?.bootTime === undefined ? {} : { bootTime: before.bootTime }) };
+    this.#health.set(id, now);
+    this.metrics.instancesUp.set({ instance: id }, now.up ? 1 : 0);
+    if (before === undefined) return;
+    const cameBack = now.up && !before.up;
+    const lostData =
+      now.up &&
+      before.up &&
+      (now.bootTime !== before.bootTime || (now.zoneCount ?? 0) < (before.zoneCount ?? 0));
+    if (now.up !== before.up) {
+      await writeInstanceStatus(this.#ctx, instance, probe).catch(() => undefined);
+    }
+    if (cameBack || lostData || now.up !== before.up) {
+      this.#o.log.info(
+        { instance: id, up: now.up, cameBack, lostData },
+        'instance changed; requeueing its zones',
+      );
+      for (const zone of this.#zonesOf(instance))
+        this.queue.add(zoneKey(ns, zone.metadata.name), { fast: now.up });
+    }
+  }
+
+  #zonesOf(instance: Bind9Instance): DNSZone[] {
+    return this.#informers.caches.zones
+      .list(instance.metadata.namespace)
+      .filter((z) => selectorMatches(z.spec.instanceSelector, instance.metadata.labels));
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+}

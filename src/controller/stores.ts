@@ -1,0 +1,70 @@
+/**
+ * Informers for every kind, over all namespaces or a list of them, behind one `Store` per
+ * kind.
+ */
+import type { Logger } from 'pino';
+import { RESOURCE_KINDS } from '../api/kinds.ts';
+import { RECORD_KINDS_LIST, type RecordKind } from '../api/records.ts';
+import type { Kube, KubeObject } from '../kube/client.ts';
+import type { Clock } from '../kube/clock.ts';
+import { type ChangeType, ResilientInformer, type Store } from '../kube/informer.ts';
+import type { Caches } from '../reconcilers/context.ts';
+
+export type KindChange = (kind: string, type: ChangeType, obj: KubeObject) => void;
+
+class MultiStore<T extends KubeObject> implements Store<T> {
+  readonly informers: ResilientInformer<T>[];
+  constructor(informers: ResilientInformer<T>[]) {
+    this.informers = informers;
+  }
+  get(namespace: string, name: string): T | undefined {
+    for (const i of this.informers) {
+      const found = i.get(namespace, name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  list(namespace?: string): readonly T[] {
+    return this.informers.flatMap((i) => [...i.list(namespace)]);
+  }
+}
+
+export interface Informers {
+  readonly caches: Caches;
+  readonly all: readonly ResilientInformer<KubeObject>[];
+}
+
+export function makeInformers(o: {
+  kube: Kube;
+  namespaces: readonly string[];
+  clock: Clock;
+  log: Logger;
+  onChange: KindChange;
+}): Informers {
+  const all: ResilientInformer<KubeObject>[] = [];
+  const storeOf = <T extends KubeObject>(kind: string): MultiStore<T> => {
+    const plural = (RESOURCE_KINDS as Readonly<Record<string, { plural: string }>>)[kind]!.plural;
+    const namespaces = o.namespaces.length === 0 ? [undefined] : o.namespaces;
+    const informers = namespaces.map(
+      (namespace) =>
+        new ResilientInformer<T>({
+          kube: o.kube,
+          plural,
+          ...(namespace === undefined ? {} : { namespace }),
+          clock: o.clock,
+          log: o.log,
+          onChange: (type, obj) => o.onChange(kind, type, obj),
+        }),
+    );
+    all.push(...(informers as unknown as ResilientInformer<KubeObject>[]));
+    return new MultiStore<T>(informers);
+  };
+  const records = new Map<RecordKind, Store<never>>();
+  for (const kind of RECORD_KINDS_LIST) records.set(kind, storeOf(kind));
+  const caches = {
+    instances: storeOf('Bind9Instance'),
+    zones: storeOf('DNSZone'),
+    records,
+  } as unknown as Caches;
+  return { caches, all };
+}

@@ -1,0 +1,59 @@
+/**
+ * `configMap` delivery of base zone files (DESIGN.md): the controller keeps each zone's
+ * base file as a key of a ConfigMap that the BIND9 pods mount at `mountPath`. Only base
+ * files travel this way; records always travel as UPDATE messages.
+ *
+ * Structurally a `ZoneFileStore` of src/bind/zones.ts.
+ */
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { isNotFound, type Kube, kubeError } from './client.ts';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ConfigMapStoreOptions {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly name: string;
+  readonly mountPath: string;
+}
+
+/** ConfigMap keys allow `[-._a-zA-Z0-9]`: validated zone names already fit. */
+export function zoneFileKey(zone: string): string {
+  return `${zone}.db`;
+}
+
+export function configMapStore(o: ConfigMapStoreOptions) {
+  const where = `configmap ${o.namespace}/${o.name}`;
+  const patchData = async (data: Record<string, string | null>) => {
+    await o.kube.core.patchNamespacedConfigMap(
+      { namespace: o.namespace, name: o.name, body: { data } },
+      mergePatch,
+    );
+  };
+  return {
+    async write(zone: string, content: string): Promise<{ file: string }> {
+      const key = zoneFileKey(zone);
+      try {
+        await patchData({ [key]: content });
+      } catch (error) {
+        if (!isNotFound(error)) throw kubeError(`write ${where}`, error);
+        try {
+          await o.kube.core.createNamespacedConfigMap({
+            namespace: o.namespace,
+            body: { metadata: { name: o.name, namespace: o.namespace }, data: { [key]: content } },
+          });
+        } catch (createError) {
+          throw kubeError(`create ${where}`, createError);
+        }
+      }
+      return { file: `${o.mountPath.replace(/\/$/, '')}/${key}` };
+    },
+    async remove(zone: string): Promise<void> {
+      try {
+        await patchData({ [zoneFileKey(zone)]: null });
+      } catch (error) {
+        if (!isNotFound(error)) throw kubeError(`remove from ${where}`, error);
+      }
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The `ZoneBackend` on the real thing: rndc zone provisioning (src/bind/zones.ts), the
+ * planner's executor and the DNS client (TSIG-signed UPDATE and AXFR).
+ */
+import { type ApplyResult, applyPlan } from '../bind/executor.ts';
+import type { Plan } from '../bind/plan.ts';
+import type { ZoneConfig } from '../bind/zone-file.ts';
+import {
+  type BindTarget,
+  directoryStore,
+  ensureZone,
+  removeZone,
+  serverFingerprint,
+  type ZoneFileStore,
+} from '../bind/zones.ts';
+import { type DnsClient, updateMessageSize } from '../dns/client.ts';
+import { isControllerError } from '../dns/errors.ts';
+import type { RRset } from '../dns/rrset.ts';
+import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
+
+export interface BindBackendOptions {
+  readonly dns: DnsClient;
+  /** The store for `configMap` delivery (needs the Kubernetes client, so it is injected). */
+  readonly configMapStore?: (
+    namespace: string,
+    spec: { name: string; mountPath: string },
+  ) => ZoneFileStore;
+  /** One UPDATE message answered (`NOERROR` or the error's code). */
+  readonly onUpdate?: (instance: string, rcode: string) => void;
+}
+
+export class BindBackend implements ZoneBackend {
+  readonly #o: BindBackendOptions;
+
+  constructor(options: BindBackendOptions) {
+    this.#o = options;
+  }
+
+  #files(t: InstanceTarget): ZoneFileStore | undefined {
+    const z = t.zoneFiles;
+    if (z === undefined) return undefined;
+    if ('directory' in z) return directoryStore(z.directory.path);
+    return this.#o.configMapStore?.(t.namespace, z.configMap);
+  }
+
+  #bindTarget(t: InstanceTarget): BindTarget {
+    const files = this.#files(t);
+    return {
+      name: t.id,
+      role: t.role,
+      dns: t.dns,
+      rndc: t.rndc,
+      rndcKey: t.rndcKey,
+      updateKey: t.tsigKey,
+      ...(files === undefined ? {} : { files }),
+      ...(t.primaries === undefined
+        ? {}
+        : { primaries: t.primaries.map((address) => ({ address, port: 53 })) }),
+    };
+  }
+
+  ensureZone(t: InstanceTarget, zone: ZoneConfig): Promise<EnsureResult> {
+    return ensureZone(this.#bindTarget(t), zone);
+  }
+
+  async removeZone(t: InstanceTarget, zoneName: string): Promise<void> {
+    await removeZone(this.#bindTarget(t), zoneName);
+  }
+
+  fingerprint(t: InstanceTarget): Promise<Fingerprint> {
+    return serverFingerprint(this.#bindTarget(t));
+  }
+
+  /**
+   * A signed SOA query for the root: named checks the TSIG before it decides it is not
+   * authoritative, so REFUSED proves both reachability and the key; BADSIG/BADKEY do not.
+   */
+  async probeDns(t: InstanceTarget): Promise<void> {
+    try {
+      await this.#o.dns.query(t.dns, '', 'SOA', t.tsigKey);
+    } catch (error) {
+      if (isControllerError(error) && (error.code === 'REFUSED' || error.code === 'NOTAUTH_ZONE')) {
+        return;
+      }
+      throw error;
+    }
+  }
+
+  readZone(t: InstanceTarget, zoneName: string): Promise<RRset[]> {
+    return this.#o.dns.axfr(t.dns, t.tsigKey, zoneName);
+  }
+
+  apply(t: InstanceTarget, plan: Plan): Promise<ApplyResult> {
+    return applyPlan(this.#o.dns, t.dns, t.tsigKey, plan, {
+      measure: updateMessageSize,
+      onMessage: (event) => {
+        const rcode =
+          event.error === undefined
+            ? 'NOERROR'
+            : isControllerError(event.error)
+              ? event.error.code
+              : 'ERROR';
+        this.#o.onUpdate?.(t.id, rcode);
+      },
+    });
+  }
+}

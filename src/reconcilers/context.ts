@@ -1,0 +1,152 @@
+/**
+ * What every reconciler works with: the informer caches (read), the writer (status and
+ * finalizers), Events, keys, the BIND9 backend, a clock and a logger.
+ */
+import type { Logger } from 'pino';
+import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
+import { RESOURCE_KINDS } from '../api/kinds.ts';
+import type { RecordKind } from '../api/records.ts';
+import type { KubeObject, ObjectRef } from '../kube/client.ts';
+import type { Clock } from '../kube/clock.ts';
+import {
+  type Condition,
+  type ConditionInput,
+  findCondition,
+  jsonEqual,
+  setCondition,
+} from '../kube/conditions.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import type { Store } from '../kube/informer.ts';
+import type { KeySource } from '../kube/secrets.ts';
+import type { ZoneBackend } from './backend.ts';
+
+export const FINALIZER = 'dns.bind9-controller.io/finalizer';
+
+export interface Caches {
+  readonly instances: Store<Bind9Instance>;
+  readonly zones: Store<DNSZone>;
+  readonly records: ReadonlyMap<RecordKind, Store<RecordResource>>;
+}
+
+/** The writes a reconcile makes to the API server (src/kube's `Kube` implements it). */
+export interface ObjectWriter {
+  patchStatus(ref: ObjectRef, status: unknown): Promise<void>;
+  setFinalizers(
+    ref: ObjectRef,
+    finalizers: readonly string[],
+    resourceVersion?: string,
+  ): Promise<void>;
+}
+
+export interface UpdateObserver {
+  /** One UPDATE message sent to `instance`, answered with `rcode` (`NOERROR`, `REFUSED`, ...). */
+  onUpdate?(instance: string, rcode: string): void;
+}
+
+export interface ReconcileContext extends UpdateObserver {
+  readonly caches: Caches;
+  readonly writer: ObjectWriter;
+  readonly events: EventRecorder;
+  readonly keys: KeySource;
+  readonly backend: ZoneBackend;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How long deletion waits for unreachable instances before releasing the finalizer. */
+  readonly deletionTimeoutMs: number;
+}
+
+export function pluralOf(kind: string): string {
+  const info = (RESOURCE_KINDS as Readonly<Record<string, { plural: string }>>)[kind];
+  return info?.plural ?? `${kind.toLowerCase()}s`;
+}
+
+export function refOf(obj: KubeObject): ObjectRef {
+  return { plural: pluralOf(obj.kind), namespace: obj.metadata.namespace, name: obj.metadata.name };
+}
+
+export function isDeleting(obj: { metadata: { deletionTimestamp?: string } }): boolean {
+  return obj.metadata.deletionTimestamp !== undefined;
+}
+
+/** Every record resource, of every kind, in `namespace` whose `spec.zone` is `zone`. */
+export function recordsOfZone(caches: Caches, namespace: string, zone: string): RecordResource[] {
+  const out: RecordResource[] = [];
+  for (const store of caches.records.values()) {
+    for (const r of store.list(namespace)) if (r.spec.zone === zone) out.push(r);
+  }
+  return out;
+}
+
+interface StatusLike {
+  readonly observedGeneration?: number;
+  readonly conditions?: readonly Condition[];
+}
+
+/**
+ * Writes `Ready` (and any extra status fields) when something changed, and records an
+ * Event when Ready flips or its reason changes, so `kubectl describe` tells the story.
+ */
+export async function writeReady(
+  ctx: ReconcileContext,
+  obj: KubeObject<unknown, StatusLike> | RecordResource | DNSZone | Bind9Instance,
+  ready: Omit<ConditionInput, 'type' | 'observedGeneration'>,
+  extra: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  const o = obj as KubeObject<unknown, StatusLike>;
+  const generation = o.metadata.generation;
+  const previous = findCondition(o.status?.conditions, 'Ready');
+  const conditions = setCondition(
+    o.status?.conditions,
+    {
+      type: 'Ready',
+      ...ready,
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    },
+    ctx.clock.now(),
+  );
+  const next = { ...o.status, ...extra, conditions, observedGeneration: generation };
+  if (jsonEqual(next, o.status ?? {})) return;
+  await ctx.writer.patchStatus(refOf(o), next);
+  if (previous?.status !== ready.status || previous?.reason !== ready.reason) {
+    const type = ready.status === 'True' ? 'Normal' : 'Warning';
+    await ctx.events.record(o, type, ready.reason, ready.message);
+  }
+}
+
+/** Adds our finalizer if missing (guarded by resourceVersion). */
+export async function ensureFinalizer(ctx: ReconcileContext, obj: KubeObject): Promise<void> {
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER) || isDeleting(obj)) return;
+  await ctx.writer.setFinalizers(
+    refOf(obj),
+    [...finalizers, FINALIZER],
+    obj.metadata.resourceVersion,
+  );
+}
+
+/** Removes our finalizer if present: the last step of a deletion (STYLE.md habit 13). */
+export async function releaseFinalizer(ctx: ReconcileContext, obj: KubeObject): Promise<void> {
+  const finalizers = obj.metadata.finalizers ?? [];
+  if (!finalizers.includes(FINALIZER)) return;
+  await ctx.writer.setFinalizers(
+    refOf(obj),
+    finalizers.filter((f) => f !== FINALIZER),
+    obj.metadata.resourceVersion,
+  );
+}
+
+/** Runs `fn` over items with at most `limit` at once. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,43 @@
+/**
+ * From an error to the stable CamelCase reason a condition carries (DESIGN.md: reasons
+ * name the cause). Messages come from our own errors, which never carry key material.
+ */
+import { isControllerError } from '../dns/errors.ts';
+
+export interface Reason {
+  readonly reason: string;
+  readonly message: string;
+}
+
+const BY_CODE: Readonly<Record<string, string>> = {
+  BADSIG: 'TsigBadSig',
+  BADKEY: 'TsigBadKey',
+  BADTIME: 'TsigBadTime',
+  BADMAC: 'TsigBadSig',
+  UNSIGNED: 'TsigBadSig',
+  NOTAUTH: 'TsigBadKey',
+  RNDC_AUTH: 'RndcBadKey',
+  RNDC_REPLY_AUTH: 'RndcBadKey',
+  SecretNotFound: 'SecretNotFound',
+  InvalidKey: 'InvalidKey',
+  INVALID: 'InvalidSpec',
+  REFUSED: 'Refused',
+  NOTZONE: 'InvalidSpec',
+  FORMERR: 'Refused',
+};
+
+/** The reason for an error talking to an instance; anything transient is InstanceUnreachable. */
+export function reasonFor(error: unknown): Reason {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!isControllerError(error)) return { reason: 'InstanceUnreachable', message };
+  const mapped = BY_CODE[error.code];
+  if (mapped !== undefined) return { reason: mapped, message };
+  if (error.disposition === 'transient') return { reason: 'InstanceUnreachable', message };
+  return { reason: 'Error', message };
+}
+
+/** Whether the error says a key was rejected, so the cached Secret should be re-read. */
+export function isKeyRejection(error: unknown): boolean {
+  const reason = reasonFor(error).reason;
+  return reason.startsWith('Tsig') || reason === 'RndcBadKey' || reason === 'InvalidKey';
+}

@@ -1,0 +1,130 @@
+/**
+ * One zone on one instance: ensure it exists (rndc), read it back (AXFR), plan against the
+ * desired RRsets and send the plan (UPDATE). A failed prerequisite means someone changed
+ * the zone since it was read: read again and plan again, a bounded number of times.
+ */
+import type { Logger } from 'pino';
+import { type ApplyResult, StalePlanError } from '../bind/executor.ts';
+import { type Change, type DesiredRRset, type Plan, planZone } from '../bind/plan.ts';
+import type { ZoneConfig } from '../bind/zone-file.ts';
+import { compareRRsets, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
+import type { InstanceTarget, ZoneBackend } from './backend.ts';
+
+const MAX_REPLANS = 3;
+
+export interface SyncInput {
+  readonly zone: ZoneConfig;
+  readonly desired: readonly DesiredRRset[];
+  /** RRsets of deleted record resources: removed if the zone holds them and no one wants them. */
+  readonly removals: readonly DesiredRRset[];
+  readonly prune: boolean;
+}
+
+export type SyncResult =
+  | {
+      readonly ok: true;
+      readonly ensured: 'created' | 'unchanged' | 'modified';
+      readonly plan?: Plan;
+      readonly applied: readonly Change[];
+      readonly rejected: ApplyResult['rejected'];
+      readonly serial?: number;
+    }
+  | { readonly ok: false; readonly error: unknown };
+
+/** The deletions for RRsets whose resources are gone, with observed minus those RRsets. */
+export function removalChanges(
+  observed: readonly RRset[],
+  desired: readonly DesiredRRset[],
+  removals: readonly DesiredRRset[],
+): { changes: Change[]; rest: RRset[] } {
+  const wanted = new Set(desired.map(rrsetKey));
+  const doomed = new Map<string, string>();
+  for (const r of removals) if (!wanted.has(rrsetKey(r))) doomed.set(rrsetKey(r), r.owner);
+  const changes: Change[] = [];
+  const rest: RRset[] = [];
+  for (const o of observed) {
+    const owner = doomed.get(rrsetKey(o));
+    if (owner === undefined) rest.push(o);
+    else changes.push({ action: 'delete', before: o, owner });
+  }
+  return { changes, rest };
+}
+
+export function planWithRemovals(input: SyncInput, observed: readonly RRset[]): Plan {
+  const { changes, rest } = removalChanges(observed, input.desired, input.removals);
+  const plan = planZone({
+    zone: input.zone.name,
+    desired: input.desired,
+    observed: rest,
+    prune: input.prune,
+  });
+  const subject = (c: Change) => c.after ?? c.before;
+  const all = [...plan.changes, ...changes].sort((a, b) => compareRRsets(subject(a), subject(b)));
+  return { ...plan, changes: all };
+}
+
+function serialOf(observed: readonly RRset[]): number | undefined {
+  const soa = observed.find((r) => r.type === 'SOA');
+  return soa?.type === 'SOA' ? soa.rdata[0]?.serial : undefined;
+}
+
+/** Logs one line per applied change (DESIGN.md: one line per change applied). */
+function logApplied(log: Logger, target: InstanceTarget, zone: string, applied: readonly Change[]) {
+  for (const c of applied) {
+    const rrset = c.after ?? c.before;
+    log.info(
+      {
+        instance: target.id,
+        zone,
+        action: c.action,
+        name: rrset.name,
+        type: rrset.type,
+        ttl: c.after?.ttl,
+        rdata:
+          c.after === undefined
+            ? undefined
+            : (c.after.rdata as never[]).map((r) => rdataText(c.after!.type, r)),
+        owner: c.owner,
+      },
+      'rrset changed',
+    );
+  }
+}
+
+export async function syncZone(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  input: SyncInput,
+  log: Logger,
+): Promise<SyncResult> {
+  try {
+    const ensured = await backend.ensureZone(target, input.zone);
+    if (ensured !== 'unchanged')
+      log.info({ instance: target.id, zone: input.zone.name, ensured }, 'zone ensured');
+    if (target.role === 'secondary') return { ok: true, ensured, applied: [], rejected: [] };
+    const applied: Change[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const observed = await backend.readZone(target, input.zone.name);
+      const plan = planWithRemovals(input, observed);
+      if (plan.changes.length === 0) {
+        return { ok: true, ensured, plan, applied, rejected: [], serial: serialOf(observed) };
+      }
+      try {
+        const result = await backend.apply(target, plan);
+        applied.push(...result.applied);
+        logApplied(log, target, input.zone.name, result.applied);
+        return { ok: true, ensured, plan, applied, rejected: result.rejected };
+      } catch (error) {
+        if (!(error instanceof StalePlanError) || attempt >= MAX_REPLANS) throw error;
+        applied.push(...error.result.applied);
+        logApplied(log, target, input.zone.name, error.result.applied);
+        log.info(
+          { instance: target.id, zone: input.zone.name, attempt },
+          'zone changed under us; re-reading',
+        );
+      }
+    }
+  } catch (error) {
+    return { ok: false, error };
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The DNSZone reconcile, the unit of work (DESIGN.md): one key per zone, covering the zone
+ * on every selected instance and every record resource that names it. It reads top to
+ * bottom: gather → plan → apply → status.
+ */
+
+import { zoneNameServers } from '../api/dnszone.ts';
+import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
+import { isRecordKind, recordRRset } from '../api/records.ts';
+import type { DesiredRRset } from '../bind/plan.ts';
+import type { ZoneConfig } from '../bind/zone-file.ts';
+import { absoluteName, normalizeName } from '../dns/rrset.ts';
+import {
+  eachLimited,
+  ensureFinalizer,
+  isDeleting,
+  type ReconcileContext,
+  recordsOfZone,
+  releaseFinalizer,
+  writeReady,
+} from './context.ts';
+import { type DesiredState, desiredState, resourceKey } from './desired.ts';
+import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
+import { isKeyRejection, type Reason, reasonFor } from './reasons.ts';
+import { selectorMatches } from './selector.ts';
+import { type SyncResult, syncZone } from './sync.ts';
+import { forgetKeys, resolveTarget } from './target.ts';
+
+/** Status writes in flight at once for the records of one zone. */
+const STATUS_PARALLELISM = 8;
+
+interface InstanceRun {
+  readonly instance: Bind9Instance;
+  readonly result: SyncResult;
+}
+
+export function zoneConfigOf(zone: DNSZone): ZoneConfig {
+  const name = normalizeName(zone.spec.zoneName);
+  const soa = zone.spec.soaRecord;
+  return {
+    name,
+    ttl: zone.spec.ttl ?? 3600,
+    soa: {
+      primaryNs: absoluteName(soa.primaryNs, name),
+      adminEmail: soa.adminEmail,
+      serial: soa.serial ?? 1,
+      refresh: soa.refresh ?? 3600,
+      retry: soa.retry ?? 900,
+      expire: soa.expire ?? 1209600,
+      negativeTtl: soa.negativeTtl ?? 300,
+    },
+    nameServers: zoneNameServers(zone.spec).map((ns) => ({
+      hostname: absoluteName(ns.hostname, name),
+      ...(ns.ipv4Address === undefined ? {} : { ipv4Address: ns.ipv4Address }),
+      ...(ns.ipv6Address === undefined ? {} : { ipv6Address: ns.ipv6Address }),
+    })),
+  };
+}
+
+export function selectedInstances(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
+  return ctx.caches.instances
+    .list(zone.metadata.namespace)
+    .filter((i) => !isDeleting(i) && selectorMatches(zone.spec.instanceSelector, i.metadata.labels))
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** The RRsets deleted record resources held, to take out of the zone. */
+function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): DesiredRRset[] {
+  const apex = normalizeName(zone.spec.zoneName);
+  const out: DesiredRRset[] = [];
+  for (const r of deleting) {
+    if (!isRecordKind(r.kind)) continue;
+    try {
+      const rrset = recordRRset(r.kind, r.spec as never, apex, zone.spec.ttl ?? 3600);
+      out.push({ ...(rrset as DesiredRRset), owner: resourceKey(r) });
+    } catch {
+      // A spec that never made an RRset has nothing to remove.
+    }
+  }
+  return out;
+}
+
+async function runInstance(
+  ctx: ReconcileContext,
+  instance: Bind9Instance,
+  input: Parameters<typeof syncZone>[2],
+): Promise<InstanceRun> {
+  let result: SyncResult;
+  try {
+    const target = await resolveTarget(instance, ctx.keys);
+    result = await syncZone(ctx.backend, target, input, ctx.log);
+  } catch (error) {
+    result = { ok: false, error };
+  }
+  if (!result.ok && isKeyRejection(result.error)) forgetKeys(instance, ctx.keys);
+  return { instance, result };
+}
+
+// ---------------------------------------------------------------------------------------
+// Status
+
+/** Ready of one record resource from the desired-state outcome and every primary's result. */
+export function recordReady(
+  key: string,
+  desired: DesiredState,
+  primaries: readonly InstanceRun[],
+): { status: 'True' | 'False'; reason: string; message: string } {
+  const outcome = desired.outcomes.get(key);
+  if (outcome !== undefined && !outcome.ok) {
+    const reason = outcome.reason === 'CnameConflict' ? 'Conflict' : outcome.reason;
+    return { status: 'False', reason, message: outcome.message };
+  }
+  if (primaries.length === 0) {
+    return {
+      status: 'False',
+      reason: 'NoInstances',
+      message: 'the zone selects no primary Bind9Instance',
+    };
+  }
+  for (const run of primaries) {
+    const r = run.result;
+    const where = run.instance.metadata.name;
+    if (!r.ok) {
+      const { reason, message } = reasonFor(r.error);
+      return { status: 'False', reason, message: `${where}: ${message}` };
+    }
+    const skipped = r.plan?.skipped.find((s) => s.rrset.owner === key);
+    if (skipped !== undefined) {
+      const reason =
+        skipped.reason === 'CnameConflict'
+          ? 'Conflict'
+          : skipped.reason === 'NameOutsideZone'
+            ? 'NameOutsideZone'
+            : 'InvalidSpec';
+      return { status: 'False', reason, message: `${where}: ${skipped.message}` };
+    }
+    const rejected = r.rejected.find((x) => x.change.owner === key);
+    if (rejected !== undefined) {
+      return {
+        status: 'False',
+        reason: reasonFor(rejected.error).reason,
+        message: `${where}: ${rejected.error.message}`,
+      };
+    }
+  }
+  const names = primaries.map((p) => p.instance.metadata.name).join(', ');
+  return { status: 'True', reason: 'Synced', message: `served by ${names}` };
+}
+
+function instanceStatus(run: InstanceRun) {
+  const name = run.instance.metadata.name;
+  const r = run.result;
+  if (!r.ok)
+    return {
+      name,
+      present: false,
+      inSync: false,
+      message: reasonFor(r.error).message.slice(0, 4000),
+    };
+  const inSync = r.rejected.length === 0 && (r.plan?.skipped.length ?? 0) === 0;
+  return { name, present: true, inSync, ...(r.serial === undefined ? {} : { serial: r.serial }) };
+}
+
+function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'False' } {
+  if (runs.length === 0) {
+    return {
+      status: 'False',
+      reason: 'NoInstances',
+      message: 'the instanceSelector matches no Bind9Instance',
+    };
+  }
+  const failed = runs.find((r) => !r.result.ok);
+  if (failed !== undefined && !failed.result.ok) {
+    const { reason, message } = reasonFor(failed.result.error);
+    return { status: 'False', reason, message: `${failed.instance.metadata.name}: ${message}` };
+  }
+  const names = runs.map((r) => r.instance.metadata.name).join(', ');
+  return { status: 'True', reason: 'Synced', message: `zone present on ${names}` };
+}
+
+async function writeRecordStatuses(
+  ctx: ReconcileContext,
+  records: readonly RecordResource[],
+  ready: (r: RecordResource) => { status: 'True' | 'False'; reason: string; message: string },
+): Promise<void> {
+  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
+    await ensureFinalizer(ctx, r as never);
+    await writeReady(ctx, r, ready(r));
+  });
+}
+
+function outcomeOf(runs: readonly InstanceRun[]): Outcome {
+  return worstOutcome(
+    runs.map((run): Outcome => {
+      if (run.result.ok) return OK;
+      const error = run.result.error;
+      return (error as { disposition?: string }).disposition === 'permanent'
+        ? { result: 'permanent', error }
+        : { result: 'transient', error };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// The reconcile
+
+/** Records that name a zone that does not exist: ZoneNotFound, deleted ones released. */
+async function orphanRecords(
+  ctx: ReconcileContext,
+  records: readonly RecordResource[],
+  zone: string,
+) {
+  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
+    if (isDeleting(r)) return releaseFinalizer(ctx, r as never);
+    await writeReady(ctx, r, {
+      status: 'False',
+      reason: 'ZoneNotFound',
+      message: `DNSZone ${zone} not found in namespace ${r.metadata.namespace}`,
+    });
+  });
+  return records.length === 0 ? GONE : OK;
+}
+
+export async function reconcileZone(
+  ctx: ReconcileContext,
+  namespace: string,
+  name: string,
+): Promise<Outcome> {
+  // Gather.
+  const zone = ctx.caches.zones.get(namespace, name);
+  const records = recordsOfZone(ctx.caches, namespace, name);
+  if (zone === undefined) return orphanRecords(ctx, records, name);
+  if (isDeleting(zone)) return deleteZone(ctx, zone, records);
+  await ensureFinalizer(ctx, zone as never);
+  const live = records.filter((r) => !isDeleting(r));
+  const deleting = records.filter(isDeleting);
+  const instances = selectedInstances(ctx, zone);
+  // Plan.
+  const desired = desiredState(zone, live);
+  const input = {
+    zone: zoneConfigOf(zone),
+    desired: desired.rrsets,
+    removals: removalsOf(zone, deleting),
+    prune: zone.spec.prune ?? false,
+  };
+  // Apply.
+  const runs = await Promise.all(instances.map((i) => runInstance(ctx, i, input)));
+  const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
+  // Status.
+  await writeRecordStatuses(ctx, live, (r) => recordReady(resourceKey(r), desired, primaries));
+  const removedEverywhere = primaries.every((p) => p.result.ok);
+  if (removedEverywhere)
+    await eachLimited(deleting, STATUS_PARALLELISM, (r) => releaseFinalizer(ctx, r as never));
+  await writeReady(ctx, zone, zoneReady(runs), { instances: runs.map(instanceStatus) });
+  return outcomeOf(runs);
+}
+
+/**
+ * A deleted zone: `rndc delzone` on every instance that may hold it, then the finalizer
+ * goes. An instance that stays unreachable past the deletion timeout does not block it
+ * forever: the finalizer is released with a Warning Event.
+ */
+async function deleteZone(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+): Promise<Outcome> {
+  const zoneName = normalizeName(zone.spec.zoneName);
+  const instances = ctx.caches.instances
+    .list(zone.metadata.namespace)
+    .filter((i) => selectorMatches(zone.spec.instanceSelector, i.metadata.labels));
+  const failures: { instance: string; error: unknown }[] = [];
+  for (const instance of instances) {
+    try {
+      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys), zoneName);
+      ctx.log.info({ zone: zoneName, instance: instance.metadata.name }, 'zone removed');
+    } catch (error) {
+      failures.push({ instance: instance.metadata.name, error });
+    }
+  }
+  if (failures.length > 0) {
+    const since = Date.parse(zone.metadata.deletionTimestamp ?? '');
+    const waited = ctx.clock.now() - (Number.isNaN(since) ? ctx.clock.now() : since);
+    const summary = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
+    if (waited < ctx.deletionTimeoutMs) return { result: 'transient', error: failures[0]!.error };
+    await ctx.events.record(
+      zone as never,
+      'Warning',
+      'DeletionIncomplete',
+      `gave up removing ${zoneName} after ${Math.round(waited / 1000)} s: ${summary}`,
+    );
+  }
+  await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
+    releaseFinalizer(ctx, r as never),
+  );
+  await releaseFinalizer(ctx, zone as never);
+  return records.some((r) => !isDeleting(r)) ? OK : GONE;
+}
