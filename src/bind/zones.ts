@@ -9,8 +9,12 @@
  * - `serverFingerprint` is one `status`: a changed boot time or a smaller zone count says
  *   named lost zones (restart with an empty disk) and every zone must be ensured again.
  *
- * Every value that reaches rndc command text is validated first (names.ts).
+ * Every value that reaches rndc command text is validated first (names.ts). Calls for one
+ * zone on one server are expected to be serialized by the caller (the controller runs one
+ * reconcile per zone at a time); concurrent calls still end consistent ('already exists'
+ * is resolved by comparing), but may rewrite the base file of a zone just added.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../dns/errors.ts';
@@ -63,8 +67,9 @@ export function directoryStore(path: string): ZoneFileStore {
       const file = fileOf(zone);
       await mkdir(directory, { recursive: true });
       await rm(`${file}.jnl`, { force: true });
-      await writeFile(`${file}.tmp`, content, { mode: 0o644 });
-      await rename(`${file}.tmp`, file);
+      const temporary = `${file}.${randomUUID()}.tmp`;
+      await writeFile(temporary, content, { mode: 0o644 });
+      await rename(temporary, file);
       return { file };
     },
     async remove(zone) {
@@ -196,11 +201,11 @@ export async function ensureZone(
   return withClient(target, rndc, async (client) => {
     const current = await showzone(client, config.name);
     if (current !== undefined) return reconcile(target, config, client, current);
-    const body = zoneStatementBody(target, await prepareFile(target, config));
     try {
-      await client.addzone(config.name, body);
+      await add(target, config, client);
       return 'created';
     } catch (error) {
+      // Someone else added it between our showzone and addzone: compare with theirs.
       if (!isRndcResult(error, 'already exists')) throw error;
       const now = await showzone(client, config.name);
       if (now === undefined) throw error;
@@ -209,20 +214,33 @@ export async function ensureZone(
   });
 }
 
+async function add(target: BindTarget, config: ZoneConfig, client: RndcClient): Promise<void> {
+  const body = zoneStatementBody(target, await prepareFile(target, config));
+  await client.addzone(config.name, body);
+}
+
 async function reconcile(
   target: BindTarget,
   config: ZoneConfig,
   client: RndcClient,
   current: string,
 ): Promise<'unchanged' | 'modified'> {
+  const statements = canonicalZoneConfig(current);
+  if (!statements.includes(`type ${target.role} ;`)) {
+    // named applies a modzone that changes the type only at its next reconfiguration
+    // (seen with 9.18: showzone says secondary, zonestatus still primary), so a role
+    // change is a delete and a fresh add.
+    await client.delzone(config.name, { clean: true });
+    await add(target, config, client);
+    return 'modified';
+  }
   // Keep the file the zone already uses: its data (and journal) are named's now.
   const file =
     target.role === 'primary'
       ? (fileOf(current) ?? (await prepareFile(target, config)))
       : secondaryFile(config.name);
   const body = zoneStatementBody(target, file);
-  const same = canonicalZoneConfig(current).join('\n') === canonicalZoneConfig(body).join('\n');
-  if (same) return 'unchanged';
+  if (statements.join('\n') === canonicalZoneConfig(body).join('\n')) return 'unchanged';
   await client.modzone(config.name, body);
   return 'modified';
 }

@@ -177,6 +177,24 @@ describe('zones on a real primary named', () => {
     assert.equal((await dig(named, 'mod.test', 'SOA')).status, 'NOERROR');
   });
 
+  it('settles concurrent ensureZone calls for one zone on a single created', async () => {
+    const target = primaryTarget(named);
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => ensureZone(target, zoneConfig('race.test'))),
+    );
+    assert.deepEqual(outcomes.sort(), ['created', 'unchanged', 'unchanged']);
+    assert.equal((await dig(named, 'race.test', 'SOA')).status, 'NOERROR');
+  });
+
+  it('runs notify, sync and reload on a zone it added', async () => {
+    await ensureZone(primaryTarget(named), zoneConfig('cmds.test'), rndc);
+    assert.match((await rndc.notify('cmds.test')).text, /notify/);
+    assert.equal((await rndc.sync('cmds.test', { clean: true })).result, 0);
+    // named refuses to reload a dynamic zone from its file, and says so.
+    await assert.rejects(rndc.reload('cmds.test'), { code: 'RNDC_DYNAMIC_ZONE' });
+    assert.match((await rndc.reload()).text, /reload successful/);
+  });
+
   it('removes the zone and its files, and a second removal finds it absent', async () => {
     const target = primaryTarget(named);
     await ensureZone(target, zoneConfig('gone.test'), rndc);
@@ -323,6 +341,47 @@ describe('a secondary named', () => {
     rndc.close();
     assert.equal(status.type, 'secondary');
     assert.equal(await ensureZone(secondaryTarget(), zoneConfig('copy.test')), 'unchanged');
+  });
+
+  it('transfers again on retransfer', async () => {
+    await ensureZone(primaryTarget(primary), zoneConfig('again.test'));
+    await ensureZone(secondaryTarget(), zoneConfig('again.test'));
+    await eventually(
+      () => dig(secondary, 'again.test', 'SOA'),
+      (r) => r.status === 'NOERROR',
+    );
+    const rndc = new RndcClient({
+      endpoint: { address: secondary.address, port: secondary.rndcPort },
+      key: secondary.rndcKey,
+    });
+    try {
+      assert.equal((await rndc.retransfer('again.test')).result, 0);
+      const log = await eventually(
+        async () => primary.log(),
+        (l) =>
+          (l.match(/transfer of 'again\.test\/IN': AXFR started: TSIG ctrl-key/g) ?? []).length >=
+          2,
+      );
+      assert.equal(
+        (log.match(/transfer of 'again\.test\/IN': AXFR started: TSIG ctrl-key/g) ?? []).length,
+        2,
+      );
+    } finally {
+      rndc.close();
+    }
+  });
+
+  it('turns a primary zone into a secondary one when the instance changes role', async () => {
+    await ensureZone(primaryTarget(primary), zoneConfig('role.test'));
+    const asPrimary: BindTarget = { ...primaryTarget(secondary), updateKey: secondary.tsigKey };
+    assert.equal(await ensureZone(asPrimary, zoneConfig('role.test', 5)), 'created');
+    assert.equal(await ensureZone(secondaryTarget(), zoneConfig('role.test')), 'modified');
+    const soa = await eventually(
+      () => dig(secondary, 'role.test', 'SOA'),
+      (r) => r.answers.some((a) => a.includes(' 2026112701 ')),
+    );
+    assert.deepEqual(soa.answers, (await dig(primary, 'role.test', 'SOA')).answers);
+    assert.equal(await ensureZone(secondaryTarget(), zoneConfig('role.test')), 'unchanged');
   });
 
   it('does not get the zone when the primary refuses its key', async () => {
