@@ -1,0 +1,298 @@
+/**
+ * Shared set-up for the controller integration tests: a real kube-apiserver (harness),
+ * real named servers, the controller in-process as a user bound only to deploy/'s
+ * ClusterRole, and helpers to create resources and ask named with dig.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/controller/config.ts';
+import { Controller } from '../../src/controller/controller.ts';
+import { formatKeyFile, type SecretKey } from '../../src/dns/keyfile.ts';
+import { Kube } from '../../src/kube/client.ts';
+import { type Cluster, useCluster } from '../harness/cluster.ts';
+import type { NamedServer } from '../harness/named.ts';
+
+const run = promisify(execFile);
+const GROUP = 'dns.bind9-controller.io';
+const VERSION = 'v1alpha1';
+export const CONTROLLER_USER = 'bind9-controller-it';
+const REPO = resolve(import.meta.dirname, '../..');
+
+export async function clusterWithRbac(): Promise<{ cluster: Cluster; user: Kube }> {
+  const cluster = await useCluster();
+  await cluster.applyManifests(resolve(REPO, 'deploy/clusterrole.yaml'));
+  await cluster.applyManifests({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: CONTROLLER_USER },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'bind9-controller',
+    },
+    subjects: [{ kind: 'User', name: CONTROLLER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
+  } as never);
+  const minted = await cluster.mintKubeconfig(CONTROLLER_USER, []);
+  return { cluster, user: new Kube(minted.kubeConfig) };
+}
+
+export interface RunningController {
+  readonly controller: Controller;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startController(
+  kube: Kube,
+  namespace: string,
+  extraArgs: readonly string[] = [],
+): Promise<RunningController> {
+  const logs: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const config = parseConfig(
+    [
+      '--namespace',
+      namespace,
+      '--metrics-address',
+      '127.0.0.1:0',
+      '--health-poll',
+      '1s',
+      ...extraArgs,
+    ],
+    {},
+  );
+  const controller = new Controller({ kube, config, log });
+  await controller.start();
+  return { controller, logs, stop: () => controller.stop() };
+}
+
+export class Admin {
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  readonly namespace: string;
+  constructor(cluster: Cluster, namespace: string) {
+    this.custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    this.namespace = namespace;
+  }
+
+  async create(kind: string, name: string, spec: unknown, labels?: Record<string, string>) {
+    const plural = `${kind.toLowerCase()}s`;
+    const body = {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind,
+      metadata: { name, namespace: this.namespace, ...(labels ? { labels } : {}) },
+      spec,
+    };
+    await this.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: this.namespace,
+      plural,
+      body,
+    });
+  }
+
+  async patchSpec(kind: string, name: string, spec: unknown) {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: this.namespace,
+        plural: `${kind.toLowerCase()}s`,
+        name,
+        body: { spec },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async remove(kind: string, name: string) {
+    await this.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: this.namespace,
+      plural: `${kind.toLowerCase()}s`,
+      name,
+    });
+  }
+
+  async get(kind: string, name: string): Promise<ObjectWithStatus | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: this.namespace,
+        plural: `${kind.toLowerCase()}s`,
+        name,
+      })) as ObjectWithStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async ready(kind: string, name: string) {
+    const obj = await this.get(kind, name);
+    return obj?.status?.conditions?.find((c) => c.type === 'Ready');
+  }
+
+  async keySecret(name: string, key: SecretKey) {
+    await this.core.createNamespacedSecret({
+      namespace: this.namespace,
+      body: {
+        metadata: { name, namespace: this.namespace },
+        stringData: { keyfile: formatKeyFile(key) },
+      },
+    });
+  }
+
+  async replaceSecret(name: string, keyfile: string) {
+    await this.core.replaceNamespacedSecret({
+      namespace: this.namespace,
+      name,
+      body: { metadata: { name, namespace: this.namespace }, stringData: { keyfile } },
+    });
+  }
+
+  /** A Bind9Instance for a harness named, with its keys in Secrets. */
+  async instance(name: string, named: NamedServer, labels: Record<string, string>) {
+    await this.keySecret(`${name}-tsig`, named.tsigKey);
+    await this.keySecret(`${name}-rndc`, named.rndcKey);
+    await this.create(
+      'Bind9Instance',
+      name,
+      {
+        role: 'primary',
+        dns: { address: named.address, port: named.dnsPort },
+        rndc: {
+          address: named.address,
+          port: named.rndcPort,
+          keySecretRef: { name: `${name}-rndc` },
+        },
+        tsigKeySecretRef: { name: `${name}-tsig` },
+        zoneFiles: { directory: { path: named.zoneDir } },
+      },
+      labels,
+    );
+  }
+
+  async events(): Promise<string[]> {
+    const list = await this.core.listNamespacedEvent({ namespace: this.namespace });
+    return list.items.map(
+      (e) =>
+        `${e.involvedObject.kind}/${e.involvedObject.name} ${e.type} ${e.reason}: ${e.message}`,
+    );
+  }
+}
+
+export interface ObjectWithStatus {
+  metadata: { generation?: number; finalizers?: string[] };
+  status?: {
+    observedGeneration?: number;
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+    }[];
+    instances?: { name: string; present: boolean; inSync: boolean }[];
+  };
+}
+
+export function zoneSpec(zoneName: string, selector: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    zoneName,
+    instanceSelector: selector,
+    soaRecord: {
+      primaryNs: `ns1.${zoneName}.`,
+      adminEmail: `hostmaster@${zoneName}`,
+      serial: 2026010101,
+      refresh: 7200,
+      retry: 600,
+      expire: 1209600,
+      negativeTtl: 120,
+    },
+    ttl: 300,
+    nameServers: [{ hostname: 'ns1', ipv4Address: '192.0.2.53' }],
+    ...extra,
+  };
+}
+
+/** `dig +short`, lines sorted: what named serves right now. */
+export async function dig(named: NamedServer, name: string, type: string): Promise<string[]> {
+  const { stdout } = await run('dig', [
+    '+short',
+    '+norec',
+    '+time=2',
+    '+tries=1',
+    '-p',
+    String(named.dnsPort),
+    `@${named.address}`,
+    name,
+    type,
+  ]);
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith(';'))
+    .sort();
+}
+
+/** Polls `check` until it returns a value other than undefined; bounded. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function waitReady(
+  admin: Admin,
+  kind: string,
+  name: string,
+  status = 'True',
+  reason?: string,
+  timeoutMs = 30_000,
+) {
+  return waitFor(
+    `${kind} ${name} Ready=${status}${reason ? ` (${reason})` : ''}`,
+    async () => {
+      const c = await admin.ready(kind, name);
+      return c?.status === status && (reason === undefined || c.reason === reason) ? c : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export async function nsupdate(named: NamedServer, script: string): Promise<void> {
+  const child = execFile('nsupdate', ['-k', named.tsigKeyFile]);
+  child.stdin?.end(`server ${named.address} ${named.dnsPort}\n${script}\nsend\n`);
+  await new Promise<void>((resolveDone, reject) => {
+    child.once('exit', (code) =>
+      code === 0 ? resolveDone() : reject(new Error(`nsupdate exited ${code}`)),
+    );
+  });
+}
