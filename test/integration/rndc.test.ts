@@ -3,17 +3,33 @@
  * several commands on one connection, and the errors a caller must tell apart.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { PermanentError, TransientError, ValidationError } from '../../src/dns/errors.ts';
-import { HMAC_ALGORITHMS, parseKey, SecretKey } from '../../src/dns/keyfile.ts';
+import { formatKeyFile, HMAC_ALGORITHMS, parseKey, SecretKey } from '../../src/dns/keyfile.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
+import { decodeMessage, tableOf, textOf, verifyMessage } from '../../src/dns/rndc/codec.ts';
 import { generateKey, minimalZone, type NamedServer, startNamed } from '../harness/named.ts';
 import { freePort } from '../harness/ports.ts';
 import { startTcpProxy } from '../harness/tcp-proxy.ts';
 
-const controlKeys = HMAC_ALGORITHMS.map((a) => generateKey(`rndc-${a}`, a));
+const run = promisify(execFile);
+
+/** Keys as BIND's own tools print them. */
+const confgenKey = parseKey(
+  (await run('rndc-confgen', ['-A', 'hmac-sha384', '-k', 'confgen-key'])).stdout,
+);
+const keygenKey = parseKey((await run('tsig-keygen', ['-a', 'hmac-md5', 'keygen-key'])).stdout);
+const controlKeys = [
+  ...HMAC_ALGORITHMS.map((a) => generateKey(`rndc-${a}`, a)),
+  confgenKey,
+  keygenKey,
+];
 
 describe('rndc client against a real named', () => {
   let named: NamedServer;
@@ -44,6 +60,11 @@ describe('rndc client against a real named', () => {
     assert.ok(status.running);
     assert.ok(status.bootTime.length > 0);
     assert.ok(status.zoneCount >= 0);
+  });
+
+  it('authenticates with the keys rndc-confgen and tsig-keygen print', async () => {
+    assert.ok((await client({ key: confgenKey }).status()).running);
+    assert.ok((await client({ key: keygenKey }).status()).running);
   });
 
   for (const key of controlKeys) {
@@ -196,5 +217,42 @@ describe('rndc client without a server', () => {
       assert.match(error.message, /connection refused/);
       return true;
     });
+  });
+});
+
+describe('interoperability with the rndc binary', () => {
+  it('decodes and verifies the first message the real rndc sends', async () => {
+    // A listener that only records what rndc sends: a real named would not show us.
+    const key = generateKey('interop-key', 'hmac-sha512');
+    const frames: Buffer[] = [];
+    const server = createServer((socket) => {
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        data = Buffer.concat([data, chunk]);
+        if (data.length >= 4 && data.length >= 4 + data.readUInt32BE(0)) {
+          frames.push(data.subarray(0, 4 + data.readUInt32BE(0)));
+          socket.destroy();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const dir = await mkdtemp(join(tmpdir(), 'rndc-interop-'));
+    try {
+      const keyFile = join(dir, 'rndc.key');
+      await writeFile(keyFile, formatKeyFile(key));
+      await run('rndc', ['-k', keyFile, '-s', '127.0.0.1', '-p', String(port), 'status'], {
+        timeout: 10_000,
+      }).catch(() => undefined);
+      assert.equal(frames.length, 1);
+      const decoded = decodeMessage(frames[0]!);
+      assert.ok(verifyMessage(decoded, key));
+      assert.equal(textOf(tableOf(decoded.table, '_data'), 'type'), 'null');
+      assert.match(textOf(tableOf(decoded.table, '_ctrl'), '_ser') ?? '', /^\d+$/);
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
