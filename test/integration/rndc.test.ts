@@ -188,6 +188,12 @@ describe('rndc client against a real named', () => {
     }
   });
 
+  it('refuses a command larger than named reads, and the connection stays usable', async () => {
+    const c = client();
+    await assert.rejects(c.command(`status ${'x'.repeat(40_000)}`), ValidationError);
+    assert.ok((await c.status()).running);
+  });
+
   it('reports a stopped named as a transient timeout', async () => {
     const pid = Number(await readFile(join(named.dir, 'named.pid'), 'utf8'));
     process.kill(pid, 'SIGSTOP');

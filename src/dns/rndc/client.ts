@@ -49,6 +49,9 @@ export interface RndcReply {
   readonly text: string;
 }
 
+/** named reads control messages of at most 32 KiB (PROTOCOLS.md). */
+const MAX_REQUEST = 32 * 1024;
+
 /** named's results that are worth retrying unchanged. */
 const TRANSIENT_RESULTS = new Set(['shutting down', 'timed out', 'quota reached', 'out of memory']);
 
@@ -181,6 +184,10 @@ export class RndcClient {
   async #exchange(conn: FrameConnection, type: string): Promise<RndcReply & { nonce?: string }> {
     const serial = String(this.#serial++);
     const frame = encodeMessage(this.#request(serial, type), this.#options.key);
+    if (frame.length > MAX_REQUEST) {
+      // named drops larger messages by closing the channel; say why instead.
+      throw new ValidationError('command', `rndc command of ${frame.length} bytes exceeds 32 KiB`);
+    }
     const decoded = decodeMessage(await conn.exchange(frame, this.#timeoutMs));
     if (!verifyMessage(decoded, this.#options.key)) {
       conn.close();
