@@ -29,35 +29,21 @@ const HEX = '[0-9A-Fa-f]{1,4}';
 
 /**
  * IPv6 text forms of RFC 4291 §2.2 (full, `::`-compressed, IPv4 tail), without zone ids,
- * which an AAAA record cannot carry. Built as an explicit alternation of every position of
- * `::` because RE2 has no lookahead to count groups.
+ * which an AAAA record cannot carry. An explicit alternation over where `::` sits, because
+ * RE2 has no lookahead to count groups. `::` stands for at least one zero group, so the
+ * groups written on both sides of it number at most 7 (at most 5 before an IPv4 tail).
  */
 export const IPV6 = ipv6Pattern();
 
 function ipv6Pattern(): string {
-  const forms = [...ipv6Forms(8, ''), ...ipv6Forms(6, `:${IPV4}`, `${IPV4}`)];
-  return `(?:${forms.join('|')})`;
-}
-
-/**
- * Alternatives for an address of `groups` 16-bit groups followed by `tail`. `bareTail` is
- * the tail when nothing precedes it after `::` (so `::1.2.3.4` has no extra colon).
- */
-function ipv6Forms(groups: number, tail: string, bareTail = ''): string[] {
-  const run = (n: number) => (n === 0 ? '' : n === 1 ? HEX : `${HEX}(?::${HEX}){${n - 1}}`);
-  const upTo = (n: number) => (n === 0 ? '' : `(?:${HEX}(?::${HEX}){0,${n - 1}})?`);
-  const forms = [`${run(groups)}${tail}`];
-  // `::` stands for at least one zero group, so left + right <= groups - 1.
-  for (let left = 0; left <= groups - 1; left += 1) {
-    const right = groups - 1 - left;
-    if (tail === '') forms.push(`${run(left)}::${upTo(right)}`);
-    else {
-      const withGroups = right === 0 ? '' : `(?:${HEX}(?::${HEX}){0,${right - 1}})${tail}`;
-      forms.push(`${run(left)}::${bareTail}`);
-      if (withGroups !== '') forms.push(`${run(left)}::${withGroups}`);
-    }
-  }
-  return forms;
+  const h = `(?:${HEX}:)`;
+  const hexOnly = [`${h}{7}${HEX}`, `${h}{1,7}:`, `:(?:(?::${HEX}){1,7}|:)`];
+  for (let left = 1; left <= 6; left += 1) hexOnly.push(`${h}{${left}}(?::${HEX}){1,${7 - left}}`);
+  // Everything that may precede an IPv4 tail (which takes the place of two groups).
+  const beforeIpv4 = [`${h}{6}`, `::${h}{0,5}`];
+  for (let left = 1; left <= 5; left += 1)
+    beforeIpv4.push(`${h}{${left}}(?::${HEX}){0,${5 - left}}:`);
+  return `(?:${hexOnly.join('|')}|(?:${beforeIpv4.join('|')})${IPV4})`;
 }
 
 /** `pattern` anchored at both ends (Kubernetes and ajv both search, they do not match whole). */

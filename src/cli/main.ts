@@ -1,0 +1,44 @@
+/**
+ * The `bind9-controller` command: a small table of subcommands. Add one by adding an
+ * entry; each gets its own arguments and returns the process exit code.
+ */
+import { runCrds } from './crds.ts';
+
+export interface Command {
+  readonly summary: string;
+  readonly run: (args: readonly string[]) => Promise<number>;
+}
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  crds: {
+    summary: 'write the CRD YAML generated from src/api (--out DIR, default crds; --check)',
+    run: runCrds,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return ['usage: bind9-controller <command> [options]', '', 'commands:', ...lines].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`unknown command: ${name}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(args);
+  } catch (error) {
+    // Argument errors (node:util parseArgs) and the like: one line, no stack.
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
