@@ -19,6 +19,10 @@ export interface DnsProxy {
   readonly endpoint: DnsEndpoint;
   /** Replies seen so far, over all connections. */
   readonly replies: Buffer[];
+  /** Client connections accepted so far. */
+  readonly connections: () => number;
+  /** Closes every open connection, as a server closing idle connections does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -48,7 +52,9 @@ export async function startProxy(
 ): Promise<DnsProxy> {
   const sockets = new Set<Socket>();
   const replies: Buffer[] = [];
+  let accepted = 0;
   const server = createServer((client) => {
+    accepted++;
     const upstream = connect({ host: target.address, port: target.port });
     sockets.add(client);
     sockets.add(upstream);
@@ -87,6 +93,10 @@ export async function startProxy(
   return {
     endpoint: { address: '127.0.0.1', port },
     replies,
+    connections: () => accepted,
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
