@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { type RequestOptions, request } from 'node:https';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +25,8 @@ import {
   CustomObjectsApi,
   KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   PatchStrategy,
+  type V1APIResourceList,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -427,6 +427,70 @@ async function waitForCrd(kc: KubeConfig, crd: V1CustomResourceDefinition, timeo
   return established;
 }
 
+/** One request to the API server with the kubeconfig's credentials; JSON in and out. */
+async function kubeRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  body?: { text: string; contentType: string },
+): Promise<unknown> {
+  const server = kc.getCurrentCluster()?.server ?? '';
+  const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  if (body) options.headers = { ...options.headers, 'Content-Type': body.contentType };
+  const res = await new Promise<{ status: number; text: string }>((done, fail) => {
+    const req = request(`${server}${path}`, { ...options, agent: false, timeout: 30_000 }, (r) => {
+      let text = '';
+      r.setEncoding('utf8');
+      r.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      r.on('end', () => done({ status: r.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => req.destroy(new ClusterError(`${method} ${path} timed out`)));
+    req.on('error', fail);
+    req.end(body?.text);
+  });
+  const parsed: unknown = res.text ? JSON.parse(res.text) : undefined;
+  if (res.status >= 300) {
+    const message = (parsed as { message?: string } | undefined)?.message ?? res.text;
+    throw new ClusterError(`${method} ${path}: HTTP ${res.status}: ${message}`);
+  }
+  return parsed;
+}
+
+function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+/** Where an object lives, from discovery (asked afresh: a CRD may be moments old). */
+async function objectPath(kc: KubeConfig, o: KubernetesObject): Promise<string> {
+  const base = groupVersionPath(String(o.apiVersion));
+  const list = (await kubeRequest(kc, 'GET', base)) as V1APIResourceList;
+  const resource = list.resources.find((r) => r.kind === o.kind && !r.name.includes('/'));
+  if (!resource) throw new ClusterError(`${o.apiVersion} serves no kind ${o.kind}`);
+  const name = encodeURIComponent(String(o.metadata?.name));
+  if (!resource.namespaced) return `${base}/${resource.name}/${name}`;
+  const ns = encodeURIComponent(o.metadata?.namespace ?? 'default');
+  return `${base}/namespaces/${ns}/${resource.name}/${name}`;
+}
+
+/**
+ * Server-side apply of one object, sent as the caller wrote it. Not through
+ * KubernetesObjectApi: its serializer expects the client's typed models and silently drops
+ * JSON fields whose names differ there (`enum`, `default`, `x-kubernetes-validations` in a
+ * CRD schema become `_enum`, `_default`, `xKubernetesValidations`).
+ */
+async function applyOne(kc: KubeConfig, o: KubernetesObject): Promise<KubernetesObject> {
+  const query = `?fieldManager=${FIELD_MANAGER}&force=true`;
+  const path = `${await objectPath(kc, o)}${query}`;
+  const text = JSON.stringify(o);
+  return (await kubeRequest(kc, 'PATCH', path, {
+    text,
+    contentType: PatchStrategy.ServerSideApply,
+  })) as KubernetesObject;
+}
+
 async function apply(
   kc: KubeConfig,
   input: ManifestInput | readonly ManifestInput[],
@@ -436,24 +500,13 @@ async function apply(
   const paths = items.filter((i): i is string => typeof i === 'string');
   const objects = [...items.filter((i): i is KubernetesObject => typeof i !== 'string')];
   objects.push(...(await readManifests(paths)));
-  // A fresh client each time: KubernetesObjectApi caches discovery, and a CRD applied a
-  // moment ago must be visible to the objects that follow it.
   const applied: KubernetesObject[] = [];
   for (const object of objects) {
     const spec =
       namespace !== undefined && object.metadata?.namespace === undefined
         ? { ...object, metadata: { ...object.metadata, namespace } }
         : object;
-    const client = KubernetesObjectApi.makeApiClient(kc);
-    const result = await client.patch(
-      spec,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-    applied.push(result);
+    applied.push(await applyOne(kc, spec));
     if (isCrd(spec)) await waitForCrd(kc, spec, 60_000);
   }
   return applied;
