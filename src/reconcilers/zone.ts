@@ -183,10 +183,31 @@ async function writeRecordStatuses(
   records: readonly RecordResource[],
   ready: (r: RecordResource) => { status: 'True' | 'False'; reason: string; message: string },
 ): Promise<void> {
+  await eachLimited(records, STATUS_PARALLELISM, (r) => writeReady(ctx, r, ready(r)));
+}
+
+/**
+ * The live records that carry our finalizer, adding it where missing. One whose finalizer
+ * could not be added (a conflicting write) is left out of this round; its update event
+ * brings the zone back.
+ */
+async function withFinalizers(
+  ctx: ReconcileContext,
+  records: readonly RecordResource[],
+): Promise<RecordResource[]> {
+  const kept: RecordResource[] = [];
   await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    await ensureFinalizer(ctx, r as never);
-    await writeReady(ctx, r, ready(r));
+    try {
+      await ensureFinalizer(ctx, r as never);
+      kept.push(r);
+    } catch (error) {
+      ctx.log.debug(
+        { record: resourceKey(r), err: reasonFor(error).message },
+        'finalizer not added yet',
+      );
+    }
   });
+  return kept;
 }
 
 function outcomeOf(runs: readonly InstanceRun[]): Outcome {
@@ -232,7 +253,11 @@ export async function reconcileZone(
   if (zone === undefined) return orphanRecords(ctx, records, name);
   if (isDeleting(zone)) return deleteZone(ctx, zone, records);
   await ensureFinalizer(ctx, zone as never);
-  const live = records.filter((r) => !isDeleting(r));
+  // A finalizer goes on before the RRset is written, so no RRset can outlive its resource.
+  const live = await withFinalizers(
+    ctx,
+    records.filter((r) => !isDeleting(r)),
+  );
   const deleting = records.filter(isDeleting);
   const instances = selectedInstances(ctx, zone);
   // Plan.

@@ -26,7 +26,11 @@ const VERSION = 'v1alpha1';
 export const CONTROLLER_USER = 'bind9-controller-it';
 const REPO = resolve(import.meta.dirname, '../..');
 
-export async function clusterWithRbac(): Promise<{ cluster: Cluster; user: Kube }> {
+export async function clusterWithRbac(): Promise<{
+  cluster: Cluster;
+  user: Kube;
+  kubeconfigPath: string;
+}> {
   const cluster = await useCluster();
   await cluster.applyManifests(resolve(REPO, 'deploy/clusterrole.yaml'));
   await cluster.applyManifests({
@@ -41,7 +45,7 @@ export async function clusterWithRbac(): Promise<{ cluster: Cluster; user: Kube 
     subjects: [{ kind: 'User', name: CONTROLLER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
   } as never);
   const minted = await cluster.mintKubeconfig(CONTROLLER_USER, []);
-  return { cluster, user: new Kube(minted.kubeConfig) };
+  return { cluster, user: new Kube(minted.kubeConfig), kubeconfigPath: minted.path };
 }
 
 export interface RunningController {

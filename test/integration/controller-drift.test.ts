@@ -1,0 +1,208 @@
+/**
+ * The controller repairs and protects (issue #6, Must show): hand edits are put back on
+ * resync, unmanaged RRsets are left alone unless the zone prunes, a wrong TSIG secret is
+ * reported without leaking it, and a controller killed mid-burst ends exact.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DnsClient } from '../../src/dns/client.ts';
+import { formatKeyFile, SecretKey } from '../../src/dns/keyfile.ts';
+import type { Kube } from '../../src/kube/client.ts';
+import type { Cluster } from '../harness/cluster.ts';
+import { type NamedServer, startNamed } from '../harness/named.ts';
+import {
+  Admin,
+  clusterWithRbac,
+  dig,
+  nsupdate,
+  type RunningController,
+  startController,
+  waitFor,
+  waitReady,
+  zoneSpec,
+} from './controller-helpers.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () => {
+  let cluster: Cluster;
+  let user: Kube;
+  let kubeconfigPath: string;
+  let named: NamedServer;
+  let admin: Admin;
+  let ctl: RunningController | undefined;
+
+  before(async () => {
+    ({ cluster, user, kubeconfigPath } = await clusterWithRbac());
+    named = await startNamed();
+    admin = new Admin(cluster, await cluster.createNamespace('drift'));
+    await admin.instance('gamma', named, { role: 'primary' });
+    // A short resync so "the next resync" comes within the test.
+    ctl = await startController(user, admin.namespace, ['--resync', '2s']);
+  });
+
+  after(async () => {
+    await ctl?.stop();
+    await named?.stop();
+    await cluster?.stop();
+  });
+
+  it('puts a record edited with nsupdate back on the next resync', async () => {
+    await admin.create('DNSZone', 'drift', zoneSpec('drift.test', {}));
+    await admin.create('ARecord', 'api', {
+      zone: 'drift',
+      name: 'api',
+      ipv4Addresses: ['192.0.2.1'],
+    });
+    await waitReady(admin, 'ARecord', 'api');
+    await nsupdate(
+      named,
+      'zone drift.test\nupdate delete api.drift.test A\nupdate add api.drift.test 300 A 203.0.113.66',
+    );
+    // nsupdate exits non-zero unless named applied the edit; the controller may already
+    // have put it back by the time dig would look, so there is no read here.
+    await waitFor('the declared data back', async () =>
+      (await dig(named, 'api.drift.test', 'A')).join() === '192.0.2.1' ? true : undefined,
+    );
+  });
+
+  it('leaves an RRset no resource declares alone, and removes it once the zone prunes', async () => {
+    await nsupdate(named, 'zone drift.test\nupdate add manual.drift.test 300 TXT "by hand"');
+    // Two more resyncs of the zone after the hand edit, counted by the reconcile metric.
+    const count = async () => {
+      const metric = await ctl!.controller.metrics.reconciles.get();
+      return metric.values.filter((v) => v.labels.kind === 'zone').reduce((n, v) => n + v.value, 0);
+    };
+    const start = await count();
+    await waitFor('two resyncs', async () => ((await count()) >= start + 2 ? true : undefined));
+    assert.deepEqual(await dig(named, 'manual.drift.test', 'TXT'), ['"by hand"']);
+    await admin.patchSpec('DNSZone', 'drift', { prune: true });
+    await waitFor('the unmanaged RRset to be pruned', async () =>
+      (await dig(named, 'manual.drift.test', 'TXT')).length === 0 ? true : undefined,
+    );
+    assert.deepEqual(await dig(named, 'api.drift.test', 'A'), ['192.0.2.1']);
+    assert.deepEqual(
+      await dig(named, 'drift.test', 'NS'),
+      ['ns1.drift.test.'],
+      'apex NS is never pruned',
+    );
+  });
+
+  it('reports TsigBadSig for a wrong TSIG secret without the secret showing anywhere', async () => {
+    const wrong = new SecretKey(named.tsigKey.name, named.tsigKey.algorithm, randomBytes(32));
+    const secretText = wrong.secret.toString('base64');
+    await admin.replaceSecret('gamma-tsig', formatKeyFile(wrong));
+    await admin.create('ARecord', 'mail', {
+      zone: 'drift',
+      name: 'mail',
+      ipv4Addresses: ['192.0.2.25'],
+    });
+    await waitReady(admin, 'ARecord', 'mail', 'False', 'TsigBadSig', 90_000);
+    await waitReady(admin, 'Bind9Instance', 'gamma', 'False', 'TsigBadSig', 90_000);
+    const everything = [
+      ...ctl!.logs,
+      ...(await admin.events()),
+      JSON.stringify(await admin.get('ARecord', 'mail')),
+      JSON.stringify(await admin.get('Bind9Instance', 'gamma')),
+      JSON.stringify(await admin.get('DNSZone', 'drift')),
+    ].join('\n');
+    assert.ok(everything.includes('TsigBadSig'));
+    assert.ok(!everything.includes(secretText), 'the wrong secret leaked');
+    assert.ok(
+      !everything.includes(named.tsigKey.secret.toString('base64')),
+      'the right secret leaked',
+    );
+    // Fixing the Secret is enough: the rejected key is re-read.
+    await admin.replaceSecret('gamma-tsig', formatKeyFile(named.tsigKey));
+    await waitReady(admin, 'ARecord', 'mail', 'True', undefined, 90_000);
+    assert.deepEqual(await dig(named, 'mail.drift.test', 'A'), ['192.0.2.25']);
+  });
+
+  it('ends exact after being killed in the middle of a burst of hundreds of records', async () => {
+    await ctl?.stop();
+    ctl = undefined;
+    await admin.create('DNSZone', 'burst', zoneSpec('burst.test', {}));
+    const spawnChild = (): ChildProcess =>
+      spawn(
+        resolve(REPO, 'node_modules/.bin/node'),
+        [
+          resolve(REPO, 'test/integration/controller-child.ts'),
+          '--kubeconfig',
+          kubeconfigPath,
+          '--namespace',
+          admin.namespace,
+          '--metrics-address',
+          '127.0.0.1:0',
+          '--log-level',
+          'warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    let child = spawnChild();
+    const total = 300;
+    const ip = (i: number) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    const create = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 25) {
+        await Promise.all(
+          Array.from({ length: Math.min(25, to - i) }, (_, k) =>
+            admin.create('ARecord', `h${i + k}`, {
+              zone: 'burst',
+              name: `h${i + k}`,
+              ipv4Addresses: [ip(i + k)],
+            }),
+          ),
+        );
+      }
+    };
+    await create(0, 150);
+    // Killed while it works through the burst: no chance to finish anything.
+    await waitFor('some records on named', async () =>
+      (await dig(named, 'h0.burst.test', 'A')).length > 0 ? true : undefined,
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await create(150, total);
+    const deleted = Array.from({ length: 30 }, (_, k) => k * 5);
+    await Promise.all(deleted.map((i) => admin.remove('ARecord', `h${i}`)));
+    child = spawnChild();
+    try {
+      const expected = new Map<string, string>();
+      for (let i = 0; i < total; i++)
+        if (!deleted.includes(i)) expected.set(`h${i}.burst.test`, ip(i));
+      const client = new DnsClient();
+      try {
+        await waitFor(
+          'the exact end state',
+          async () => {
+            const rrsets = await client.axfr(
+              { address: named.address, port: named.dnsPort },
+              named.tsigKey,
+              'burst.test',
+            );
+            const a = rrsets.filter((r) => r.type === 'A' && r.name.startsWith('h'));
+            const got = new Map(
+              a.map((r) => [r.name, r.rdata.map((d) => (d as { address: string }).address).join()]),
+            );
+            return got.size === expected.size && [...expected].every(([n, v]) => got.get(n) === v)
+              ? true
+              : undefined;
+          },
+          120_000,
+        );
+      } finally {
+        await client.close();
+      }
+      await waitFor('deleted resources to be released', async () => {
+        for (const i of deleted)
+          if ((await admin.get('ARecord', `h${i}`)) !== undefined) return undefined;
+        return true;
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+});
