@@ -15,7 +15,7 @@ import {
   OPCODE_QUERY,
   type WireRecord,
 } from './message.ts';
-import { encodeIPv6, formatIPv6, readRdata, TYPE_CODES } from './rdata.ts';
+import { canonicalRdata, encodeIPv6, formatIPv6, readRdata, TYPE_CODES } from './rdata.ts';
 import { type Rdata, RECORD_TYPES, type RecordType } from './rrset.ts';
 import { Reader } from './wire.ts';
 
@@ -193,6 +193,26 @@ describe('message codec', () => {
       fc.property(fc.ipV6(), (text) => {
         const bytes = encodeIPv6(text);
         assert.deepEqual(encodeIPv6(formatIPv6(bytes)), bytes);
+      }),
+    );
+  });
+
+  test('canonical rdata is what decoding returns, and canonicalizing twice changes nothing', () => {
+    assert.deepEqual(canonicalRdata('AAAA', { address: '2001:DB8:0:0::1' }), {
+      address: '2001:db8::1',
+    });
+    assert.deepEqual(canonicalRdata('AAAA', { address: '::ffff:192.0.2.1' }), {
+      address: '::ffff:c000:201',
+    });
+    assert.deepEqual(canonicalRdata('MX', { preference: 1, exchange: 'Mail.Example.' }), {
+      preference: 1,
+      exchange: 'mail.example',
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...RECORD_TYPES), fc.nat(), (type, seed) => {
+        const [value] = fc.sample(rdataOf[type] as fc.Arbitrary<Rdata>, { seed, numRuns: 1 });
+        const once = canonicalRdata(type, value as never);
+        assert.deepEqual(canonicalRdata(type, once as never), once);
       }),
     );
   });

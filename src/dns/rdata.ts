@@ -6,7 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { DecodeError, ValidationError } from './errors.ts';
 import { assertNever, type RdataByType, type RecordType } from './rrset.ts';
-import { type Reader, Writer } from './wire.ts';
+import { Reader, Writer } from './wire.ts';
 
 export const TYPE_CODES: Readonly<Record<RecordType, number>> = {
   A: 1,
@@ -243,4 +243,17 @@ function readRdataBody(r: Reader, type: RecordType, end: number): RdataByType[Re
     default:
       return assertNever(type as never);
   }
+}
+
+/**
+ * The rdata as it comes back from a server: names normalized, IPv6 in RFC 5952 form,
+ * TXT/CAA text as decoded. Comparing canonical forms avoids a diff between what a user
+ * wrote (`2001:DB8:0::1`) and what AXFR returns (`2001:db8::1`).
+ */
+export function canonicalRdata<T extends RecordType>(
+  type: T,
+  rdata: RdataByType[T],
+): RdataByType[T] {
+  const bytes = encodeRdata(type, rdata);
+  return readRdata(new Reader(bytes), type, bytes.length) as RdataByType[T];
 }
