@@ -3,6 +3,7 @@
  * entry; each gets its own arguments and returns the process exit code.
  */
 import { runCrds } from './crds.ts';
+import { runController } from './run.ts';
 
 export interface Command {
   readonly summary: string;
@@ -13,6 +14,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   crds: {
     summary: 'write the CRD YAML generated from src/api (--out DIR, default crds; --check)',
     run: runCrds,
+  },
+  run: {
+    summary: 'run the controller (run --help for its options)',
+    run: runController,
   },
 };
 
