@@ -5,6 +5,7 @@ import { type RRset, rrsetKey, sameRRset } from '../dns/rrset.ts';
 import {
   batchGroups,
   type Change,
+  changeShare,
   cnameClashes,
   type DesiredRRset,
   formatNsupdateScript,
@@ -15,6 +16,7 @@ import {
   mayPrune,
   nsupdateLines,
   planZone,
+  tooMuchChange,
   updateRequestFor,
 } from './plan.ts';
 
@@ -406,5 +408,26 @@ describe('UPDATE requests and nsupdate scripts', () => {
     const plan = planZone({ zone, desired: [], observed: [soa, apexNs], prune: false });
     const script = formatNsupdateScript(plan, { address: '127.0.0.1', port: 53 });
     assert.ok(script.split('\n').every((line) => line === '' || line.startsWith(';')));
+  });
+});
+
+describe('change threshold', () => {
+  const existing = Array.from({ length: 10 }, (_, i) => a(`h${i}.example.com`, '192.0.2.1'));
+
+  it('counts updates and deletes of existing RRsets, not creates, and not the SOA', () => {
+    const desired = [
+      want(a('h0.example.com', '192.0.2.2')),
+      want(a('new.example.com', '192.0.2.2')),
+      ...existing.slice(1, 9).map((r) => want(r)),
+    ];
+    const plan = planZone({ zone, desired, observed: [soa, ...existing], prune: true });
+    assert.deepEqual(changeShare(plan, [soa, ...existing]), { changed: 2, existing: 10 });
+  });
+
+  it('refuses more than the share of a zone with enough RRsets, and exempts small zones', () => {
+    assert.equal(tooMuchChange({ changed: 3, existing: 10 }), false);
+    assert.equal(tooMuchChange({ changed: 4, existing: 10 }), true);
+    assert.equal(tooMuchChange({ changed: 9, existing: 9 }), false);
+    assert.equal(tooMuchChange({ changed: 4, existing: 10 }, 50), false);
   });
 });

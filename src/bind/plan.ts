@@ -223,6 +223,28 @@ export function planZone(input: PlanInput): Plan {
   return { zone, changes, skipped };
 }
 
+/** How much of a zone's existing data a plan would change (octodns-style safety). */
+export interface ChangeShare {
+  /** Existing RRsets the plan updates or deletes (creates touch nothing that exists). */
+  readonly changed: number;
+  /** Existing RRsets, SOA excluded. */
+  readonly existing: number;
+}
+
+export function changeShare(plan: Plan, observed: readonly RRset[]): ChangeShare {
+  const changed = plan.changes.filter((c) => c.action !== 'create').length;
+  return { changed, existing: observed.filter((o) => !isSoa(o)).length };
+}
+
+/**
+ * A plan that rewrites more than `maxPercent` of a zone holding at least `minRRsets` is
+ * more likely a mistake (wrong directory, wrong zone) than an intent: refuse it unless
+ * forced. Small zones are exempt, where one change is already a large share.
+ */
+export function tooMuchChange(share: ChangeShare, maxPercent = 30, minRRsets = 10): boolean {
+  return share.existing >= minRRsets && share.changed * 100 > share.existing * maxPercent;
+}
+
 // ---------------------------------------------------------------------------------------
 // From changes to UPDATE messages
 // ---------------------------------------------------------------------------------------
