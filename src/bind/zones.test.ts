@@ -26,30 +26,45 @@ const secondary: BindTarget = {
 describe('zoneStatementBody', () => {
   it('grants the update key zonesub ANY and transfers to it on a primary', () => {
     assert.equal(
-      zoneStatementBody(primary, '/var/cache/bind/example.test.db'),
+      zoneStatementBody(primary, { file: '/var/cache/bind/example.test.db' }),
       '{ type primary; file "/var/cache/bind/example.test.db"; update-policy { grant "ctrl-key" zonesub ANY; }; allow-transfer { key "ctrl-key"; }; };',
+    );
+  });
+
+  it('points the journal elsewhere when the store says so, and refuses an unsafe one', () => {
+    const files = {
+      file: '/etc/bind/zones/example.test.db',
+      journal: '/var/lib/bind/example.test.jnl',
+    };
+    assert.match(
+      zoneStatementBody(primary, files),
+      / journal "\/var\/lib\/bind\/example\.test\.jnl";/,
+    );
+    assert.throws(
+      () => zoneStatementBody(primary, { ...files, journal: 'x"; allow-update { any; };' }),
+      ValidationError,
     );
   });
 
   it('lists every primary with its port and the transfer key on a secondary', () => {
     assert.equal(
-      zoneStatementBody(secondary, 'example.test.sec'),
+      zoneStatementBody(secondary, { file: 'example.test.sec' }),
       '{ type secondary; primaries { 192.0.2.1 port 53 key "ctrl-key"; 2001:db8::1 port 5353 key "ctrl-key"; }; file "example.test.sec"; };',
     );
   });
 
   it('refuses a file path or primary address that would inject configuration', () => {
     assert.throws(
-      () => zoneStatementBody(primary, 'x.db"; allow-update { any; }; #'),
+      () => zoneStatementBody(primary, { file: 'x.db"; allow-update { any; }; #' }),
       ValidationError,
     );
     const evil = { ...secondary, primaries: [{ address: '1.2.3.4; }; notify yes', port: 53 }] };
-    assert.throws(() => zoneStatementBody(evil, 'x.sec'), ValidationError);
+    assert.throws(() => zoneStatementBody(evil, { file: 'x.sec' }), ValidationError);
   });
 });
 
 describe('canonicalZoneConfig', () => {
-  const sent = zoneStatementBody(primary, '/tmp/Z/example.test.db');
+  const sent = zoneStatementBody(primary, { file: '/tmp/Z/example.test.db' });
 
   it('equates what we send with what named 9.18 prints back from showzone', () => {
     const shown =
@@ -66,18 +81,22 @@ describe('canonicalZoneConfig', () => {
   it('tells configurations apart when a value differs', () => {
     const otherKey = zoneStatementBody(
       { ...primary, updateKey: generateKey('k2') },
-      '/tmp/Z/example.test.db',
+      { file: '/tmp/Z/example.test.db' },
     );
-    const otherFile = zoneStatementBody(primary, '/tmp/Z/other.db');
-    for (const other of [otherKey, otherFile, `${sent.slice(0, -3)} notify no; };`]) {
+    const otherFile = zoneStatementBody(primary, { file: '/tmp/Z/other.db' });
+    const otherJournal = zoneStatementBody(primary, {
+      file: '/tmp/Z/example.test.db',
+      journal: '/tmp/J/example.test.jnl',
+    });
+    for (const other of [otherKey, otherFile, otherJournal, `${sent.slice(0, -3)} notify no; };`]) {
       assert.notDeepEqual(canonicalZoneConfig(other), canonicalZoneConfig(sent));
     }
     assert.notDeepEqual(
-      canonicalZoneConfig(zoneStatementBody(secondary, 'x.sec')),
+      canonicalZoneConfig(zoneStatementBody(secondary, { file: 'x.sec' })),
       canonicalZoneConfig(
         zoneStatementBody(
           { ...secondary, primaries: [{ address: '192.0.2.1', port: 53 }] },
-          'x.sec',
+          { file: 'x.sec' },
         ),
       ),
     );

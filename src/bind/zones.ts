@@ -32,10 +32,20 @@ import { renderZoneFile, validateZoneConfig, type ZoneConfig } from './zone-file
 
 export type { ZoneConfig, ZoneNameServer, ZoneSoa } from './zone-file.ts';
 
+/** Paths named uses for a primary zone. */
+export interface ZoneFiles {
+  readonly file: string;
+  readonly journal?: string;
+}
+
 /** How base files reach named: a directory now, a ConfigMap later (controller). */
 export interface ZoneFileStore {
-  /** Stores the zone's base file; `file` is the path named opens. */
-  write(zone: string, content: string): Promise<{ file: string }>;
+  /**
+   * Stores the zone's base file; `file` is the path named opens. `journal`, when given, is
+   * where named keeps the zone's journal (for base files on a read-only mount, such as a
+   * ConfigMap); otherwise named writes `<file>.jnl`.
+   */
+  write(zone: string, content: string): Promise<ZoneFiles>;
   /** Removes the zone's base file; no error when it is already gone. */
   remove(zone: string): Promise<void>;
 }
@@ -54,27 +64,39 @@ export interface BindTarget {
   readonly primaries?: readonly DnsEndpoint[];
 }
 
+export interface DirectoryStoreOptions {
+  /** Put journals here (`<zone>.jnl`) instead of beside the base files. */
+  readonly journalDirectory?: string;
+}
+
 /**
  * Base files as `<directory>/<zone>.db`, written atomically (temporary file, then rename).
  * Writing also removes a journal left from an earlier life of the zone: named would roll
  * it forward onto the new base file and refuse the zone ("journal out of sync").
  */
-export function directoryStore(path: string): ZoneFileStore {
+export function directoryStore(path: string, options: DirectoryStoreOptions = {}): ZoneFileStore {
   const directory = resolve(path);
-  const fileOf = (zone: string) => join(directory, `${zone}.db`);
+  const journals = options.journalDirectory && resolve(options.journalDirectory);
+  const filesOf = (zone: string): ZoneFiles => {
+    const file = join(directory, `${zone}.db`);
+    return journals ? { file, journal: join(journals, `${zone}.jnl`) } : { file };
+  };
+  const journalOf = (files: ZoneFiles) => files.journal ?? `${files.file}.jnl`;
   return {
     async write(zone, content) {
-      const file = fileOf(zone);
+      const files = filesOf(zone);
       await mkdir(directory, { recursive: true });
-      await rm(`${file}.jnl`, { force: true });
-      const temporary = `${file}.${randomUUID()}.tmp`;
+      if (journals) await mkdir(journals, { recursive: true });
+      await rm(journalOf(files), { force: true });
+      const temporary = `${files.file}.${randomUUID()}.tmp`;
       await writeFile(temporary, content, { mode: 0o644 });
-      await rename(temporary, file);
-      return { file };
+      await rename(temporary, files.file);
+      return files;
     },
     async remove(zone) {
-      const file = fileOf(zone);
-      for (const f of [file, `${file}.jnl`, `${file}.jbk`]) await rm(f, { force: true });
+      const files = filesOf(zone);
+      const journal = journalOf(files);
+      for (const f of [files.file, journal, `${journal}.jbk`]) await rm(f, { force: true });
     },
   };
 }
@@ -82,11 +104,13 @@ export function directoryStore(path: string): ZoneFileStore {
 // ------------------------------------------------------------ zone statements
 
 /** The body of the zone statement we want named to have: `{ ...; };`. */
-export function zoneStatementBody(target: BindTarget, file: string): string {
+export function zoneStatementBody(target: BindTarget, files: ZoneFiles): string {
   const key = `"${validateKeyName(target.updateKey.name, 'updateKey.name')}"`;
-  const path = validatePath(file, 'file');
+  const path = validatePath(files.file, 'file');
   if (target.role === 'primary') {
-    return `{ type primary; file "${path}"; update-policy { grant ${key} zonesub ANY; }; allow-transfer { key ${key}; }; };`;
+    const journal =
+      files.journal === undefined ? '' : ` journal "${validatePath(files.journal, 'journal')}";`;
+    return `{ type primary; file "${path}";${journal} update-policy { grant ${key} zonesub ANY; }; allow-transfer { key ${key}; }; };`;
   }
   const primaries = (target.primaries ?? []).map(
     (p, i) =>
@@ -135,9 +159,12 @@ export function canonicalZoneConfig(text: string): Statement[] {
   return statements.sort();
 }
 
-/** The value of the zone's `file` statement in named's configuration text, if any. */
-function fileOf(showzone: string): string | undefined {
-  return /(?:^|[{;\s])file\s+"([^"]*)"/.exec(showzone)?.[1];
+/** The `file` and `journal` of a zone in named's configuration text, if it has a file. */
+function filesOf(showzone: string): ZoneFiles | undefined {
+  const file = /(?:^|[{;\s])file\s+"([^"]*)"/.exec(showzone)?.[1];
+  const journal = /(?:^|[{;\s])journal\s+"([^"]*)"/.exec(showzone)?.[1];
+  if (file === undefined) return undefined;
+  return journal === undefined ? { file } : { file, journal };
 }
 
 // ------------------------------------------------------------ ensure / remove
@@ -180,11 +207,10 @@ async function showzone(client: RndcClient, zone: string): Promise<string | unde
   }
 }
 
-/** Delivers what named needs before `addzone`; returns the file named should use. */
-async function prepareFile(target: BindTarget, zone: ZoneConfig): Promise<string> {
-  if (target.role === 'secondary') return secondaryFile(zone.name);
-  const { file } = await target.files!.write(zone.name, renderZoneFile(zone));
-  return file;
+/** Delivers what named needs before `addzone`; returns the files named should use. */
+async function prepareFile(target: BindTarget, zone: ZoneConfig): Promise<ZoneFiles> {
+  if (target.role === 'secondary') return { file: secondaryFile(zone.name) };
+  return target.files!.write(zone.name, renderZoneFile(zone));
 }
 
 /**
@@ -235,11 +261,11 @@ async function reconcile(
     return 'modified';
   }
   // Keep the file the zone already uses: its data (and journal) are named's now.
-  const file =
+  const files =
     target.role === 'primary'
-      ? (fileOf(current) ?? (await prepareFile(target, config)))
-      : secondaryFile(config.name);
-  const body = zoneStatementBody(target, file);
+      ? (filesOf(current) ?? (await prepareFile(target, config)))
+      : { file: secondaryFile(config.name) };
+  const body = zoneStatementBody(target, files);
   if (statements.join('\n') === canonicalZoneConfig(body).join('\n')) return 'unchanged';
   await client.modzone(config.name, body);
   return 'modified';

@@ -83,6 +83,14 @@ async function dig(
   return { status, answers };
 }
 
+/** Sends an RFC 2136 update with the real nsupdate, signed with the harness's TSIG key. */
+async function nsupdate(named: NamedServer, commands: string): Promise<void> {
+  const child = execFile('nsupdate', ['-k', named.tsigKeyFile]);
+  child.stdin?.end(`server ${named.address} ${named.dnsPort}\n${commands}`);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, 'nsupdate failed');
+}
+
 async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
   let value = await probe();
   for (let i = 0; i < 100 && !ok(value); i++) {
@@ -193,6 +201,28 @@ describe('zones on a real primary named', () => {
     // named refuses to reload a dynamic zone from its file, and says so.
     await assert.rejects(rndc.reload('cmds.test'), { code: 'RNDC_DYNAMIC_ZONE' });
     assert.match((await rndc.reload()).text, /reload successful/);
+  });
+
+  it('keeps the journal where the store says, for base files on a read-only mount', async () => {
+    const journals = join(named.dir, 'journals');
+    const target: BindTarget = {
+      ...primaryTarget(named),
+      files: directoryStore(join(named.dir, 'base'), { journalDirectory: journals }),
+    };
+    assert.equal(await ensureZone(target, zoneConfig('journal.test'), rndc), 'created');
+    assert.match(
+      await rndc.showzone('journal.test'),
+      /journal "[^"]*\/journals\/journal\.test\.jnl"/,
+    );
+    await nsupdate(named, 'update add www.journal.test. 60 IN A 192.0.2.80\nsend\n');
+    assert.deepEqual((await dig(named, 'www.journal.test', 'A')).answers, [
+      'www.journal.test. 60 IN A 192.0.2.80',
+    ]);
+    assert.ok(existsSync(join(journals, 'journal.test.jnl')));
+    assert.equal(existsSync(join(named.dir, 'base', 'journal.test.db.jnl')), false);
+    assert.equal(await ensureZone(target, zoneConfig('journal.test'), rndc), 'unchanged');
+    assert.equal(await removeZone(target, 'journal.test', rndc), 'removed');
+    assert.equal(existsSync(join(journals, 'journal.test.jnl')), false);
   });
 
   it('removes the zone and its files, and a second removal finds it absent', async () => {
