@@ -107,9 +107,13 @@ export async function writeReady(
   const next = { ...o.status, ...extra, conditions, observedGeneration: generation };
   if (jsonEqual(next, o.status ?? {})) return;
   await ctx.writer.patchStatus(refOf(o), next);
-  if (previous?.status !== ready.status || previous?.reason !== ready.reason) {
-    const type = ready.status === 'True' ? 'Normal' : 'Warning';
-    await ctx.events.record(o, type, ready.reason, ready.message);
+  // Warnings on every new cause; a Normal Event only for a recovery, so a burst of new
+  // records does not become a burst of Events.
+  const changed = previous?.status !== ready.status || previous?.reason !== ready.reason;
+  if (changed && ready.status !== 'True') {
+    await ctx.events.record(o, 'Warning', ready.reason, ready.message);
+  } else if (changed && previous !== undefined && previous.status !== 'True') {
+    await ctx.events.record(o, 'Normal', ready.reason, ready.message);
   }
 }
 
