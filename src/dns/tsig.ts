@@ -149,6 +149,46 @@ function unsignedPart(raw: Buffer, tsigOffset: number, originalId: number): Buff
 }
 
 /**
+ * The running digest state both ends of a reply stream keep (§4.3.2, §5.3.1): the prior
+ * MAC, the unsigned messages since it, and whether the next signed message is the first.
+ */
+class TsigChain {
+  readonly #key: SecretKey;
+  #priorMac: Buffer;
+  #unsigned: Buffer[] = [];
+  #first = true;
+
+  constructor(key: SecretKey, requestMac: Buffer) {
+    this.#key = key;
+    this.#priorMac = requestMac;
+  }
+
+  get first(): boolean {
+    return this.#first;
+  }
+
+  get unsignedCount(): number {
+    return this.#unsigned.length;
+  }
+
+  addUnsigned(raw: Buffer): void {
+    this.#unsigned.push(raw);
+  }
+
+  /** The MAC of a message (without its TSIG): full variables first, then timers only. */
+  mac(body: Buffer, t: TsigRdata): Buffer {
+    const tail = this.#first ? variables(this.#key.name, t) : timers(t);
+    return hmac(this.#key, [macField(this.#priorMac), ...this.#unsigned, body, tail]);
+  }
+
+  advance(mac: Buffer): void {
+    this.#priorMac = mac;
+    this.#unsigned = [];
+    this.#first = false;
+  }
+}
+
+/**
  * Verifies the replies to one signed request, in order. The first reply's MAC covers the
  * request MAC (§4.3.2); each later signed reply covers the previous MAC, the unsigned
  * replies in between and only the timers (§5.3.1). At most 99 unsigned replies may come
@@ -157,29 +197,28 @@ function unsignedPart(raw: Buffer, tsigOffset: number, originalId: number): Buff
 export class TsigVerifier {
   readonly #key: SecretKey;
   readonly #clock: () => number;
-  #priorMac: Buffer;
-  #unsigned: Buffer[] = [];
-  #first = true;
+  readonly #chain: TsigChain;
 
   constructor(key: SecretKey, requestMac: Buffer, clock: () => number) {
     this.#key = key;
-    this.#priorMac = requestMac;
     this.#clock = clock;
+    this.#chain = new TsigChain(key, requestMac);
   }
 
   /** True when every message seen so far ended in a verified signed one. */
   get settled(): boolean {
-    return !this.#first && this.#unsigned.length === 0;
+    return !this.#chain.first && this.#chain.unsignedCount === 0;
   }
 
   /** Checks one reply; throws a TsigError subclass when it must not be trusted. */
   verify(raw: Buffer, message: DecodedMessage): void {
     const rr = tsigRecord(message);
     if (rr === undefined || rr.body.kind !== 'tsig') {
-      if (this.#first)
+      if (this.#chain.first) {
         throw new TsigUnsignedReplyError('the reply to a signed request is unsigned');
-      this.#unsigned.push(raw);
-      if (this.#unsigned.length > 99) {
+      }
+      this.#chain.addUnsigned(raw);
+      if (this.#chain.unsignedCount > 99) {
         throw new TsigUnsignedReplyError(
           'more than 99 unsigned messages in a row (RFC 8945 §5.3.1)',
         );
@@ -187,14 +226,13 @@ export class TsigVerifier {
       return;
     }
     const t = rr.body.tsig;
+    // An error reply is the server's word on our request; BADKEY and BADSIG ones cannot be
+    // signed at all (§5.2), so they are reported without a MAC check.
     if (t.error !== 0) throw serverError(t, message.header.rcode);
     this.#checkKey(rr.name, t);
-    const expected = this.#expectedMac(raw, rr.offset, t);
-    checkMac(t.mac, expected);
+    checkMac(t.mac, this.#chain.mac(unsignedPart(raw, rr.offset, t.originalId), t));
     this.#checkTime(t);
-    this.#priorMac = t.mac;
-    this.#unsigned = [];
-    this.#first = false;
+    this.#chain.advance(t.mac);
   }
 
   #checkKey(owner: string, t: TsigRdata): void {
@@ -206,12 +244,6 @@ export class TsigVerifier {
         detail: { key: owner, algorithm: alg },
       });
     }
-  }
-
-  #expectedMac(raw: Buffer, tsigOffset: number, t: TsigRdata): Buffer {
-    const body = unsignedPart(raw, tsigOffset, t.originalId);
-    const tail = this.#first ? variables(this.#key.name, t) : timers(t);
-    return hmac(this.#key, [macField(this.#priorMac), ...this.#unsigned, body, tail]);
   }
 
   #checkTime(t: TsigRdata): void {
@@ -278,19 +310,17 @@ function serverError(t: TsigRdata, rcode: number): TsigError {
 export class TsigResponseSigner {
   readonly #key: SecretKey;
   readonly #clock: () => number;
-  #priorMac: Buffer;
-  #unsigned: Buffer[] = [];
-  #first = true;
+  readonly #chain: TsigChain;
 
   constructor(key: SecretKey, requestMac: Buffer, clock: () => number) {
     this.#key = key;
-    this.#priorMac = requestMac;
     this.#clock = clock;
+    this.#chain = new TsigChain(key, requestMac);
   }
 
   /** Passes a reply on unsigned; the next signed reply's MAC covers it. */
   skip(reply: Buffer): Buffer {
-    this.#unsigned.push(Buffer.from(reply));
+    this.#chain.addUnsigned(Buffer.from(reply));
     return reply;
   }
 
@@ -305,13 +335,9 @@ export class TsigResponseSigner {
       error: 0,
       other: Buffer.alloc(0),
     };
-    const tail = this.#first ? variables(this.#key.name, base) : timers(base);
-    const mac = hmac(this.#key, [macField(this.#priorMac), ...this.#unsigned, reply, tail]);
-    const bytes = appendTsig(reply, this.#key, { ...base, mac });
-    this.#priorMac = mac;
-    this.#unsigned = [];
-    this.#first = false;
-    return bytes;
+    const mac = this.#chain.mac(reply, base);
+    this.#chain.advance(mac);
+    return appendTsig(reply, this.#key, { ...base, mac });
   }
 }
 

@@ -46,6 +46,21 @@ function framed(message: Buffer): Buffer {
   return out;
 }
 
+/** One empty UPDATE sent to a stub that answers with `answer`; resolves to what it threw. */
+async function updateThroughStub(answer: (request: Buffer) => Buffer): Promise<unknown> {
+  const { endpoint, server } = await stub(answer);
+  const client = new DnsClient({ timeoutMs: 2000 });
+  try {
+    await client.update(endpoint, generateKey('k'), { zone: ZONE, prerequisites: [], updates: [] });
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await client.close();
+    server.close();
+  }
+}
+
 describe('DNS transports', () => {
   let named: NamedServer;
   const server = () => ({ address: named.address, port: named.dnsPort });
@@ -117,33 +132,21 @@ describe('DNS transports', () => {
   });
 
   test('a reply too short to hold a header fails the request with DecodeError', async () => {
-    const { endpoint, server: s } = await stub(() => framed(Buffer.from([1, 2, 3])));
-    const client = new DnsClient({ timeoutMs: 2000 });
-    const error = await client
-      .update(endpoint, generateKey('k'), { zone: ZONE, prerequisites: [], updates: [] })
-      .catch((e: unknown) => e);
+    const error = await updateThroughStub(() => framed(Buffer.from([1, 2, 3])));
     assert.ok(error instanceof DecodeError, String(error));
-    await client.close();
-    s.close();
   });
 
   test('a reply with our ID but garbage after the header fails with DecodeError', async () => {
-    const { endpoint, server: s } = await stub((request) => {
+    const error = await updateThroughStub((request) => {
       const garbage = Buffer.alloc(40, 0xff);
       request.copy(garbage, 0, 0, 2);
       return framed(garbage);
     });
-    const client = new DnsClient({ timeoutMs: 2000 });
-    const error = await client
-      .update(endpoint, generateKey('k'), { zone: ZONE, prerequisites: [], updates: [] })
-      .catch((e: unknown) => e);
     assert.ok(error instanceof DecodeError, String(error));
-    await client.close();
-    s.close();
   });
 
   test('a well-formed reply to another question fails with DecodeError', async () => {
-    const { endpoint, server: s } = await stub((request) => {
+    const error = await updateThroughStub((request) => {
       const m = decodeMessage(request);
       const reply = encodeMessage({
         header: { ...m.header, qr: true },
@@ -154,13 +157,7 @@ describe('DNS transports', () => {
       });
       return framed(Buffer.from(reply));
     });
-    const client = new DnsClient({ timeoutMs: 2000 });
-    const error = await client
-      .update(endpoint, generateKey('k'), { zone: ZONE, prerequisites: [], updates: [] })
-      .catch((e: unknown) => e);
     assert.ok(error instanceof DecodeError, String(error));
     assert.match(error.message, /question/);
-    await client.close();
-    s.close();
   });
 });
