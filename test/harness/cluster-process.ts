@@ -67,10 +67,13 @@ export function watchStateDir(dir: string): void {
 }
 
 /** Stops the reaper and forgets `dir`; the caller removes it (or keeps it on purpose). */
-export function releaseStateDir(dir: string): void {
-  const state = live.get(dir);
-  if (state?.reaper?.pid !== undefined) killGroup(state.reaper.pid, 'SIGKILL');
+export async function releaseStateDir(dir: string): Promise<void> {
+  const reaper = live.get(dir)?.reaper;
   live.delete(dir);
+  if (reaper?.pid === undefined || reaper.exitCode !== null || reaper.signalCode !== null) return;
+  const exited = new Promise((resolve) => reaper.once('exit', resolve));
+  killGroup(reaper.pid, 'SIGKILL');
+  await exited;
 }
 
 export function startComponent(

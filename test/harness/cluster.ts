@@ -113,7 +113,7 @@ export interface Cluster {
 }
 
 /** A path to a YAML file or directory of YAML files, or an object. */
-export type ManifestInput = string | KubernetesObject;
+export type ManifestInput = string | KubernetesObject | Readonly<Record<string, unknown>>;
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -498,7 +498,12 @@ async function apply(
 ): Promise<KubernetesObject[]> {
   const items = (Array.isArray(input) ? input : [input]) as readonly ManifestInput[];
   const paths = items.filter((i): i is string => typeof i === 'string');
-  const objects = [...items.filter((i): i is KubernetesObject => typeof i !== 'string')];
+  const objects: KubernetesObject[] = [];
+  for (const item of items) {
+    if (typeof item === 'string') continue;
+    if (!isObject(item)) throw new ClusterError('an object to apply has no kind or apiVersion');
+    objects.push(item);
+  }
   objects.push(...(await readManifests(paths)));
   const applied: KubernetesObject[] = [];
   for (const object of objects) {
@@ -551,7 +556,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const stop = async () => {
     for (const c of components.reverse()) await c.stop();
     components.length = 0;
-    releaseStateDir(stateDir);
+    await releaseStateDir(stateDir);
     if (!process.env.KEEP_CLUSTER) await rm(stateDir, { recursive: true, force: true });
   };
   try {
