@@ -188,9 +188,20 @@ export class RndcClient {
       // named drops larger messages by closing the channel; say why instead.
       throw new ValidationError('command', `rndc command of ${frame.length} bytes exceeds 32 KiB`);
     }
-    const decoded = decodeMessage(await conn.exchange(frame, this.#timeoutMs));
-    if (!verifyMessage(decoded, this.#options.key)) {
+    const reply = await conn.exchange(frame, this.#timeoutMs);
+    try {
+      return this.#accept(reply, serial);
+    } catch (error) {
+      // After a reply we cannot trust, the stream is in an unknown state: start afresh.
       conn.close();
+      throw error;
+    }
+  }
+
+  /** Decodes a reply, checks its HMAC first, then that it answers request `serial`. */
+  #accept(frame: Buffer, serial: string): RndcReply & { nonce?: string } {
+    const decoded = decodeMessage(frame);
+    if (!verifyMessage(decoded, this.#options.key)) {
       throw new PermanentError(
         'RNDC_REPLY_AUTH',
         'rndc: the reply is not signed with our rndc key (tampered with, or not from named)',
