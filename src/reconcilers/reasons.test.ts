@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PermanentError, TransientError, TsigBadKeyError, TsigBadSigError } from '../dns/errors.ts';
+import { isKeyRejection, reasonFor } from './reasons.ts';
+
+describe('reasonFor', () => {
+  it('names TSIG failures by what to fix', () => {
+    assert.equal(reasonFor(new TsigBadSigError('bad sig', 'server')).reason, 'TsigBadSig');
+    assert.equal(reasonFor(new TsigBadKeyError('bad key', 'server')).reason, 'TsigBadKey');
+  });
+
+  it('calls every transient failure InstanceUnreachable, unknown errors included', () => {
+    assert.equal(
+      reasonFor(new TransientError('TIMEOUT', 'timed out')).reason,
+      'InstanceUnreachable',
+    );
+    assert.equal(reasonFor(new Error('boom')).reason, 'InstanceUnreachable');
+  });
+
+  it('maps missing Secrets and refusals to their own reasons', () => {
+    assert.equal(reasonFor(new PermanentError('SecretNotFound', 'x')).reason, 'SecretNotFound');
+    assert.equal(reasonFor(new PermanentError('REFUSED', 'x')).reason, 'Refused');
+  });
+
+  it('asks for keys to be re-read only when a key was rejected', () => {
+    assert.ok(isKeyRejection(new TsigBadSigError('x', 'server')));
+    assert.ok(isKeyRejection(new PermanentError('RNDC_AUTH', 'x')));
+    assert.ok(!isKeyRejection(new TransientError('TIMEOUT', 'x')));
+  });
+});

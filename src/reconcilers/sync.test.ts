@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DesiredRRset } from '../bind/plan.ts';
+import type { RRset } from '../dns/rrset.ts';
+import { planWithRemovals, removalChanges } from './sync.ts';
+
+const zone = {
+  name: 'example.test',
+  ttl: 300,
+  soa: {
+    primaryNs: 'ns1.example.test',
+    adminEmail: 'h@example.test',
+    serial: 1,
+    refresh: 1,
+    retry: 1,
+    expire: 1,
+    negativeTtl: 1,
+  },
+  nameServers: [{ hostname: 'ns1.example.test' }],
+};
+const a = (name: string, address: string, owner = 'ARecord/ns/x'): DesiredRRset => ({
+  name,
+  type: 'A',
+  ttl: 300,
+  rdata: [{ address }],
+  owner,
+});
+const observedA = (name: string, address: string): RRset => ({
+  name,
+  type: 'A',
+  ttl: 300,
+  rdata: [{ address }],
+});
+
+describe('removalChanges', () => {
+  it('deletes what a deleted resource held when the zone has it and nobody else wants it', () => {
+    const { changes, rest } = removalChanges(
+      [observedA('gone.example.test', '192.0.2.1'), observedA('kept.example.test', '192.0.2.2')],
+      [],
+      [a('gone.example.test', '192.0.2.1', 'ARecord/ns/gone')],
+    );
+    assert.deepEqual(
+      changes.map((c) => [c.action, c.before?.name, c.owner]),
+      [['delete', 'gone.example.test', 'ARecord/ns/gone']],
+    );
+    assert.deepEqual(
+      rest.map((r) => r.name),
+      ['kept.example.test'],
+    );
+  });
+
+  it('never deletes an RRset that a live resource declares (a conflicting loser was deleted)', () => {
+    const { changes } = removalChanges(
+      [observedA('dup.example.test', '192.0.2.1')],
+      [a('dup.example.test', '192.0.2.1', 'ARecord/ns/older')],
+      [a('dup.example.test', '192.0.2.9', 'ARecord/ns/younger')],
+    );
+    assert.deepEqual(changes, []);
+  });
+});
+
+describe('planWithRemovals', () => {
+  it('plans removals and ordinary changes together, leaving unmanaged data alone', () => {
+    const plan = planWithRemovals(
+      {
+        zone,
+        desired: [a('new.example.test', '192.0.2.5')],
+        removals: [a('old.example.test', '192.0.2.1', 'ARecord/ns/old')],
+        prune: false,
+      },
+      [observedA('old.example.test', '192.0.2.1'), observedA('manual.example.test', '192.0.2.7')],
+    );
+    assert.deepEqual(
+      plan.changes.map((c) => [c.action, (c.after ?? c.before).name]),
+      [
+        ['create', 'new.example.test'],
+        ['delete', 'old.example.test'],
+      ],
+    );
+  });
+
+  it('is empty once the zone holds what is desired and nothing deleted is left', () => {
+    const plan = planWithRemovals(
+      { zone, desired: [a('x.example.test', '192.0.2.5')], removals: [], prune: false },
+      [observedA('x.example.test', '192.0.2.5')],
+    );
+    assert.deepEqual(plan.changes, []);
+  });
+});
