@@ -131,6 +131,41 @@ export function groupRRsets(records: readonly DecodedRecord[]): RRset[] {
   return [...sets.values()].map((s) => s as RRset).sort(compareRRsets);
 }
 
+/**
+ * The records of an AXFR stream (RFC 5936 §2.2): it opens with the zone's SOA and ends at
+ * the next SOA of the zone, which repeats the first and is not kept.
+ */
+class AxfrStream {
+  readonly records: DecodedRecord[] = [];
+  readonly #zone: string;
+  readonly #what: string;
+  #soaSeen = 0;
+
+  constructor(zone: string, what: string) {
+    this.#zone = zone;
+    this.#what = what;
+  }
+
+  get started(): boolean {
+    return this.#soaSeen > 0;
+  }
+
+  /** Takes one message's answers; true once the closing SOA has arrived. */
+  add(answers: readonly DecodedRecord[]): boolean {
+    for (const rr of answers) {
+      if (this.#soaSeen === 2)
+        throw new DecodeError(`${this.#what}: records after the closing SOA`);
+      const isSoa = rr.type === TYPE_SOA && rr.name === this.#zone;
+      if (this.#soaSeen === 0 && !isSoa) {
+        throw new DecodeError(`${this.#what}: the transfer does not start with the zone's SOA`);
+      }
+      if (isSoa) this.#soaSeen++;
+      if (this.#soaSeen < 2) this.records.push(rr);
+    }
+    return this.#soaSeen === 2;
+  }
+}
+
 export class DnsClient {
   readonly #timeoutMs: number;
   readonly #clock: () => number;
@@ -199,24 +234,15 @@ export class DnsClient {
     const question: Question = { name: normalizeName(zone), type: TYPE_AXFR, klass: CLASS_IN };
     const what = `AXFR of zone ${question.name}`;
     const signer = this.#signer((id) => queryMessage(id, question), key);
-    const records: DecodedRecord[] = [];
-    let soaSeen = 0;
+    const stream = new AxfrStream(question.name, what);
     const onReply = (raw: Buffer): boolean => {
       const m = decodeMessage(raw);
-      checkReply(m, question, OPCODE_QUERY, records.length > 0);
+      checkReply(m, question, OPCODE_QUERY, stream.started);
       const verifier = signer.verifier();
       authenticate(raw, m, verifier, what, server);
       const error = rcodeError(m.header.rcode, what, server);
       if (error !== undefined) throw error;
-      for (const rr of m.answers) {
-        if (records.length === 0 && (rr.type !== TYPE_SOA || rr.name !== question.name)) {
-          throw new DecodeError(`${what}: the transfer does not start with the zone's SOA`);
-        }
-        if (soaSeen === 2) throw new DecodeError(`${what}: records after the closing SOA`);
-        if (rr.type === TYPE_SOA && rr.name === question.name) soaSeen++;
-        records.push(rr);
-      }
-      if (soaSeen < 2) return false;
+      if (!stream.add(m.answers)) return false;
       // §5.3.1: the last message of a multi-message reply must be signed.
       if (verifier !== undefined && !verifier.settled) {
         throw new TsigUnsignedReplyError(`${what}: the last message is not signed`);
@@ -229,7 +255,7 @@ export class DnsClient {
     } finally {
       await connection.close();
     }
-    return groupRRsets(records.slice(0, -1));
+    return groupRRsets(stream.records);
   }
 
   /** The zone's SOA, or undefined when the server has no such name or no SOA there. */
