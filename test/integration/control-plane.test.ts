@@ -146,6 +146,22 @@ describe('objects on a real kube-apiserver', () => {
   }
 });
 
+describe('the shipped manifests', () => {
+  it('has every custom resource in examples/ and deploy/bind9/ accepted by the real API server', async () => {
+    const ns = await cluster.createNamespace('cp-examples');
+    const root = join(import.meta.dirname, '../..');
+    const ours = (await readManifests([join(root, 'examples'), join(root, 'deploy/bind9')]))
+      .filter((o) => o.apiVersion === `${API_GROUP}/${API_VERSION}`)
+      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
+    assert.ok(ours.length >= KINDS.length, `only ${ours.length} custom resources found`);
+    const applied = await cluster.applyManifests(ours);
+    assert.deepEqual(
+      applied.map((o) => `${o.kind}/${o.metadata?.name}`),
+      ours.map((o) => `${o.kind}/${o.metadata?.name}`),
+    );
+  });
+});
+
 describe('the bad values of the foundation table, sent to the real API server', () => {
   let ns: string;
   before(async () => {
