@@ -112,6 +112,21 @@ describe('rndc client against a real named', () => {
     });
   });
 
+  it('reports addzone of a primary whose file is not there yet as transient, with named text', async () => {
+    const c = client();
+    await assert.rejects(
+      c.addzone('nofile.test', '{ type primary; file "not-yet-delivered.db"; };'),
+      (error: unknown) => {
+        assert.ok(error instanceof TransientError);
+        assert.equal(error.code, 'RNDC_FILE_NOT_FOUND');
+        assert.match(error.message, /file not found/);
+        return true;
+      },
+    );
+    // named reverted the addzone.
+    await assert.rejects(c.showzone('nofile.test'), { code: 'RNDC_NOT_FOUND' });
+  });
+
   it('reports a wrong rndc key as a permanent authentication error', async () => {
     const wrong = new SecretKey('rndc-key', 'hmac-sha256', Buffer.alloc(32, 7));
     await assert.rejects(client({ key: wrong }).status(), (error: unknown) => {

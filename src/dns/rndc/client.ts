@@ -52,8 +52,18 @@ export interface RndcReply {
 /** named reads control messages of at most 32 KiB (PROTOCOLS.md). */
 const MAX_REQUEST = 32 * 1024;
 
-/** named's results that are worth retrying unchanged. */
-const TRANSIENT_RESULTS = new Set(['shutting down', 'timed out', 'quota reached', 'out of memory']);
+/**
+ * named's results that are worth retrying unchanged. `file not found` is among them: a
+ * base file delivered through a ConfigMap reaches named's mount only after the kubelet's
+ * next sync, so `addzone` can run before the file is there.
+ */
+const TRANSIENT_RESULTS = new Set([
+  'shutting down',
+  'timed out',
+  'quota reached',
+  'out of memory',
+  'file not found',
+]);
 
 /** Zone and view arguments of the typed commands: a strict domain-name shape. */
 const ZONE_ARG =
