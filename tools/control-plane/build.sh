@@ -27,6 +27,14 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 
 command -v go >/dev/null || { log "go is not installed: install Go >= 1.26 first"; exit 1; }
 
+# Two set-ups at once (parallel sessions, CI beside a developer) would race on the same
+# files: the second waits for the first and then finds the binaries built.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+  log "another build holds $out/.lock: waiting for it"
+  flock 9
+fi
+
 # Writes ./kubernetes/go.mod for $K8S_VERSION when it names another version.
 prepare_kubernetes_module() {
   local dir="$here/kubernetes"
@@ -78,18 +86,53 @@ MOD
   (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
 }
 
+# Prints a line every minute while a long build runs, so logs show it is alive. Its sleep
+# is killed with it: a leftover sleep holding our stdout would stall `$(build.sh)`.
+heartbeat() { # heartbeat NAME START
+  local nap
+  trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 60 &
+    nap=$!
+    wait "$nap"
+    log "$1: still building ($((SECONDS - $2)) s)"
+  done
+}
+
 build() { # build NAME MODULE-DIR PACKAGE LDFLAGS
   local name=$1 dir=$2 pkg=$3 ldflags=$4
   if [ -x "$out/$name" ]; then log "$name: cached at $out/$name"; return; fi
   log "$name: building $pkg (this takes minutes on 2 cores)"
-  local start=$SECONDS
-  (cd "$dir" && go build -o "$out/$name.tmp" -ldflags "$ldflags" "$pkg")
+  local start=$SECONDS hb
+  heartbeat "$name" "$start" >&2 9>&- &
+  hb=$!
+  if ! (cd "$dir" && go build -o "$out/$name.tmp" -ldflags "$ldflags" "$pkg"); then
+    kill "$hb" 2>/dev/null || true
+    rm -f "$out/$name.tmp"
+    log "$name: build failed"
+    exit 1
+  fi
+  kill "$hb" 2>/dev/null || true
   mv "$out/$name.tmp" "$out/$name"
-  log "$name: built in $((SECONDS - start)) s"
+  log "$name: built in $((SECONDS - start)) s ($(du -h "$out/$name" | cut -f1))"
+}
+
+# A binary left by an older recipe (another version behind the same path) is rebuilt.
+check_version() { # check_version NAME EXPECTED-SUBSTRING
+  local bin="$out/$1" version
+  [ -x "$bin" ] || return 0
+  # Captured, not piped into grep -q: with pipefail an early grep exit fails the pipe.
+  version=$("$bin" --version 2>/dev/null || true)
+  if [[ "$version" != *"$2"* ]]; then
+    log "$1: $bin does not report $2: rebuilding it"
+    rm -f "$bin"
+  fi
 }
 
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
 
+check_version kube-apiserver "Kubernetes $K8S_VERSION"
+check_version etcd "etcd Version: ${ETCD_VERSION#v}"
 if [ ! -x "$out/kube-apiserver" ] || { [ ! -x "$out/kubectl" ] && ! command -v kubectl >/dev/null; }; then
   prepare_kubernetes_module
   build kube-apiserver "$here/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
