@@ -5,6 +5,7 @@ import { rdataText } from '../dns/rrset.ts';
 import { RESOURCE_KINDS } from './kinds.ts';
 import {
   canonicalIpv6,
+  declaredRRset,
   RECORD_KIND_TYPES,
   RECORD_KINDS_LIST,
   type RecordSpecByKind,
@@ -179,5 +180,20 @@ describe('record data', () => {
       assert.ok(rrset.rdata.length > 0, kind);
       assert.ok(Object.hasOwn(spec, info.dataField), `${kind}.${info.dataField}`);
     }
+  });
+
+  it('gives the RRset of a record whose kind is only known at run time', () => {
+    const records = [validExamples.ARecord, validExamples.MXRecord] as unknown as {
+      kind: 'ARecord' | 'MXRecord';
+      spec: RecordSpecByKind['ARecord' | 'MXRecord'];
+    }[];
+    const rrsets = records.map((record) => declaredRRset(record, ZONE, 3600));
+    assert.deepEqual(
+      rrsets.map((r) => [r.name, r.type, r.ttl, r.rdata.length]),
+      [
+        ['www.example.com', 'A', 300, 2],
+        ['example.com', 'MX', 3600, 2],
+      ],
+    );
   });
 });

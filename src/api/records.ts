@@ -6,7 +6,14 @@
  * absolute, anything else is relative to the zone. Values are put in the canonical form
  * the wire decoder produces, so a declared RRset compares equal to the one read back.
  */
-import { absoluteName, type RdataByType, type RRsetOf, rdataText, splitTxt } from '../dns/rrset.ts';
+import {
+  absoluteName,
+  type RdataByType,
+  type RRset,
+  type RRsetOf,
+  rdataText,
+  splitTxt,
+} from '../dns/rrset.ts';
 import type {
   AAAARecordSpec,
   ARecordSpec,
@@ -132,4 +139,17 @@ export function recordRRset<K extends RecordKind>(
     ttl: spec.ttl ?? defaultTtl,
     rdata: recordRdata(kind, spec, zone),
   };
+}
+
+/**
+ * The RRset of any record resource, when the kind is only known at run time (a union of
+ * resources): TypeScript cannot correlate `kind` and `spec` of a union, so the cast lives
+ * here once instead of at every caller.
+ */
+export function declaredRRset(
+  record: { readonly kind: RecordKind; readonly spec: RecordSpec },
+  zone: string,
+  defaultTtl: number,
+): RRset {
+  return recordRRset(record.kind, record.spec as never, zone, defaultTtl) as RRset;
 }
