@@ -383,7 +383,9 @@ export function formatNsupdateScript(
 ): string {
   const lines = [
     `; plan for zone ${fqdn(plan.zone)}: ${plan.changes.length} change(s)`,
-    ...(keyName === undefined ? [] : [`; sign with key ${keyName}: nsupdate -k KEYFILE`]),
+    ...(keyName === undefined
+      ? []
+      : [`; send with: nsupdate -k KEYFILE (the file holding key "${keyName}")`]),
     ...plan.skipped.map(
       (s) =>
         `; skipped ${fqdn(s.rrset.name)} ${s.rrset.type} (${s.rrset.owner}): ${s.reason}: ${s.message}`,

@@ -2,7 +2,9 @@
  * The `bind9-controller` command: a small table of subcommands. Add one by adding an
  * entry; each gets its own arguments and returns the process exit code.
  */
+import { runApply } from './apply.ts';
 import { runCrds } from './crds.ts';
+import { runPlan } from './plan.ts';
 import { runController } from './run.ts';
 
 export interface Command {
@@ -18,6 +20,15 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   run: {
     summary: 'run the controller (run --help for its options)',
     run: runController,
+  },
+  plan: {
+    summary:
+      'print the nsupdate script that brings a BIND9 server to the manifests (exit 2: changes)',
+    run: runPlan,
+  },
+  apply: {
+    summary: 'send the plan to a BIND9 server as signed UPDATEs (--rndc: create missing zones)',
+    run: runApply,
   },
 };
 
