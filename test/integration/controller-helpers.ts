@@ -54,28 +54,37 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
+/** A controller in this process, not started; logs are kept in memory. */
+export function makeController(
+  kube: Kube,
+  namespace: string,
+  extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): RunningController {
+  const logs: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const args = [
+    '--namespace',
+    namespace,
+    '--metrics-address',
+    '127.0.0.1:0',
+    '--health-poll',
+    '1s',
+  ];
+  const config = parseConfig([...args, ...extraArgs], env);
+  const controller = new Controller({ kube, config, log });
+  return { controller, logs, stop: () => controller.stop() };
+}
+
 export async function startController(
   kube: Kube,
   namespace: string,
   extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<RunningController> {
-  const logs: string[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const config = parseConfig(
-    [
-      '--namespace',
-      namespace,
-      '--metrics-address',
-      '127.0.0.1:0',
-      '--health-poll',
-      '1s',
-      ...extraArgs,
-    ],
-    {},
-  );
-  const controller = new Controller({ kube, config, log });
-  await controller.start();
-  return { controller, logs, stop: () => controller.stop() };
+  const running = makeController(kube, namespace, extraArgs, env);
+  await running.controller.start();
+  return running;
 }
 
 export class Admin {

@@ -1,0 +1,184 @@
+/**
+ * Running the controller (issue #6): health and metrics endpoints, leader election on a
+ * real Lease, deletion that does not wait forever for a dead instance, and ConfigMap
+ * delivery of base zone files.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import type { Kube } from '../../src/kube/client.ts';
+import { configMapStore } from '../../src/kube/configmap-store.ts';
+import type { Cluster } from '../harness/cluster.ts';
+import { type NamedServer, startNamed } from '../harness/named.ts';
+import {
+  Admin,
+  CONTROLLER_USER,
+  clusterWithRbac,
+  dig,
+  makeController,
+  type RunningController,
+  startController,
+  waitFor,
+  waitReady,
+  zoneSpec,
+} from './controller-helpers.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** deploy/'s leader-election Role, moved into `namespace` and bound to the test user. */
+async function leaseRole(cluster: Cluster, namespace: string): Promise<void> {
+  const docs = parseAllDocuments(
+    readFileSync(resolve(REPO, 'deploy/leader-election-role.yaml'), 'utf8'),
+  );
+  const role = docs.map((d) => d.toJS()).find((d) => d.kind === 'Role');
+  await cluster.applyManifests({ ...role, metadata: { ...role.metadata, namespace } });
+  await cluster.applyManifests({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'lease-it', namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
+    subjects: [{ kind: 'User', name: CONTROLLER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
+  } as never);
+}
+
+describe('operating the controller', { timeout: 600_000 }, () => {
+  let cluster: Cluster;
+  let user: Kube;
+  let named: NamedServer;
+  let admin: Admin;
+  const running: RunningController[] = [];
+
+  before(async () => {
+    ({ cluster, user } = await clusterWithRbac());
+    named = await startNamed();
+    admin = new Admin(cluster, await cluster.createNamespace('ops'));
+    await admin.instance('delta', named, { role: 'primary' });
+  });
+
+  after(async () => {
+    for (const r of running) await r.stop();
+    await named?.stop();
+    await cluster?.stop();
+  });
+
+  it('serves /healthz, /readyz and Prometheus /metrics with reconciles, UPDATEs and instances up', async () => {
+    const ctl = await startController(user, admin.namespace);
+    running.push(ctl);
+    const port = ctl.controller.healthPort!;
+    await admin.create('DNSZone', 'ops', zoneSpec('ops.test', {}));
+    await admin.create('ARecord', 'web', {
+      zone: 'ops',
+      name: 'web',
+      ipv4Addresses: ['192.0.2.80'],
+    });
+    await waitReady(admin, 'ARecord', 'web');
+    assert.equal((await get(port, '/healthz')).status, 200);
+    assert.equal((await get(port, '/readyz')).status, 200);
+    const metrics = await waitFor('instance_up in /metrics', async () => {
+      const text = (await get(port, '/metrics')).body;
+      return text.includes('bind9_controller_instance_up{instance=') ? text : undefined;
+    });
+    assert.match(metrics, /bind9_controller_reconciles_total\{kind="zone",result="ok"\} [1-9]/);
+    assert.match(metrics, /bind9_controller_reconcile_duration_seconds_bucket/);
+    assert.match(
+      metrics,
+      new RegExp(
+        `bind9_controller_dns_updates_total\\{instance="${admin.namespace}/delta",rcode="NOERROR"\\} [1-9]`,
+      ),
+    );
+    assert.match(metrics, /bind9_controller_queue_depth \d/);
+    await ctl.stop();
+    running.pop();
+  });
+
+  it('lets one of two replicas work at a time and hands the Lease over on stop', async () => {
+    const leaseNs = await cluster.createNamespace('lease');
+    await leaseRole(cluster, leaseNs);
+    const args = ['--leader-elect', `--leader-election-namespace=${leaseNs}`];
+    const one = makeController(user, admin.namespace, args, { POD_NAME: 'replica-one' });
+    const two = makeController(user, admin.namespace, args, { POD_NAME: 'replica-two' });
+    running.push(one, two);
+    await one.controller.start();
+    const starting = two.controller.start();
+    const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const lease = await leases.readNamespacedLease({
+      namespace: leaseNs,
+      name: 'bind9-controller',
+    });
+    assert.equal(lease.spec?.holderIdentity, 'replica-one');
+    // MicroTime: microsecond precision on the wire.
+    assert.match(JSON.stringify(lease.spec?.renewTime), /\.\d{6}Z"$/);
+    assert.equal(two.controller.started, false, 'the second replica waits');
+    assert.equal(
+      (await get(two.controller.healthPort!, '/readyz')).status,
+      200,
+      'a standby is ready',
+    );
+    await one.stop();
+    await starting;
+    assert.equal(two.controller.started, true);
+    const after = await leases.readNamespacedLease({
+      namespace: leaseNs,
+      name: 'bind9-controller',
+    });
+    assert.equal(after.spec?.holderIdentity, 'replica-two');
+    // The new leader does the work.
+    await admin.create('ARecord', 'api', {
+      zone: 'ops',
+      name: 'api',
+      ipv4Addresses: ['192.0.2.81'],
+    });
+    await waitReady(admin, 'ARecord', 'api');
+    await two.stop();
+  });
+
+  it('releases a deleted zone with a Warning once its instance stays unreachable past the timeout', async () => {
+    const ctl = await startController(user, admin.namespace, ['--deletion-timeout', '2s']);
+    running.push(ctl);
+    await admin.create('DNSZone', 'doomed', zoneSpec('doomed.test', {}));
+    await waitReady(admin, 'DNSZone', 'doomed');
+    assert.equal((await dig(named, 'doomed.test', 'SOA')).length, 1);
+    await named.halt();
+    await admin.remove('DNSZone', 'doomed');
+    await waitFor('the DNSZone to be released', async () =>
+      (await admin.get('DNSZone', 'doomed')) === undefined ? true : undefined,
+    );
+    const events = await admin.events();
+    assert.ok(
+      events.some((e) => e.startsWith('DNSZone/doomed Warning DeletionIncomplete')),
+      events.join('\n'),
+    );
+    await named.restart();
+    await ctl.stop();
+    running.pop();
+  });
+
+  it('keeps base zone files in a ConfigMap for configMap delivery', async () => {
+    const store = configMapStore({
+      kube: user,
+      namespace: admin.namespace,
+      name: 'zones',
+      mountPath: '/etc/bind/zones/',
+    });
+    const { file } = await store.write('cm.test', '$TTL 60\n');
+    assert.equal(file, '/etc/bind/zones/cm.test.db');
+    await store.write('other.test', '$TTL 30\n');
+    let cm = await admin.core.readNamespacedConfigMap({
+      namespace: admin.namespace,
+      name: 'zones',
+    });
+    assert.deepEqual(cm.data, { 'cm.test.db': '$TTL 60\n', 'other.test.db': '$TTL 30\n' });
+    await store.remove('cm.test');
+    await store.remove('never.test');
+    cm = await admin.core.readNamespacedConfigMap({ namespace: admin.namespace, name: 'zones' });
+    assert.deepEqual(cm.data, { 'other.test.db': '$TTL 30\n' });
+  });
+});
