@@ -166,8 +166,18 @@ export class RndcClient {
 
   async #run(line: string): Promise<RndcReply> {
     const verb = line.split(' ', 1)[0] ?? '';
-    const conn = await this.#connection();
-    const reply = await this.#exchange(conn, line);
+    const reused = this.#conn !== undefined && !this.#conn.closed;
+    let reply: RndcReply;
+    try {
+      reply = await this.#exchange(await this.#connection(), line);
+    } catch (error) {
+      // A kept-open connection that named closed (idle, or just as we wrote) fails without
+      // a reply; named did not answer, so try once on a fresh connection, like an HTTP
+      // client with keep-alive. Callers treat 'already exists'/'not found' as done.
+      if (!(reused && connectionLost(error))) throw error;
+      this.close();
+      reply = await this.#exchange(await this.#connection(), line);
+    }
     this.#options.logger?.debug({ verb, result: reply.result }, 'rndc command answered');
     if (reply.result !== 0) throw commandError(verb, reply);
     return { result: reply.result, err: reply.err, text: reply.text };
@@ -259,6 +269,13 @@ function commandError(verb: string, reply: RndcReply): ControllerError {
   return TRANSIENT_RESULTS.has(err)
     ? new TransientError(code, message, options)
     : new PermanentError(code, message, options);
+}
+
+function connectionLost(error: unknown): boolean {
+  return (
+    error instanceof ConnectionClosedError ||
+    (error instanceof TransientError && error.code === 'RNDC_UNREACHABLE')
+  );
 }
 
 function authRefused(options: RndcClientOptions): PermanentError {
