@@ -83,15 +83,16 @@ describe('AXFR of a 20,000-record zone from a real named', () => {
     let middle = -1;
     const { error, replies } = await viaProxy((reply, { index }) => {
       if (index !== 4) return reply;
-      middle = index;
       const m = decodeMessage(reply);
+      // Not the closing message: the transfer goes on after this one.
+      if (m.answers.at(-1)?.type !== 6) middle = index;
       const tampered = Buffer.from(reply);
       // The last rdata byte of the tenth answer: an address or text byte, still well-formed.
       tampered[m.answers[10]!.offset - 1]! ^= 0x01;
       return tampered;
     });
     assert.equal(middle, 4);
-    assert.ok(replies.length > 5);
+    assert.ok(replies.length >= 5);
     assert.ok(error instanceof TsigBadMacError, String(error));
   });
 
