@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../dns/errors.ts';
 import type { SecretKey } from '../dns/keyfile.ts';
@@ -23,6 +24,7 @@ import { isRndcResult, RndcClient } from '../dns/rndc/client.ts';
 import type { DnsEndpoint } from '../dns/update-request.ts';
 import {
   validateAddress,
+  validateHostname,
   validateKeyName,
   validatePath,
   validatePort,
@@ -170,7 +172,9 @@ function filesOf(showzone: string): ZoneFiles | undefined {
 // ------------------------------------------------------------ ensure / remove
 
 function validateTarget(target: BindTarget): void {
-  validateAddress(target.rndc.address, 'rndc.address');
+  // The rndc endpoint never enters command text, so a Service host name is fine there;
+  // primaries do, and named wants IP addresses in them.
+  if (isIP(target.rndc.address) === 0) validateHostname(target.rndc.address, 'rndc.address');
   validatePort(target.rndc.port, 'rndc.port');
   validateKeyName(target.updateKey.name, 'updateKey.name');
   if (target.role === 'primary' && target.files === undefined) {

@@ -243,6 +243,15 @@ describe('zones on a real primary named', () => {
     assert.equal(await removeZone(target, 'own.test'), 'removed');
   });
 
+  it('reaches rndc by host name, as a Kubernetes Service would be named', async () => {
+    const target: BindTarget = {
+      ...primaryTarget(named),
+      rndc: { address: 'localhost', port: named.rndcPort },
+    };
+    assert.equal(await ensureZone(target, zoneConfig('byname.test')), 'created');
+    assert.equal(await removeZone(target, 'byname.test'), 'removed');
+  });
+
   it('refuses injection attempts before sending anything to named', async () => {
     const proxy = await startTcpProxy({ target: { address: named.address, port: named.rndcPort } });
     try {
