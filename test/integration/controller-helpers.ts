@@ -260,6 +260,30 @@ export async function dig(named: NamedServer, name: string, type: string): Promi
     .sort();
 }
 
+/** The authority section of a non-recursive query: where a delegation's NS shows. */
+export async function digAuthority(
+  named: NamedServer,
+  name: string,
+  type: string,
+): Promise<string[]> {
+  const args = [
+    '+norec',
+    '+noall',
+    '+authority',
+    '+time=2',
+    '+tries=1',
+    '-p',
+    String(named.dnsPort),
+  ];
+  const { stdout } = await run('dig', [...args, `@${named.address}`, name, type]);
+  return stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 5 && f[3] === type)
+    .map((f) => `${f[0]} ${f.slice(4).join(' ')}`)
+    .sort();
+}
+
 /** Polls `check` until it returns a value other than undefined; bounded. */
 export async function waitFor<T>(
   what: string,

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import type { Kube } from '../../src/kube/client.ts';
+import { Kube } from '../../src/kube/client.ts';
 import { configMapStore } from '../../src/kube/configmap-store.ts';
 import type { Cluster } from '../harness/cluster.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
@@ -157,6 +157,41 @@ describe('operating the controller', { timeout: 600_000 }, () => {
       events.join('\n'),
     );
     await named.restart();
+    await ctl.stop();
+    running.pop();
+  });
+
+  it('restarts failed watches with backoff: a controller refused at first starts working once RBAC allows it', async () => {
+    const late = `bind9-controller-late-${admin.namespace}`;
+    const minted = await cluster.mintKubeconfig(late, []);
+    const ctl = makeController(new Kube(minted.kubeConfig), admin.namespace);
+    running.push(ctl);
+    await ctl.controller.start();
+    assert.equal(ctl.controller.synced, false, 'the first list was forbidden');
+    await admin.create('ARecord', 'late', {
+      zone: 'ops',
+      name: 'late',
+      ipv4Addresses: ['192.0.2.82'],
+    });
+    await cluster.applyManifests({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: late },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'bind9-controller',
+      },
+      subjects: [{ kind: 'User', name: late, apiGroup: 'rbac.authorization.k8s.io' }],
+    } as never);
+    await waitFor(
+      'the caches to sync',
+      async () => (ctl.controller.synced ? true : undefined),
+      60_000,
+    );
+    await waitReady(admin, 'ARecord', 'late', 'True', undefined, 60_000);
+    assert.deepEqual(await dig(named, 'late.ops.test', 'A'), ['192.0.2.82']);
+    assert.ok(ctl.logs.some((l) => l.includes('watch failed; restarting')));
     await ctl.stop();
     running.pop();
   });

@@ -11,6 +11,7 @@ import {
   Admin,
   clusterWithRbac,
   dig,
+  digAuthority,
   type RunningController,
   startController,
   waitFor,
@@ -133,7 +134,10 @@ describe('controller against a real API server and real named', { timeout: 600_0
     assert.deepEqual(await dig(a, 'alias.example.test', 'CNAME'), ['www.example.test.']);
     assert.deepEqual(await dig(a, 'example.test', 'TXT'), ['"hello world"', '"v=spf1 -all"']);
     assert.deepEqual(await dig(a, 'example.test', 'MX'), ['10 www.example.test.']);
-    assert.deepEqual(await dig(a, 'sub.example.test', 'NS'), []);
+    // A delegation: named answers with a referral, the NS RRset in the authority section.
+    assert.deepEqual(await digAuthority(a, 'sub.example.test', 'NS'), [
+      'sub.example.test. ns.elsewhere.example.',
+    ]);
     assert.deepEqual(await dig(a, '_sip._tcp.example.test', 'SRV'), [
       '10 5 5060 www.example.test.',
     ]);
