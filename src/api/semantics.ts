@@ -104,25 +104,43 @@ function nameLengthIssue(name: string, zone: string, field: string): SpecIssue[]
     : [];
 }
 
+const NO_ADDRESS =
+  'named does not load a zone whose in-zone name server has no address (A or AAAA) in the base zone file';
+
 function nameServerIssues(spec: DNSZoneSpec): SpecIssue[] {
-  const issues: SpecIssue[] = [];
+  const inZone = (name: string) => isInZone(absoluteName(name, spec.zoneName), spec.zoneName);
+  if (spec.nameServers === undefined) {
+    return inZone(spec.soaRecord.primaryNs)
+      ? [
+          {
+            field: 'soaRecord.primaryNs',
+            message: `is inside the zone and would be its only name server: list it in nameServers with a glue address (${NO_ADDRESS})`,
+          },
+        ]
+      : [];
+  }
   const seen = new Set<string>();
-  (spec.nameServers ?? []).forEach((ns, i) => {
+  return spec.nameServers.flatMap((ns, i) => {
     const at = `nameServers[${i}]`;
     const host = absoluteName(ns.hostname, spec.zoneName);
-    issues.push(...nameLengthIssue(ns.hostname, spec.zoneName, `${at}.hostname`));
+    const issues = nameLengthIssue(ns.hostname, spec.zoneName, `${at}.hostname`);
     if (seen.has(host))
       issues.push({ field: `${at}.hostname`, message: `${host} is listed twice` });
     seen.add(host);
-    // Glue is address data for a name inside the zone; named ignores out-of-zone data.
-    if ((ns.ipv4Address ?? ns.ipv6Address) !== undefined && !isInZone(host, spec.zoneName)) {
+    // Glue is address data for a name inside the zone: named ignores out-of-zone data, and
+    // refuses to load a zone whose in-zone name server has none.
+    const hasGlue = (ns.ipv4Address ?? ns.ipv6Address) !== undefined;
+    if (hasGlue && !inZone(ns.hostname)) {
       issues.push({
         field: at,
-        message: `glue addresses are only for a name server inside the zone`,
+        message: 'glue addresses are only for a name server inside the zone',
       });
     }
+    if (!hasGlue && inZone(ns.hostname)) {
+      issues.push({ field: at, message: `needs ipv4Address or ipv6Address (${NO_ADDRESS})` });
+    }
+    return issues;
   });
-  return issues;
 }
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME cannot sit beside the apex SOA and NS. */

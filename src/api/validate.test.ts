@@ -58,14 +58,14 @@ describe('validateResource', () => {
       spec: {
         zoneName: 'example.org',
         instanceSelector: {},
-        soaRecord: { primaryNs: 'ns1', adminEmail: 'hostmaster@example.org' },
+        soaRecord: { primaryNs: 'ns1.example.net.', adminEmail: 'hostmaster@example.org' },
       },
     });
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.value.spec.prune, false);
     assert.equal(result.value.spec.ttl, 3600);
     assert.deepEqual(result.value.spec.soaRecord, {
-      primaryNs: 'ns1',
+      primaryNs: 'ns1.example.net.',
       adminEmail: 'hostmaster@example.org',
       serial: 1,
       refresh: 3600,
@@ -175,6 +175,31 @@ describe('address patterns', () => {
     fc.assert(
       fc.property(candidate, (s) => v4.test(s) === isIPv4(s)),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('messages', () => {
+  it('name the alternatives when a oneOf fails', () => {
+    const both = mutate({
+      kind: 'Bind9Instance',
+      what: 'both',
+      path: 'spec.zoneFiles.configMap',
+      value: { name: 'zones', mountPath: '/zones' },
+    });
+    const result = validateResource('Bind9Instance', both);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.errors, [
+      { field: 'spec.zoneFiles', message: 'must set exactly one of directory, configMap' },
+    ]);
+  });
+
+  it('quote the rejected value and say what was expected', () => {
+    const result = validateSpec('ARecord', { zone: 'z', name: 'a', ipv4Addresses: ['1.2.3'] });
+    assert.ok(!result.ok);
+    assert.equal(
+      formatIssues(result.errors),
+      'spec.ipv4Addresses[0]: "1.2.3" is not valid here: An IPv4 address.',
     );
   });
 });

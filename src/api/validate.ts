@@ -92,10 +92,16 @@ function issueOf(error: ErrorObject, prefix: string): ValidationIssue {
         message: `${JSON.stringify(error.data)} is not one of ${(params.allowedValues as unknown[]).join(', ')}`,
       };
     case 'oneOf':
-      return { field, message: `${error.message ?? 'is invalid'} (${description ?? ''})` };
+      return { field, message: `must set exactly one of ${oneOfFields(error.parentSchema)}` };
     default:
       return { field, message: `${error.message ?? 'is invalid'}` };
   }
+}
+
+/** The fields of `oneOf: [{ required: [a] }, { required: [b] }]`, our only use of oneOf. */
+function oneOfFields(schema: unknown): string {
+  const branches = (schema as { oneOf?: { required?: string[] }[] } | undefined)?.oneOf ?? [];
+  return branches.flatMap((branch) => branch.required ?? []).join(', ');
 }
 
 /** ajv's errors as issues: one per field and message, without the noise of oneOf branches. */
