@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DecodeError } from './errors.ts';
+import { DecodeError, ValidationError } from './errors.ts';
 import {
   CLASS_IN,
   decodeMessage,
@@ -128,6 +128,16 @@ function withoutOffsets(m: Message): Message {
     answers: strip(m.answers),
     authorities: strip(m.authorities),
     additionals: strip(m.additionals),
+  };
+}
+
+function question(qname: string): Message {
+  return {
+    header: { id: 1, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, rcode: 0 },
+    questions: [{ name: qname, type: 1, klass: CLASS_IN }],
+    answers: [],
+    authorities: [],
+    additionals: [],
   };
 }
 
@@ -267,6 +277,14 @@ describe('message codec', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  test('names with spaces, non-ASCII letters, empty or over-long labels are refused', () => {
+    for (const bad of ['a b.test', 'café.test', 'a..test', `${'x'.repeat(64)}.test`, 'x\\']) {
+      assert.throws(() => encodeMessage({ ...question(bad) }), ValidationError, bad);
+    }
+    assert.doesNotThrow(() => encodeMessage(question('xn--caf-dma.test')));
+    assert.doesNotThrow(() => encodeMessage(question('a\\032b.test')));
   });
 
   test('a compression pointer that loops or points forward is rejected', () => {

@@ -136,8 +136,9 @@ export function nameLabels(name: string): Buffer[] {
       } else {
         throw new ValidationError('name', `name "${name}" ends with a lone backslash`);
       }
-    } else if (c > 0x7f) {
-      current.push(...Buffer.from(text[i]!, 'utf8'));
+    } else if (c > 0x7e || c < 0x21) {
+      // Names travel as ASCII: internationalized names in their xn-- form (RFC 5891).
+      throw new ValidationError('name', `name "${name}" holds a character outside printable ASCII`);
     } else {
       current.push(c);
     }
