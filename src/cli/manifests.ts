@@ -94,7 +94,7 @@ async function readDocuments(
   list.forEach((doc, i) => {
     const source = { file, document: i + 1 };
     const error = doc.errors[0];
-    if (error !== undefined) issues.push({ source, message: `YAML: ${error.message}` });
+    if (error !== undefined) issues.push({ source, message: `YAML: ${error.message.trim()}` });
     else {
       const value: unknown = doc.toJS();
       if (value !== null && value !== undefined) docs.push({ source, value });
@@ -218,5 +218,12 @@ export async function loadManifests(paths: readonly string[]): Promise<ManifestS
     return { zone, records: mine, desired: desiredState(zone.object, stamped) };
   });
   issues.push(...zoneIssues(zones, records));
+  issues.sort((a, b) =>
+    a.source.file === b.source.file
+      ? a.source.document - b.source.document
+      : a.source.file < b.source.file
+        ? -1
+        : 1,
+  );
   return { zones, issues, ignored };
 }
