@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { PermanentError, TransientError, ValidationError } from '../../src/dns/errors.ts';
+import {
+  DecodeError,
+  PermanentError,
+  TransientError,
+  ValidationError,
+} from '../../src/dns/errors.ts';
 import { formatKeyFile, HMAC_ALGORITHMS, parseKey, SecretKey } from '../../src/dns/keyfile.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
 import { decodeMessage, tableOf, textOf, verifyMessage } from '../../src/dns/rndc/codec.ts';
@@ -185,6 +190,23 @@ describe('rndc client against a real named', () => {
     try {
       const c = client({ endpoint: { address: '127.0.0.1', port: proxy.port } });
       await assert.rejects(c.status(), { code: 'RNDC_REPLY_AUTH' });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('refuses a reply that claims to be larger than any rndc reply, without waiting for it', async () => {
+    const proxy = await startTcpProxy({
+      target: { address: named.address, port: named.rndcPort },
+      alterReply: (chunk) => {
+        const copy = Buffer.from(chunk);
+        copy.writeUInt32BE(0xffffffff, 0);
+        return copy;
+      },
+    });
+    try {
+      const c = client({ endpoint: { address: '127.0.0.1', port: proxy.port } });
+      await assert.rejects(c.status(), DecodeError);
     } finally {
       await proxy.close();
     }
