@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { RRset } from '../dns/rrset.ts';
-import { planWithRemovals, removalChanges } from './sync.ts';
+import { planWithRemovals, removalChanges, soaChange } from './sync.ts';
 
 const zone = {
   name: 'example.test',
@@ -85,5 +85,37 @@ describe('planWithRemovals', () => {
       [observedA('x.example.test', '192.0.2.5')],
     );
     assert.deepEqual(plan.changes, []);
+  });
+});
+
+describe('soaChange', () => {
+  const soa = (refresh: number, serial = 7): RRset => ({
+    name: 'example.test',
+    type: 'SOA',
+    ttl: 300,
+    rdata: [
+      {
+        mname: 'ns1.example.test',
+        rname: 'h.example.test',
+        serial,
+        refresh,
+        retry: 1,
+        expire: 1,
+        minimum: 1,
+      },
+    ],
+  });
+
+  it('is nothing while the SOA is as declared, whatever the serial', () => {
+    assert.equal(soaChange([soa(1, 99)], zone), undefined);
+  });
+
+  it('replaces a changed SOA with the next serial', () => {
+    const change = soaChange([soa(3600, 4294967295)], zone);
+    assert.equal(change?.action, 'update');
+    const after = change?.after;
+    assert.ok(after?.type === 'SOA');
+    assert.equal(after.rdata[0]?.refresh, 1);
+    assert.equal(after.rdata[0]?.serial, 0, 'serial arithmetic wraps (RFC 1982)');
   });
 });

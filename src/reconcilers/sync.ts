@@ -6,8 +6,8 @@
 import type { Logger } from 'pino';
 import { type ApplyResult, StalePlanError } from '../bind/executor.ts';
 import { type Change, type DesiredRRset, type Plan, planZone } from '../bind/plan.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
-import { compareRRsets, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
+import { adminEmailToRname, type ZoneConfig } from '../bind/zone-file.ts';
+import { compareRRsets, normalizeName, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
 import type { InstanceTarget, ZoneBackend } from './backend.ts';
 
 const MAX_REPLANS = 3;
@@ -50,8 +50,42 @@ export function removalChanges(
   return { changes, rest };
 }
 
+/**
+ * The SOA as declared (MNAME, RNAME and timers; the serial is named's). The planner never
+ * touches the SOA, so a changed DNSZone.soaRecord is sent here as a replacement with the
+ * next serial: RFC 2136 §3.4.2.2 makes named ignore an SOA add whose serial does not grow,
+ * and §3.4.2.3 makes it ignore the delete the replacement starts with.
+ */
+export function soaChange(observed: readonly RRset[], zone: ZoneConfig): Change | undefined {
+  const before = observed.find((r) => r.type === 'SOA');
+  const current = before?.type === 'SOA' ? before.rdata[0] : undefined;
+  if (before === undefined || current === undefined) return undefined;
+  const wanted = {
+    mname: normalizeName(zone.soa.primaryNs),
+    rname: normalizeName(adminEmailToRname(zone.soa.adminEmail)),
+    refresh: zone.soa.refresh,
+    retry: zone.soa.retry,
+    expire: zone.soa.expire,
+    minimum: zone.soa.negativeTtl,
+  };
+  const same = (Object.keys(wanted) as (keyof typeof wanted)[]).every(
+    (k) => current[k] === wanted[k],
+  );
+  if (same && before.ttl === zone.ttl) return undefined;
+  const serial = (current.serial + 1) % 2 ** 32;
+  const after: RRset = {
+    name: before.name,
+    type: 'SOA',
+    ttl: zone.ttl,
+    rdata: [{ ...wanted, serial }],
+  };
+  return { action: 'update', before, after };
+}
+
 export function planWithRemovals(input: SyncInput, observed: readonly RRset[]): Plan {
   const { changes, rest } = removalChanges(observed, input.desired, input.removals);
+  const soa = soaChange(observed, input.zone);
+  if (soa !== undefined) changes.push(soa);
   const plan = planZone({
     zone: input.zone.name,
     desired: input.desired,

@@ -76,6 +76,19 @@ describe('controller against a real API server and real named', { timeout: 600_0
     );
   });
 
+  it('keeps the SOA as declared when the DNSZone changes it', async () => {
+    const zone = zoneSpec('example.test', {});
+    await admin.patchSpec('DNSZone', 'example', {
+      soaRecord: { ...zone.soaRecord, refresh: 3600 },
+    });
+    await waitFor('the new SOA timers', async () => {
+      const [soa] = await dig(a, 'example.test', 'SOA');
+      return soa === 'ns1.example.test. hostmaster.example.test. 2026010102 3600 600 1209600 120'
+        ? true
+        : undefined;
+    });
+  });
+
   it('serves exactly the data of one resource of every record kind', async () => {
     const z = { zone: 'example' };
     await admin.create('ARecord', 'www', {
