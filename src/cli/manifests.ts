@@ -138,6 +138,12 @@ function checkDocument(doc: RawDocument): Checked {
   return { kind: 'record', loaded: { source: doc.source, object: result.value as RecordResource } };
 }
 
+/** `namespace/name` of a DNSZone document that failed validation. */
+function invalidZoneKey(value: unknown): string | undefined {
+  const described = describeObject(value as Record<string, unknown>);
+  return described?.startsWith('DNSZone ') ? described.slice('DNSZone '.length) : undefined;
+}
+
 function namespaced(object: { metadata: { name: string; namespace?: string } }): string {
   return `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
 }
@@ -163,10 +169,17 @@ function duplicateZones(zones: readonly Loaded<DNSZone>[]): ManifestIssue[] {
 }
 
 /** Records whose zone is in no manifest, and records the desired-state rules refuse. */
-function zoneIssues(zones: readonly ZoneManifests[], records: readonly Loaded<RecordResource>[]) {
+function zoneIssues(
+  zones: readonly ZoneManifests[],
+  records: readonly Loaded<RecordResource>[],
+  invalidZones: ReadonlySet<string>,
+) {
   const issues: ManifestIssue[] = [];
   for (const r of records) {
     if (zones.some((z) => belongsToZone(r.object, z.zone.object))) continue;
+    // Its zone is there but invalid, and already reported: one message is enough.
+    const zoneKey = `${r.object.metadata.namespace ?? 'default'}/${r.object.spec.zone}`;
+    if (invalidZones.has(zoneKey)) continue;
     const message = `no DNSZone named "${r.object.spec.zone}" in namespace ${r.object.metadata.namespace ?? 'default'} among the manifests`;
     issues.push({
       source: r.source,
@@ -196,6 +209,7 @@ export async function loadManifests(paths: readonly string[]): Promise<ManifestS
   const ignored: Source[] = [];
   const zoneDocs: Loaded<DNSZone>[] = [];
   const records: Loaded<RecordResource>[] = [];
+  const invalidZones = new Set<string>();
   for (const file of await manifestFiles(paths)) {
     const read = await readDocuments(file);
     issues.push(...read.issues);
@@ -204,7 +218,11 @@ export async function loadManifests(paths: readonly string[]): Promise<ManifestS
       if (checked.kind === 'zone') zoneDocs.push(checked.loaded);
       else if (checked.kind === 'record') records.push(checked.loaded);
       else if (checked.kind === 'ignored') ignored.push(doc.source);
-      else issues.push(...checked.issues);
+      else {
+        issues.push(...checked.issues);
+        const zone = invalidZoneKey(doc.value);
+        if (zone !== undefined) invalidZones.add(zone);
+      }
     }
   }
   issues.push(...duplicateZones(zoneDocs));
@@ -217,7 +235,7 @@ export async function loadManifests(paths: readonly string[]): Promise<ManifestS
     }));
     return { zone, records: mine, desired: desiredState(zone.object, stamped) };
   });
-  issues.push(...zoneIssues(zones, records));
+  issues.push(...zoneIssues(zones, records, invalidZones));
   issues.sort((a, b) =>
     a.source.file === b.source.file
       ? a.source.document - b.source.document

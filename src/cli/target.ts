@@ -92,7 +92,8 @@ async function readKey(path: string, flag: string): Promise<SecretKey> {
 }
 
 function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new ValidationError(`--${flag}`, 'is required');
+  if (value === undefined || value === '')
+    throw new ValidationError(`--${flag}`, `--${flag} is required`);
   return value;
 }
 
@@ -181,6 +182,8 @@ export async function readZone(
 
 /** One line for an error: its message, and the field for validation errors. */
 export function errorText(error: unknown): string {
-  if (error instanceof ValidationError) return `${error.field}: ${error.message}`;
+  if (error instanceof ValidationError && !error.message.includes(error.field)) {
+    return `${error.field}: ${error.message}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
