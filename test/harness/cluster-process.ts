@@ -71,9 +71,15 @@ export async function releaseStateDir(dir: string): Promise<void> {
   const reaper = live.get(dir)?.reaper;
   live.delete(dir);
   if (reaper?.pid === undefined || reaper.exitCode !== null || reaper.signalCode !== null) return;
-  const exited = new Promise((resolve) => reaper.once('exit', resolve));
+  // The reaper is unreferenced: a referenced timer keeps Node.js alive until it is gone.
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise((resolve) => {
+    reaper.once('exit', resolve);
+    timer = setTimeout(resolve, 5000);
+  });
   killGroup(reaper.pid, 'SIGKILL');
   await exited;
+  clearTimeout(timer);
 }
 
 export function startComponent(

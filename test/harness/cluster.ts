@@ -506,14 +506,22 @@ async function apply(
   }
   objects.push(...(await readManifests(paths)));
   const applied: KubernetesObject[] = [];
+  // CRDs in a row are waited for together, before the first object that may need them.
+  let pending: V1CustomResourceDefinition[] = [];
+  const settle = async () => {
+    await Promise.all(pending.map((crd) => waitForCrd(kc, crd, 60_000)));
+    pending = [];
+  };
   for (const object of objects) {
     const spec =
       namespace !== undefined && object.metadata?.namespace === undefined
         ? { ...object, metadata: { ...object.metadata, namespace } }
         : object;
+    if (!isCrd(spec)) await settle();
     applied.push(await applyOne(kc, spec));
-    if (isCrd(spec)) await waitForCrd(kc, spec, 60_000);
+    if (isCrd(spec)) pending.push(spec);
   }
+  await settle();
   return applied;
 }
 
@@ -521,7 +529,10 @@ async function installCrds(kc: KubeConfig, dir: string): Promise<V1CustomResourc
   const crds = (await readManifests([dir])).filter(isCrd);
   if (crds.length === 0) throw new ClusterError(`no CustomResourceDefinition found in ${dir}`);
   await apply(kc, crds, undefined);
-  return Promise.all(crds.map((crd) => waitForCrd(kc, crd, 60_000)));
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  return Promise.all(
+    crds.map((crd) => ext.readCustomResourceDefinition({ name: String(crd.metadata?.name) })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------
