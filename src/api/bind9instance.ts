@@ -97,6 +97,11 @@ export const Bind9InstanceSpecSchema = Type.Object(
         64,
       ),
     ),
+    primariesPort: Type.Optional(
+      port(
+        'For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf "primaries port").',
+      ),
+    ),
   },
   {
     description: 'Desired state of a Bind9Instance.',
@@ -121,6 +126,11 @@ export const Bind9InstanceSpecSchema = Type.Object(
   },
 );
 export type Bind9InstanceSpec = Static<typeof Bind9InstanceSpecSchema>;
+
+/** The port a secondary transfers from its primaries on. */
+export function primariesPort(spec: Pick<Bind9InstanceSpec, 'primariesPort'>): number {
+  return spec.primariesPort ?? 53;
+}
 
 export const Bind9InstanceStatusSchema = Type.Object(CONDITIONS_FIELD, {
   description: 'Observed state of a Bind9Instance, written by the controller.',
