@@ -560,6 +560,19 @@ function clusterApi(
 /** Starts etcd and kube-apiserver, writes the admin kubeconfig and installs the CRDs. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const binDir = findBinDir(options.binDir);
+  // A port found free can be taken by another process before etcd or kube-apiserver binds
+  // it; that start fails with "address already in use" and is worth one more try.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binDir, options);
+    } catch (err) {
+      const portTaken = err instanceof Error && /address already in use/.test(err.message);
+      if (!portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(binDir: string, options: ClusterOptions): Promise<Cluster> {
   const timeoutMs = options.startTimeoutMs ?? 180_000;
   const stateDir = await mkdtemp(join(tmpdir(), 'kube-'));
   watchStateDir(stateDir);
