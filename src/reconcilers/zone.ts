@@ -270,14 +270,49 @@ export async function reconcileZone(
   };
   // Apply.
   const runs = await Promise.all(instances.map((i) => runInstance(ctx, i, input)));
+  const leftovers = await dropUnselected(ctx, zone, instances);
   const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
   // Status.
   await writeRecordStatuses(ctx, live, (r) => recordReady(resourceKey(r), desired, primaries));
   const removedEverywhere = primaries.every((p) => p.result.ok);
   if (removedEverywhere)
     await eachLimited(deleting, STATUS_PARALLELISM, (r) => releaseFinalizer(ctx, r as never));
-  await writeReady(ctx, zone, zoneReady(runs), { instances: runs.map(instanceStatus) });
-  return outcomeOf(runs);
+  const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
+  await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });
+  return leftovers.length > 0 && outcomeOf(runs).result === 'ok'
+    ? { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' }
+    : outcomeOf(runs);
+}
+
+type ZoneInstanceStatus = NonNullable<NonNullable<DNSZone['status']>['instances']>[number];
+
+/**
+ * Instances that served the zone (status says so) but are no longer selected: the zone is
+ * removed there. One that cannot be reached stays listed, so the next round tries again.
+ */
+async function dropUnselected(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  selected: readonly Bind9Instance[],
+): Promise<ZoneInstanceStatus[]> {
+  const keep: ZoneInstanceStatus[] = [];
+  const zoneName = normalizeName(zone.spec.zoneName);
+  for (const previous of zone.status?.instances ?? []) {
+    if (!previous.present || selected.some((i) => i.metadata.name === previous.name)) continue;
+    const instance = ctx.caches.instances.get(zone.metadata.namespace ?? '', previous.name);
+    if (instance === undefined || isDeleting(instance)) continue;
+    try {
+      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys), zoneName);
+      ctx.log.info(
+        { zone: zoneName, instance: previous.name },
+        'zone removed from unselected instance',
+      );
+    } catch (error) {
+      const message = `no longer selected; removal failed: ${reasonFor(error).message}`;
+      keep.push({ ...previous, inSync: false, message: message.slice(0, 4000) });
+    }
+  }
+  return keep;
 }
 
 /**

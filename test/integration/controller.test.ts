@@ -263,4 +263,20 @@ describe('controller against a real API server and real named', { timeout: 600_0
     );
     await waitReady(admin, 'ARecord', 'second', 'False', 'ZoneNotFound');
   });
+  it('moves a zone when its selector changes: added where now selected, removed where no longer', async () => {
+    await admin.patchSpec('DNSZone', 'example', {
+      instanceSelector: { matchExpressions: [{ key: 'site', operator: 'NotIn', values: ['a'] }] },
+    });
+    await waitFor('the zone and its records on beta', async () =>
+      (await dig(b, 'www.example.test', 'A')).join() === '198.51.100.7' ? true : undefined,
+    );
+    await waitFor('the zone to leave alpha', async () =>
+      (await dig(a, 'example.test', 'SOA')).length === 0 ? true : undefined,
+    );
+    const zone = await waitFor('status to list beta only', async () => {
+      const z = await admin.get('DNSZone', 'example');
+      return z?.status?.instances?.map((i) => i.name).join() === 'beta' ? z : undefined;
+    });
+    assert.equal(zone.status?.instances?.[0]?.present, true);
+  });
 });
