@@ -1,5 +1,6 @@
 /** The resource API: schemas, static types, the kind registry, validation and CRDs. */
 export * from './bind9instance.ts';
+export * from './crd.ts';
 export * from './dnszone.ts';
 export * from './kinds.ts';
 export * from './meta.ts';
