@@ -203,6 +203,10 @@ async function send(run: Run, changes: readonly Change[]): Promise<unknown> {
   }
 }
 
+function involvesCname(changes: readonly Change[]): boolean {
+  return changes.some((c) => c.before?.type === 'CNAME' || c.after?.type === 'CNAME');
+}
+
 function snapshot(run: Run): ApplyResult {
   return { applied: [...run.applied], rejected: [...run.rejected], messages: run.messages };
 }
@@ -221,6 +225,15 @@ async function sendOrBisect(run: Run, groups: readonly Change[][]): Promise<void
   if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
   if (!isPerRRsetRefusal(error)) throw error;
   if (groups.length === 1) {
+    const group = groups[0] ?? [];
+    // Changes at one name may go separately unless a CNAME is involved (see groupByName).
+    if (group.length > 1 && !involvesCname(group)) {
+      await sendOrBisect(
+        run,
+        group.map((c) => [c]),
+      );
+      return;
+    }
     for (const change of changes) run.rejected.push({ change, error });
     return;
   }
