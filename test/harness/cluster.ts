@@ -573,7 +573,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 }
 
 async function startOnce(binDir: string, options: ClusterOptions): Promise<Cluster> {
-  const timeoutMs = options.startTimeoutMs ?? 180_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 180_000;
   const stateDir = await mkdtemp(join(tmpdir(), 'kube-'));
   watchStateDir(stateDir);
   const components: Component[] = [];
@@ -584,62 +584,72 @@ async function startOnce(binDir: string, options: ClusterOptions): Promise<Clust
     if (!process.env.KEEP_CLUSTER) await rm(stateDir, { recursive: true, force: true });
   };
   try {
-    return await boot(stateDir, binDir, timeoutMs, options, components, stop);
+    return await boot(stateDir, binDir, { ...options, startTimeoutMs }, components, stop);
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-async function boot(
+const SERVING_HOSTS = [
+  'localhost',
+  '127.0.0.1',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  '10.0.0.1',
+];
+
+/** Starts etcd, then kube-apiserver, and returns the API server's URL once /readyz is 200. */
+async function startProcesses(
   stateDir: string,
   binDir: string,
-  timeoutMs: number,
-  options: ClusterOptions,
+  pki: Pki,
+  admin: CertPair,
+  options: ClusterOptions & { startTimeoutMs: number },
   components: Component[],
-  stop: () => Promise<void>,
-): Promise<Cluster> {
-  const pkiDir = join(stateDir, 'pki');
-  await mkdir(pkiDir);
-  const pki = await createPki(pkiDir);
-  const serving = await pki.serving('apiserver', [
-    'localhost',
-    '127.0.0.1',
-    'kubernetes',
-    'kubernetes.default',
-    'kubernetes.default.svc',
-    '10.0.0.1',
-  ]);
-  const sa = await writeServiceAccountKeys(pkiDir);
-  const { etcd, url } = await startEtcd(stateDir, binDir, timeoutMs);
+): Promise<string> {
+  const serving = await pki.serving('apiserver', SERVING_HOSTS);
+  const sa = await writeServiceAccountKeys(pki.dir);
+  const { etcd, url } = await startEtcd(stateDir, binDir, options.startTimeoutMs);
   components.push(etcd);
-  const { apiserver, server } = await startApiserver(
-    stateDir,
-    binDir,
-    url,
-    { serving, caFile: pki.ca.certFile, sa },
-    options,
-  );
+  const files = { serving, caFile: pki.ca.certFile, sa };
+  const { apiserver, server } = await startApiserver(stateDir, binDir, url, files, options);
   components.push(apiserver);
-  const admin = await pki.client('admin', 'admin', ADMIN_GROUPS);
   const tls = { ca: pki.ca.cert, cert: admin.cert, key: admin.key };
   await waitUntil(
     'kube-apiserver /readyz',
-    timeoutMs,
+    options.startTimeoutMs,
     async () => ((await httpGet(`${server}/readyz`, tls)).status === 200 ? true : undefined),
     exitedProbe(etcd, apiserver),
   );
-  const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
-  await writeAtomically(
-    kubeconfigPath,
-    kubeconfigYaml(server, pki.ca.cert, 'admin', admin, stateDir),
-  );
-  const kubeConfig = loadKubeConfig(kubeconfigPath);
-  // The system namespaces appear shortly after /readyz; tests and the demo expect `default`.
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  await waitUntil('namespace default', 60_000, async () =>
+  return server;
+}
+
+/** The system namespaces appear shortly after /readyz; tests and the demo expect `default`. */
+function waitForDefaultNamespace(kc: KubeConfig, timeoutMs: number): Promise<true> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return waitUntil('namespace default to exist', timeoutMs, async () =>
     (await core.readNamespace({ name: 'default' })) ? true : undefined,
   );
+}
+
+async function boot(
+  stateDir: string,
+  binDir: string,
+  options: ClusterOptions & { startTimeoutMs: number },
+  components: Component[],
+  stop: () => Promise<void>,
+): Promise<Cluster> {
+  await mkdir(join(stateDir, 'pki'));
+  const pki = await createPki(join(stateDir, 'pki'));
+  const admin = await pki.client('admin', 'admin', ADMIN_GROUPS);
+  const server = await startProcesses(stateDir, binDir, pki, admin, options, components);
+  const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
+  const yaml = kubeconfigYaml(server, pki.ca.cert, 'admin', admin, stateDir);
+  await writeAtomically(kubeconfigPath, yaml);
+  const kubeConfig = loadKubeConfig(kubeconfigPath);
+  await waitForDefaultNamespace(kubeConfig, 60_000);
   const cluster = clusterApi(
     {
       server,
@@ -710,10 +720,7 @@ export async function attachCluster(
       return openPki(join(stateDir, 'pki'));
     },
   );
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  await waitUntil('the shared cluster to answer', options.startTimeoutMs ?? 30_000, async () =>
-    (await core.readNamespace({ name: 'default' })) ? true : undefined,
-  );
+  await waitForDefaultNamespace(kubeConfig, options.startTimeoutMs ?? 30_000);
   // Applying is idempotent, and the CRDs may have changed since the cluster started.
   if (options.crds !== false) await cluster.installCrds(options.crds);
   return cluster;
