@@ -14,6 +14,7 @@ command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9)
 command -v rndc >/dev/null || [ -x /usr/sbin/rndc ] || missing+=(bind9-utils)
 command -v dig >/dev/null || missing+=(bind9-dnsutils)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v flock >/dev/null || missing+=(util-linux) # tools/control-plane/build.sh's lock
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -35,6 +36,8 @@ fi
 # --- control plane: kube-apiserver + etcd (+ kubectl when missing), cached -------------
 if [ "${SKIP_CONTROL_PLANE:-}" != "1" ]; then
   bindir=$(tools/control-plane/build.sh | tail -n 1)
+  "$bindir/kube-apiserver" --version >/dev/null && "$bindir/etcd" --version >/dev/null
   echo "$bindir" >node_modules/.control-plane-bin
+  say "control plane: $("$bindir/kube-apiserver" --version), etcd $("$bindir/etcd" --version | sed -n 's/^etcd Version: //p') in $bindir"
 fi
 say "ready: node $(node_modules/.bin/node --version), $(/usr/sbin/named -v 2>/dev/null || named -v)"
