@@ -203,3 +203,40 @@ describe('messages', () => {
     );
   });
 });
+
+/** Every path of a JSON value, as `mutate` understands them (`spec.a[0].b`). */
+function pathsOf(value: unknown, prefix: string): string[] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${prefix}[${i}]`, v] as const)
+    : Object.entries(value)
+        // Label keys such as dns.example.org/role cannot be written as a dotted path.
+        .filter(([k]) => /^\w+$/.test(k))
+        .map(([k, v]) => [`${prefix}.${k}`, v] as const);
+  return [prefix, ...entries.flatMap(([path, v]) => pathsOf(v, path))];
+}
+
+describe('validateResource on arbitrary input', () => {
+  it('returns a result, never throws, whatever JSON sits at any field of any kind', () => {
+    const cases = KIND_NAMES.flatMap((kind) =>
+      pathsOf(validExamples[kind].spec, 'spec').map((path) => ({ kind, path })),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...cases), fc.jsonValue(), ({ kind, path }, value) => {
+        const result = validateResource(kind, mutate({ kind, what: 'fuzz', path, value }));
+        return result.ok || result.errors.length > 0;
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('returns a result for any JSON value as a whole object', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...KIND_NAMES), fc.jsonValue(), (kind, value) => {
+        const result = validateResource(kind, value);
+        return !result.ok && result.errors.length > 0;
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
