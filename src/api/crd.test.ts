@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Ajv } from 'ajv';
 import { parse } from 'yaml';
+import { badValues, goodValues, mutate, validExamples } from '../../test/fixtures/resources.ts';
 import { crdFileName, crdFor, generateCrdFiles, structural } from './crd.ts';
 import { KIND_NAMES, RESOURCE_KINDS } from './kinds.ts';
 
@@ -159,4 +161,38 @@ describe('generated CRDs', () => {
     });
     assert.deepEqual(node, { type: 'object', properties: { a: { type: 'string' } } });
   });
+});
+
+describe('the committed CRD YAML as a JSON Schema (ajv)', () => {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  const validators = new Map(
+    KIND_NAMES.map((kind) => {
+      const crd = parse(generateCrdFiles().get(crdFileName(kind))!);
+      return [kind, ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema)] as const;
+    }),
+  );
+  const paths = (kind: (typeof KIND_NAMES)[number], object: unknown) => {
+    const validate = validators.get(kind)!;
+    return validate(structuredClone(object))
+      ? []
+      : (validate.errors ?? []).map((e) => e.instancePath);
+  };
+
+  for (const kind of KIND_NAMES) {
+    it(`accepts the valid ${kind} example`, () => {
+      assert.deepEqual(paths(kind, validExamples[kind]), []);
+    });
+  }
+
+  for (const bad of badValues.filter((b) => b.layer === 'schema')) {
+    it(`rejects ${bad.what} in a ${bad.kind}`, () => {
+      assert.notDeepEqual(paths(bad.kind, mutate(bad)), []);
+    });
+  }
+
+  for (const good of goodValues) {
+    it(`accepts ${good.what} in a ${good.kind}`, () => {
+      assert.deepEqual(paths(good.kind, mutate(good)), []);
+    });
+  }
 });
