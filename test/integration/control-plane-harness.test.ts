@@ -4,14 +4,17 @@
  * leaves no process or file behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   ApiException,
   ApiextensionsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  type KubeConfig,
+  KubeConfig,
 } from '@kubernetes/client-node';
 import { attachCluster, type Cluster, startCluster, useCluster } from '../harness/cluster.ts';
 
@@ -197,5 +200,41 @@ describe('a cluster of its own', () => {
     await own.stop();
     assert.deepEqual(processesMentioning(own.stateDir), []);
     assert.equal(existsSync(own.stateDir), false);
+  });
+});
+
+describe('npm run cluster (test/harness/cluster-main.ts)', () => {
+  it('prints the kubeconfig path once the API answers, and on SIGTERM stops, removes it and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-main-'));
+    const out = join(dir, 'kubeconfig');
+    const main = join(import.meta.dirname, '../harness/cluster-main.ts');
+    const child = spawn(process.execPath, [main, '--no-crds', '--kubeconfig-out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const printed = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes('\n')) resolve(text.trim());
+        });
+        child.once('exit', (code) => reject(new Error(`cluster-main exited with ${code}`)));
+      });
+      assert.equal(printed, out);
+      const kc = new KubeConfig();
+      kc.loadFromFile(out);
+      assert.equal(
+        await statusOf(kc.makeApiClient(CoreV1Api).readNamespace({ name: 'default' })),
+        200,
+      );
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.equal(existsSync(out), false, 'the kubeconfig outlived the cluster');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
