@@ -9,7 +9,15 @@ import type { Bind9InstanceSpec } from './bind9instance.ts';
 import type { DNSZoneSpec, LabelSelector } from './dnszone.ts';
 import { MAX_NAME_LENGTH } from './fields.ts';
 import type { KindName } from './kinds.ts';
-import type { CNAMERecordSpec, MXRecordSpec, NSRecordSpec, TXTRecordSpec } from './record-specs.ts';
+import type {
+  CNAMERecordSpec,
+  MXRecordSpec,
+  NSRecordSpec,
+  PTRRecordSpec,
+  SRVRecordSpec,
+  TXTRecordSpec,
+} from './record-specs.ts';
+import type { RecordKind, RecordSpec } from './records.ts';
 
 export interface SpecIssue {
   readonly field: string;
@@ -182,4 +190,41 @@ function txtIssues(spec: TXTRecordSpec): SpecIssue[] {
     }
   });
   return issues;
+}
+
+type NamedField = readonly [field: string, name: string];
+
+/** The host names a record spec writes in its data, each with its field. */
+function dataNames(kind: RecordKind, spec: RecordSpec): NamedField[] {
+  switch (kind) {
+    case 'CNAMERecord':
+      return [['target', (spec as CNAMERecordSpec).target]];
+    case 'MXRecord':
+      return (spec as MXRecordSpec).mailServers.map((mx, i) => [`mailServers[${i}].host`, mx.host]);
+    case 'NSRecord':
+      return (spec as NSRecordSpec).nameServers.map((host, i) => [`nameServers[${i}]`, host]);
+    case 'SRVRecord':
+      return (spec as SRVRecordSpec).services.map((srv, i) => [
+        `services[${i}].target`,
+        srv.target,
+      ]);
+    case 'PTRRecord':
+      return (spec as PTRRecordSpec).targets.map((target, i) => [`targets[${i}]`, target]);
+    default:
+      return [];
+  }
+}
+
+/**
+ * Issues that appear only once the zone is known: a relative owner or host name that, with
+ * the zone appended, is longer than a domain name can be (RFC 1035 §3.1). Whether the owner
+ * lies inside the zone is the planner's question (NameOutsideZone), not a spec error.
+ */
+export function recordZoneIssues(
+  kind: RecordKind,
+  spec: RecordSpec,
+  zoneName: string,
+): SpecIssue[] {
+  const names: NamedField[] = [['name', spec.name], ...dataNames(kind, spec)];
+  return names.flatMap(([field, name]) => nameLengthIssue(name, zoneName, field));
 }

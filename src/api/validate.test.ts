@@ -125,6 +125,32 @@ describe('validateSpec', () => {
     ]);
   });
 
+  it('with the zone known, rejects names that grow over 255 octets once the zone is appended', () => {
+    // 232 characters: `www` still fits below it, a 30-character label does not.
+    const zoneName = `${'z'.repeat(63)}.${'y'.repeat(63)}.${'x'.repeat(63)}.${'w'.repeat(40)}`;
+    const spec = {
+      zone: 'z',
+      name: 'www',
+      mailServers: [
+        { preference: 10, host: 'mx.example.net.' },
+        { preference: 20, host: 'a-label-of-thirty-characters-x' },
+      ],
+    };
+    assert.ok(validateSpec('MXRecord', spec).ok, 'without the zone nothing is known');
+    const result = validateSpec('MXRecord', spec, { zoneName });
+    assert.ok(!result.ok);
+    assert.deepEqual(
+      result.errors.map((issue) => issue.field),
+      ['spec.mailServers[1].host'],
+    );
+    const apex = validateSpec(
+      'MXRecord',
+      { ...spec, name: '@', mailServers: [spec.mailServers[0]] },
+      { zoneName },
+    );
+    assert.ok(apex.ok);
+  });
+
   it('rejects a TXT value whose bytes cannot fit in one record', () => {
     const result = validateSpec('TXTRecord', {
       zone: 'z',

@@ -6,7 +6,8 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type KindName, RESOURCE_KINDS, type ResourceOf, type SpecByKind } from './kinds.ts';
-import { semanticIssues } from './semantics.ts';
+import { isRecordKind, type RecordSpec } from './records.ts';
+import { recordZoneIssues, semanticIssues } from './semantics.ts';
 
 export interface ValidationIssue {
   /** Path of the offending field, e.g. `spec.ipv4Addresses[1]` or `spec.soaRecord.adminEmail`. */
@@ -153,16 +154,30 @@ export function validateResource<K extends KindName>(
   return { ok: true, value };
 }
 
-/** Validates only a spec (what the controller does with objects read from the API server). */
+export interface SpecContext {
+  /** The zone a record belongs to: enables the checks that need it (`recordZoneIssues`). */
+  readonly zoneName?: string;
+}
+
+/**
+ * Validates only a spec (what the controller does with objects read from the API server,
+ * which already enforced the schema but not the rules in semantics.ts). On success `value`
+ * has the schema defaults filled in.
+ */
 export function validateSpec<K extends KindName>(
   kind: K,
   spec: unknown,
+  context: SpecContext = {},
 ): ValidationResult<SpecByKind[K]> {
   const copy = structuredClone(spec);
   const validate = validatorFor(kind, 'spec');
   if (!validate(copy)) return { ok: false, errors: schemaIssues(validate.errors ?? [], 'spec') };
   const value = copy as SpecByKind[K];
   const errors = checkSpec(kind, value, 'spec');
+  if (context.zoneName !== undefined && isRecordKind(kind)) {
+    const inZone = recordZoneIssues(kind, value as RecordSpec, context.zoneName);
+    errors.push(...inZone.map((issue) => ({ ...issue, field: join('spec', issue.field) })));
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
 }
 
