@@ -3,6 +3,7 @@
  * kube-apiserver: the API server fills in exactly the defaults `validateResource` fills
  * in, for every valid example and every edge case the schema must accept. If the two ever
  * disagreed, the controller would plan against values the cluster does not store.
+ * Also what people see through kubectl: field descriptions, columns, the `dns` category.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -102,5 +103,39 @@ describe('defaults on a real kube-apiserver', () => {
       })) as { spec: unknown };
       assert.deepEqual(canonical(stored.spec), canonical(local.value.spec));
     });
+  });
+});
+
+/** Runs kubectl against the cluster until it succeeds (discovery lags behind a new CRD). */
+async function kubectl(...args: string[]): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { stdout } = await run(KUBECTL, [`--kubeconfig=${cluster.kubeconfigPath}`, ...args]);
+      return stdout;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+describe('the CRDs through kubectl', () => {
+  it('explains a field with its description', async () => {
+    const text = await kubectl('explain', 'dnszones.spec.soaRecord.adminEmail');
+    assert.match(text, /RNAME as a mail address/);
+  });
+
+  // The objects created by the defaults cases above, one kind or more each.
+  it('lists every kind under kubectl get dns', async () => {
+    const text = await kubectl('get', 'dns', '-n', ns, '-o', 'name');
+    for (const kind of KIND_NAMES) {
+      assert.match(text, new RegExp(`^${kind.toLowerCase()}\\.dns\\.bind9-controller\\.io/`, 'm'));
+    }
+  });
+
+  it('shows zone, name, data, TTL, Ready and age for records', async () => {
+    const text = await kubectl('get', 'arecords', '-n', ns);
+    const header = text.split('\n')[0]?.split(/\s+/);
+    assert.deepEqual(header?.slice(0, 7), ['NAME', 'ZONE', 'NAME', 'DATA', 'TTL', 'READY', 'AGE']);
   });
 });
