@@ -139,10 +139,14 @@ k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k
 
 check_version kube-apiserver "Kubernetes $K8S_VERSION"
 check_version etcd "etcd Version: ${ETCD_VERSION#v}"
-if [ ! -x "$out/kube-apiserver" ] || { [ ! -x "$out/kubectl" ] && ! command -v kubectl >/dev/null; }; then
+check_version kubectl "Client Version: $K8S_VERSION"
+# kubectl only when the machine has none (BUILD_KUBECTL=1 builds it anyway).
+want_kubectl=${BUILD_KUBECTL:-}
+command -v kubectl >/dev/null || want_kubectl=1
+if [ ! -x "$out/kube-apiserver" ] || { [ "$want_kubectl" = 1 ] && [ ! -x "$out/kubectl" ]; }; then
   prepare_kubernetes_module
   build kube-apiserver "$here/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
-  if ! command -v kubectl >/dev/null; then
+  if [ "$want_kubectl" = 1 ]; then
     build kubectl "$here/kubernetes" k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags"
   fi
 fi
