@@ -10,6 +10,7 @@ import {
   type DesiredRRset,
   formatNsupdateScript,
   groupByName,
+  isApexGlue,
   isApexNs,
   isOutsideZone,
   isSoa,
@@ -76,12 +77,22 @@ describe('safety rules', () => {
     assert.equal(isApexNs({ name: zone, type: 'A' }, zone), false);
   });
 
-  it('mayPrune refuses without prune, and refuses SOA and apex NS even with it', () => {
-    assert.equal(mayPrune(a('www.example.com', '192.0.2.1'), zone, false), false);
-    assert.equal(mayPrune(a('www.example.com', '192.0.2.1'), zone, true), true);
-    assert.equal(mayPrune(soa, zone, true), false);
-    assert.equal(mayPrune(apexNs, zone, true), false);
-    assert.equal(mayPrune({ name: 'sub.example.com', type: 'NS' }, zone, true), true);
+  it('mayPrune refuses without prune, and refuses SOA, apex NS and glue even with it', () => {
+    const rule = { zone, prune: true, apexHosts: new Set(['ns1.example.com']) };
+    assert.equal(mayPrune(a('www.example.com', '192.0.2.1'), { ...rule, prune: false }), false);
+    assert.equal(mayPrune(a('www.example.com', '192.0.2.1'), rule), true);
+    assert.equal(mayPrune(soa, rule), false);
+    assert.equal(mayPrune(apexNs, rule), false);
+    assert.equal(mayPrune(a('ns1.example.com', '127.0.0.1'), rule), false);
+    assert.equal(mayPrune({ name: 'ns1.example.com', type: 'TXT' }, rule), true);
+    assert.equal(mayPrune({ name: 'sub.example.com', type: 'NS' }, rule), true);
+  });
+
+  it('isApexGlue holds for A and AAAA of apex name servers only', () => {
+    const hosts = new Set(['ns1.example.com']);
+    assert.equal(isApexGlue({ name: 'NS1.example.com.', type: 'AAAA' }, hosts), true);
+    assert.equal(isApexGlue({ name: 'ns2.example.com', type: 'A' }, hosts), false);
+    assert.equal(isApexGlue({ name: 'ns1.example.com', type: 'MX' }, hosts), false);
   });
 
   it('isOutsideZone accepts the apex and names below it, refuses look-alikes', () => {
@@ -154,6 +165,23 @@ describe('planZone', () => {
     assert.equal(plan.skipped[0]?.reason, 'Soa');
   });
 
+  it('keeps the glue of the apex name servers when pruning, but not glue of replaced ones', () => {
+    const glue = a('ns1.example.com', '127.0.0.1');
+    const kept = planZone({ zone, desired: [], observed: [soa, apexNs, glue], prune: true });
+    assert.deepEqual(kept.changes, []);
+    const ns2: RRset = { ...apexNs, rdata: [{ host: 'ns.example.net' }] };
+    const moved = planZone({
+      zone,
+      desired: [want(ns2)],
+      observed: [soa, apexNs, glue],
+      prune: true,
+    });
+    assert.deepEqual(
+      moved.changes.map((c) => c.action),
+      ['update', 'delete'],
+    );
+  });
+
   it('updates the apex NS when declared, but never prunes it', () => {
     const ns2 = { ...apexNs, rdata: [{ host: 'ns1.example.com' }, { host: 'ns2.example.com' }] };
     const plan = planZone({ zone, desired: [want(ns2 as RRset)], observed: [apexNs], prune: true });
@@ -161,12 +189,18 @@ describe('planZone', () => {
     assert.deepEqual(planZone({ zone, desired: [], observed: [apexNs], prune: true }).changes, []);
   });
 
-  it('skips names outside the zone, empty RRsets and a second owner of one RRset', () => {
+  it('skips names outside the zone, empty RRsets, a CNAME of two records and a second owner of one RRset', () => {
     const plan = planZone({
       zone,
       desired: [
         want(a('www.example.org', '192.0.2.1')),
         want(a('empty.example.com')),
+        want({
+          name: 'two.example.com',
+          type: 'CNAME',
+          ttl: 300,
+          rdata: [{ target: 'a.example.net' }, { target: 'b.example.net' }],
+        }),
         want(a('www.example.com', '192.0.2.1'), 'first'),
         want(a('www.example.com', '192.0.2.2'), 'second'),
       ],
@@ -177,6 +211,7 @@ describe('planZone', () => {
       plan.skipped.map((s) => [s.rrset.owner, s.reason]),
       [
         ['Record/default/empty.example.com', 'Empty'],
+        ['Record/default/two.example.com', 'SingleRecordType'],
         ['second', 'Duplicate'],
         ['Record/default/www.example.org', 'NameOutsideZone'],
       ],

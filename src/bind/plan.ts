@@ -47,7 +47,13 @@ export type Change =
       readonly owner?: string;
     };
 
-export type SkipReason = 'Soa' | 'NameOutsideZone' | 'CnameConflict' | 'Duplicate' | 'Empty';
+export type SkipReason =
+  | 'Soa'
+  | 'NameOutsideZone'
+  | 'CnameConflict'
+  | 'Duplicate'
+  | 'Empty'
+  | 'SingleRecordType';
 
 /** A desired RRset the planner will not write, and why. */
 export interface Skipped {
@@ -86,9 +92,36 @@ export function isApexNs(rrset: Pick<RRset, 'name' | 'type'>, zone: string): boo
   return rrset.type === 'NS' && normalizeName(rrset.name) === normalizeName(zone);
 }
 
-/** An observed RRset that nothing desires is deleted only when pruning, and never SOA/apex NS. */
-export function mayPrune(rrset: Pick<RRset, 'name' | 'type'>, zone: string, prune: boolean) {
-  return prune && !isSoa(rrset) && !isApexNs(rrset, zone);
+/**
+ * Address records of a name server the apex NS names inside the zone (glue, RFC 1034
+ * §4.2.1). BIND refuses an UPDATE that leaves an in-zone apex name server without an
+ * address ("post update name server sanity check failed"), so glue is never pruned.
+ */
+export function isApexGlue(rrset: Pick<RRset, 'name' | 'type'>, apexHosts: ReadonlySet<string>) {
+  return (rrset.type === 'A' || rrset.type === 'AAAA') && apexHosts.has(normalizeName(rrset.name));
+}
+
+/** What pruning may not touch in one zone. */
+export interface PruneRule {
+  readonly zone: string;
+  readonly prune: boolean;
+  /** Hosts of the apex NS the zone will have once the plan is applied. */
+  readonly apexHosts: ReadonlySet<string>;
+}
+
+/** An observed RRset nothing desires is deleted only when pruning; never SOA, apex NS or glue. */
+export function mayPrune(rrset: Pick<RRset, 'name' | 'type'>, rule: PruneRule): boolean {
+  return (
+    rule.prune && !isSoa(rrset) && !isApexNs(rrset, rule.zone) && !isApexGlue(rrset, rule.apexHosts)
+  );
+}
+
+/** The apex NS hosts after the plan: the desired apex NS if any, else the observed one. */
+function finalApexHosts(zone: string, desired: Iterable<RRset>, observed: Iterable<RRset>) {
+  const apexNs = (list: Iterable<RRset>) => [...list].find((r) => isApexNs(r, zone));
+  const ns = apexNs(desired) ?? apexNs(observed);
+  const hosts = ns?.type === 'NS' ? ns.rdata.map((r) => normalizeName(r.host)) : [];
+  return new Set(hosts);
 }
 
 /** A desired RRset whose owner is not the zone or below it cannot go into this zone. */
@@ -129,6 +162,8 @@ function admissible(zone: string, desired: readonly DesiredRRset[]) {
     else if (isOutsideZone(d, zone))
       skipped.push(skip(d, 'NameOutsideZone', `${fqdn(d.name)} is not in zone ${fqdn(zone)}`));
     else if (d.rdata.length === 0) skipped.push(skip(d, 'Empty', 'the RRset has no records'));
+    else if (d.type === 'CNAME' && rdataTexts(d).length > 1)
+      skipped.push(skip(d, 'SingleRecordType', 'a CNAME RRset holds one record (RFC 2181 §10.1)'));
     else if (kept.has(key))
       skipped.push(skip(d, 'Duplicate', `${key} is already wanted by ${kept.get(key)?.owner}`));
     else kept.set(key, d);
@@ -187,7 +222,7 @@ function types(rrsets: readonly RRset[]): RecordType[] {
   return rrsets.map((r) => r.type);
 }
 
-function diff(desired: Map<string, DesiredRRset>, observed: Map<string, RRset>, input: PlanInput) {
+function diff(desired: Map<string, DesiredRRset>, observed: Map<string, RRset>, rule: PruneRule) {
   const changes: Change[] = [];
   for (const [key, d] of desired) {
     const before = observed.get(key);
@@ -197,7 +232,7 @@ function diff(desired: Map<string, DesiredRRset>, observed: Map<string, RRset>, 
       changes.push({ action: 'update', before, after, owner: d.owner });
   }
   for (const [key, before] of observed) {
-    if (!desired.has(key) && mayPrune(before, input.zone, input.prune)) {
+    if (!desired.has(key) && mayPrune(before, rule)) {
       changes.push({ action: 'delete', before });
     }
   }
@@ -214,10 +249,15 @@ export function planZone(input: PlanInput): Plan {
   const { kept, skipped } = admissible(zone, input.desired);
   const observed = new Map<string, RRset>();
   for (const o of input.observed) if (!isSoa(o)) observed.set(rrsetKey(o), o);
-  const stays = (o: RRset) => !mayPrune(o, zone, input.prune);
+  const rule = {
+    zone,
+    prune: input.prune,
+    apexHosts: finalApexHosts(zone, kept.values(), observed.values()),
+  };
+  const stays = (o: RRset) => !mayPrune(o, rule);
   // The SOA counts here: it always stays at the apex, so a CNAME can never go there.
   skipped.push(...withoutCnameClashes(kept, byName(input.observed), stays));
-  const changes = diff(kept, observed, { ...input, zone });
+  const changes = diff(kept, observed, rule);
   changes.sort((a, b) => compareRRsets(changeSubject(a), changeSubject(b)));
   skipped.sort((a, b) => compareRRsets(a.rrset, b.rrset));
   return { zone, changes, skipped };
