@@ -124,13 +124,16 @@ build() { # build NAME MODULE-DIR PACKAGE LDFLAGS
 }
 
 # A binary left by an older recipe (another version behind the same path) is rebuilt.
-check_version() { # check_version NAME EXPECTED-SUBSTRING
-  local bin="$out/$1" version
+check_version() { # check_version NAME EXPECTED-SUBSTRING [VERSION-ARGS...]
+  local bin="$out/$1" expected=$2 version args
+  shift 2
   [ -x "$bin" ] || return 0
+  args=("$@")
+  [ ${#args[@]} -gt 0 ] || args=(--version)
   # Captured, not piped into grep -q: with pipefail an early grep exit fails the pipe.
-  version=$("$bin" --version 2>/dev/null || true)
-  if [[ "$version" != *"$2"* ]]; then
-    log "$1: $bin does not report $2: rebuilding it"
+  version=$("$bin" "${args[@]}" 2>/dev/null || true)
+  if [[ "$version" != *"$expected"* ]]; then
+    log "$(basename "$bin"): $bin does not report $expected: rebuilding it"
     rm -f "$bin"
   fi
 }
@@ -139,7 +142,7 @@ k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k
 
 check_version kube-apiserver "Kubernetes $K8S_VERSION"
 check_version etcd "etcd Version: ${ETCD_VERSION#v}"
-check_version kubectl "Client Version: $K8S_VERSION"
+check_version kubectl "Client Version: $K8S_VERSION" version --client
 # kubectl only when the machine has none (BUILD_KUBECTL=1 builds it anyway).
 want_kubectl=${BUILD_KUBECTL:-}
 command -v kubectl >/dev/null || want_kubectl=1
