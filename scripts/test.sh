@@ -22,6 +22,9 @@ if [ "${SKIP_CONTROL_PLANE:-}" != "1" ] && [ -z "${BIND9_TEST_KUBECONFIG:-}" ]; 
     rm -rf "$cluster_dir"
   }
   trap stop_cluster EXIT
+  # Without these, a signal would end the script without running the EXIT trap.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   for _ in $(seq 240); do
     [ -s "$cluster_dir/out" ] && break
     kill -0 "$cluster_pid" 2>/dev/null || break
