@@ -6,12 +6,13 @@
  * over from one run to the next, so runs also exercise transitions between states.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { applyPlan } from '../../src/bind/executor.ts';
-import { type DesiredRRset, planZone } from '../../src/bind/plan.ts';
+import { type DesiredRRset, formatNsupdateScript, planZone } from '../../src/bind/plan.ts';
 import { DnsClient, updateMessageSize } from '../../src/dns/client.ts';
-import { type RRset, rrsetKey, sameRRset, splitTxt } from '../../src/dns/rrset.ts';
+import { type RRset, rdataTexts, rrsetKey, sameRRset, splitTxt } from '../../src/dns/rrset.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
 
 const ZONE = 'prop.test';
@@ -145,4 +146,75 @@ describe('plan and apply against a real named, as a property', () => {
       { numRuns: 60, endOnFailure: true },
     );
   });
+
+  test('the nsupdate script of a plan, fed to nsupdate -k, does what the executor does', async () => {
+    // A second server starts from the same zone and takes each plan through nsupdate.
+    const twin = await startNamed({ zones: [{ name: ZONE }] });
+    const twinServer = { address: twin.address, port: twin.dnsPort };
+    const text = async (n: NamedServer) =>
+      (await client.axfr({ address: n.address, port: n.dnsPort }, n.tsigKey, ZONE))
+        .filter((r) => r.type !== 'SOA')
+        .flatMap((r) => rdataTexts(r).map((t) => `${r.name} ${r.ttl} ${r.type} ${t}`));
+    // Both servers must start equal: bring the first to the twin's (minimal) zone.
+    const reset = await client.axfr(twinServer, twin.tsigKey, ZONE);
+    const toBase = planZone({
+      zone: ZONE,
+      desired: reset
+        .filter((r) => r.type !== 'SOA')
+        .map((r) => ({ ...r, owner: 'base' }) as DesiredRRset),
+      observed: await client.axfr(server(), named.tsigKey, ZONE),
+      prune: true,
+    });
+    await applyPlan(client, server(), named.tsigKey, toBase);
+    try {
+      assert.deepEqual(await text(named), await text(twin));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(rrsetArb, { maxLength: 8 }),
+          fc.boolean(),
+          async (desired, prune) => {
+            const viaExecutor = planZone({
+              zone: ZONE,
+              desired,
+              observed: await client.axfr(server(), named.tsigKey, ZONE),
+              prune,
+            });
+            await applyPlan(client, server(), named.tsigKey, viaExecutor);
+            const viaScript = planZone({
+              zone: ZONE,
+              desired,
+              observed: await client.axfr(twinServer, twin.tsigKey, ZONE),
+              prune,
+            });
+            assert.deepEqual(viaScript.changes, viaExecutor.changes);
+            const fed = await nsupdate(
+              twin.tsigKeyFile,
+              formatNsupdateScript(viaScript, twinServer),
+            );
+            assert.equal(fed.code, 0, fed.output);
+            assert.deepEqual(await text(twin), await text(named));
+          },
+        ),
+        { numRuns: 20, endOnFailure: true },
+      );
+    } finally {
+      await twin.stop();
+    }
+  });
 });
+
+/** Runs `nsupdate -k KEYFILE` with a script on stdin. */
+function nsupdate(
+  keyFile: string,
+  script: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsupdate', ['-k', keyFile], { timeout: 20_000 });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+    child.stdin.end(script);
+  });
+}
