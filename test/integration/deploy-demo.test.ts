@@ -1,33 +1,95 @@
 /**
- * The README's first command, non-interactive: `scripts/demo.ts --once` starts a real
- * control plane and a real named, runs the controller as the ServiceAccount of deploy/
- * (so the shipped RBAC is what it runs with), applies examples/, and exits 0 only when
- * every example resource is Ready and dig answers each record with exactly its data.
+ * The README's first command. `scripts/demo.ts --once` starts a real control plane and a
+ * real named, runs the controller as the ServiceAccount of deploy/ (so the shipped RBAC is
+ * what it runs with), applies examples/, and exits 0 only when every example resource is
+ * Ready and dig answers each record with exactly its data. Interactive, it waits for
+ * Ctrl-C and then removes everything it started.
  * (scripts/demo.sh adds only scripts/setup.sh in front, which the test suite runs anyway.)
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-test('the demo in --once mode brings every example to Ready and dig answers each record', async () => {
-  const child = spawn(process.execPath, [join(root, 'scripts/demo.ts'), '--once'], {
+interface Demo {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves once the output matches `pattern`, rejects if the demo exits first. */
+  waitFor(pattern: RegExp): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function startDemo(args: readonly string[]): Demo {
+  const child = spawn(process.execPath, [join(root, 'scripts/demo.ts'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  const listeners = new Set<() => void>();
+  const append = (chunk: string) => {
     output += chunk;
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(output)) return;
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+        check();
+        exited.then(() => reject(new Error(`demo exited before ${pattern}:\n${output}`)));
+      }),
+  };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0, output.slice(-6000));
-  assert.match(output, /\d+\/\d+ Ready\n/);
-  assert.doesNotMatch(output, /FAIL dig/);
+}
+
+test('the demo in --once mode brings every example to Ready and dig answers each record', async () => {
+  const demo = startDemo(['--once']);
+  const code = await demo.exited;
+  assert.equal(code, 0, demo.output().slice(-6000));
+  assert.match(demo.output(), /\d+\/\d+ Ready\n/);
+  assert.doesNotMatch(demo.output(), /FAIL dig/);
   // One dig line per record resource of examples/ (ten of them).
-  assert.equal(output.match(/^\[demo\] ok +dig /gm)?.length, 10);
+  assert.equal(demo.output().match(/^\[demo\] ok +dig /gm)?.length, 10);
+});
+
+test('the interactive demo keeps running until Ctrl-C, then stops named and the API server', async () => {
+  const demo = startDemo([]);
+  await demo.waitFor(/press Ctrl-C/);
+  const kubeconfig = /export KUBECONFIG=(\S+)/.exec(demo.output())?.[1] ?? '';
+  const dnsPort = Number(/named on 127\.0\.0\.1 port (\d+)/.exec(demo.output())?.[1]);
+  assert.ok(existsSync(kubeconfig), 'the printed kubeconfig exists while the demo runs');
+  const apiPort = Number(
+    /server: https:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1],
+  );
+  assert.equal(await portOpen(apiPort), true, 'kube-apiserver answers while the demo runs');
+  assert.equal(await portOpen(dnsPort), true, 'named answers while the demo runs');
+  demo.child.kill('SIGINT');
+  assert.equal(await demo.exited, 0, demo.output().slice(-4000));
+  assert.equal(existsSync(dirname(kubeconfig)), false, 'the control plane state is removed');
+  assert.equal(await portOpen(dnsPort), false, 'named is stopped');
+  assert.equal(await portOpen(apiPort), false, 'kube-apiserver is stopped');
 });
