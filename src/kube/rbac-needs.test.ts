@@ -15,7 +15,8 @@ interface Rule {
 /** (group, resource, verb) triples from the table in rbac-needs.md. */
 function needs(): [string, string, string][] {
   const text = readFileSync(resolve(import.meta.dirname, 'rbac-needs.md'), 'utf8');
-  const rows = text.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| group'));
+  // Table rows only: not the header, not the |---| separator (however a formatter pads them).
+  const rows = text.split('\n').filter((l) => /^\|\s*[a-z]/.test(l) && !/^\|\s*group\s*\|/.test(l));
   return rows.flatMap((row) => {
     const [group, resources, verbs] = row
       .split('|')
