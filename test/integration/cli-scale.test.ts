@@ -123,7 +123,7 @@ spec: { zone: scale, name: mail, mailServers: [{ preference: 10, host: nohost }]
     assert.match(apply.stdout, new RegExp(`${COUNT + 2} updated, 0 deleted, 1 refused`));
     const messages = messagesOf(apply.stdout);
     t.diagnostic(
-      `${COUNT} updates + 1 refused MX: ${messages} UPDATE messages, ${elapsed.toFixed(0)} ms`,
+      `${COUNT + 2} updates + 1 refused MX: ${messages} UPDATE messages, ${elapsed.toFixed(0)} ms`,
     );
     const plan = await cli(runPlan, args(file));
     assert.equal(plan.code, 2);
