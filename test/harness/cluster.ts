@@ -178,25 +178,34 @@ interface TlsClient {
   readonly key: string;
 }
 
-function httpGet(url: string, tls?: TlsClient): Promise<{ status: number; body: string }> {
-  return new Promise((resolveGet, reject) => {
-    const req = request(url, { ...tls, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
+/** One HTTPS request on a fresh connection; resolves with the status and the body text. */
+function httpsRequest(
+  url: string,
+  options: RequestOptions,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((done, fail) => {
+    const req = request(url, { timeout: 30_000, ...options, agent: false }, (res) => {
+      let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        body += chunk;
+        text += chunk;
       });
-      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => done({ status: res.statusCode ?? 0, text }));
     });
-    req.on('timeout', () => req.destroy(new ClusterError(`GET ${url} timed out`)));
-    req.on('error', reject);
-    req.end();
+    req.on('timeout', () => req.destroy(new ClusterError(`${url} timed out`)));
+    req.on('error', fail);
+    req.end(body);
   });
 }
 
-async function httpGetPlain(url: string): Promise<{ status: number; body: string }> {
+function httpGet(url: string, tls?: TlsClient): Promise<{ status: number; text: string }> {
+  return httpsRequest(url, { ...tls, timeout: 5000 });
+}
+
+async function httpGetPlain(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.text() };
+  return { status: res.status, text: await res.text() };
 }
 
 function exitedProbe(...components: Component[]): () => Promise<string | undefined> {
@@ -438,25 +447,18 @@ async function kubeRequest(
   const options: RequestOptions = { method, headers: { Accept: 'application/json' } };
   await kc.applyToHTTPSOptions(options);
   if (body) options.headers = { ...options.headers, 'Content-Type': body.contentType };
-  const res = await new Promise<{ status: number; text: string }>((done, fail) => {
-    const req = request(`${server}${path}`, { ...options, agent: false, timeout: 30_000 }, (r) => {
-      let text = '';
-      r.setEncoding('utf8');
-      r.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      r.on('end', () => done({ status: r.statusCode ?? 0, text }));
-    });
-    req.on('timeout', () => req.destroy(new ClusterError(`${method} ${path} timed out`)));
-    req.on('error', fail);
-    req.end(body?.text);
-  });
-  const parsed: unknown = res.text ? JSON.parse(res.text) : undefined;
+  const res = await httpsRequest(`${server}${path}`, options, body?.text);
   if (res.status >= 300) {
-    const message = (parsed as { message?: string } | undefined)?.message ?? res.text;
+    // Errors come as a metav1.Status; anything else (a proxy, a panic) as plain text.
+    let message = res.text;
+    try {
+      message = (JSON.parse(res.text) as { message?: string }).message ?? res.text;
+    } catch {
+      // Not JSON: the text is the message.
+    }
     throw new ClusterError(`${method} ${path}: HTTP ${res.status}: ${message}`);
   }
-  return parsed;
+  return res.text ? JSON.parse(res.text) : undefined;
 }
 
 function groupVersionPath(apiVersion: string): string {
