@@ -131,8 +131,7 @@ export class Controller {
       { namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces },
       'controller started',
     );
-    for (const zone of this.#informers.caches.zones.list())
-      this.queue.add(zoneKey(zone.metadata.namespace ?? '', zone.metadata.name));
+    this.#queueEverything();
     this.#schedulePoll();
   }
 
@@ -180,21 +179,50 @@ export class Controller {
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
     const ns = obj.metadata.namespace;
+    const isRecord = kind !== 'Bind9Instance' && kind !== 'DNSZone';
+    const previousZone = isRecord ? this.#trackRecordZone(type, obj) : undefined;
+    // Until every cache has listed, a reconcile would see part of a zone; start() queues
+    // every key once they have.
+    if (!this.#started) return;
     if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
       if (type === 'delete') this.#health.delete(`${ns}/${obj.metadata.name}`);
       // Labels may have changed: every zone of the namespace may gain or lose it.
-      for (const z of this.#informers.caches.zones.list(ns))
+      for (const z of this.#informers.caches.zones.list(ns)) {
         this.queue.add(zoneKey(ns, z.metadata.name));
+      }
     } else if (kind === 'DNSZone') {
       this.queue.add(zoneKey(ns, obj.metadata.name));
     } else {
       const zone = (obj as RecordResource).spec.zone;
-      const previous = this.#recordZones.get(obj.metadata.uid);
-      if (previous !== undefined && previous !== zone) this.queue.add(zoneKey(ns, previous));
-      if (type === 'delete') this.#recordZones.delete(obj.metadata.uid);
-      else this.#recordZones.set(obj.metadata.uid, zone);
+      if (previousZone !== undefined && previousZone !== zone) {
+        this.queue.add(zoneKey(ns, previousZone));
+      }
       this.queue.add(zoneKey(ns, zone));
+    }
+  }
+
+  /** Remembers each record's zone; returns the one it had before this event. */
+  #trackRecordZone(type: ChangeType, obj: KubeObject): string | undefined {
+    const uid = obj.metadata.uid;
+    const previous = this.#recordZones.get(uid);
+    if (type === 'delete') this.#recordZones.delete(uid);
+    else this.#recordZones.set(uid, (obj as RecordResource).spec.zone);
+    return previous;
+  }
+
+  /** Every key the caches know of: after start, and nothing is missed before it. */
+  #queueEverything(): void {
+    const { caches } = this.#informers;
+    for (const i of caches.instances.list()) {
+      this.queue.add(instanceKey(i.metadata.namespace ?? '', i.metadata.name));
+    }
+    for (const z of caches.zones.list()) {
+      this.queue.add(zoneKey(z.metadata.namespace ?? '', z.metadata.name));
+    }
+    for (const store of caches.records.values()) {
+      for (const r of store.list())
+        this.queue.add(zoneKey(r.metadata.namespace ?? '', r.spec.zone));
     }
   }
 
@@ -222,18 +250,27 @@ export class Controller {
   // ------------------------------------------------------------------------------------
   // Instance health poll: the fast lane for instances that came back empty
 
+  /**
+   * Every period, each instance whose previous probe has finished is probed again: a
+   * server that hangs (up to the client timeouts) delays only its own next probe.
+   */
   #schedulePoll(): void {
     if (this.#stopping) return;
     this.#pollTimer = this.#clock.after(this.#o.config.healthPollMs, () => {
-      void this.#pollAll().finally(() => this.#schedulePoll());
+      for (const instance of this.#informers.caches.instances.list()) {
+        const id = `${instance.metadata.namespace ?? ''}/${instance.metadata.name}`;
+        if (this.#polling.has(id)) continue;
+        this.#polling.add(id);
+        void this.#poll(instance)
+          .catch((error) => this.#o.log.warn({ instance: id, err: String(error) }, 'poll failed'))
+          .finally(() => this.#polling.delete(id));
+      }
+      this.metrics.queueDepth.set(this.queue.depth);
+      this.#schedulePoll();
     });
   }
 
-  async #pollAll(): Promise<void> {
-    const instances = this.#informers.caches.instances.list();
-    await Promise.all(instances.map((i) => this.#poll(i)));
-    this.metrics.queueDepth.set(this.queue.depth);
-  }
+  readonly #polling = new Set<string>();
 
   async #poll(instance: Bind9Instance): Promise<void> {
     const ns = instance.metadata.namespace ?? '';

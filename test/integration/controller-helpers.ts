@@ -63,14 +63,8 @@ export function makeController(
 ): RunningController {
   const logs: string[] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const args = [
-    '--namespace',
-    namespace,
-    '--metrics-address',
-    '127.0.0.1:0',
-    '--health-poll',
-    '1s',
-  ];
+  // Shipped defaults otherwise (resync 5 min, health poll 3 s): those are the timings under test.
+  const args = ['--namespace', namespace, '--metrics-address', '127.0.0.1:0'];
   const config = parseConfig([...args, ...extraArgs], env);
   const controller = new Controller({ kube, config, log });
   return { controller, logs, stop: () => controller.stop() };

@@ -38,6 +38,7 @@ describe('controller against a real API server and real named', { timeout: 600_0
   });
 
   after(async () => {
+    if (process.env.CTRL_LOGS) console.error(ctl?.logs.join(''));
     await ctl?.stop();
     await Promise.all([a?.stop(), b?.stop()]);
     await cluster?.stop();
