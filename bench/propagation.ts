@@ -15,6 +15,7 @@ import {
   type Fleet,
   provisionZones,
   startFleet,
+  stopCluster,
   zoneName,
   zoneResource,
 } from './lib/fleet.ts';
@@ -187,4 +188,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await stopCluster();
+}

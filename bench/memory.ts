@@ -1,0 +1,166 @@
+/**
+ * Memory and start-up of the controller as a child process (so the RSS is its own):
+ * start-up from spawn to watches established (the "controller started" log line, and the
+ * first 200 from /readyz), over several cold starts; RSS idle with nothing to do; RSS
+ * after converging 10,000 records in 100 zones, and its peak on the way (VmHWM).
+ * Same-run baselines: a bare `node` process, and one that only imports the Kubernetes client.
+ *
+ *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10]
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NODE_BIN, startControllerProcess } from './lib/controller-process.ts';
+import { environment, formatEnvironment } from './lib/env.ts';
+import {
+  allAnswered,
+  createAll,
+  type Fleet,
+  provisionZones,
+  ReadyWatch,
+  range,
+  recordSet,
+  startFleet,
+  stopCluster,
+} from './lib/fleet.ts';
+import { atMost, log, report, summarize } from './lib/report.ts';
+
+const { values } = parseArgs({
+  options: {
+    starts: { type: 'string', default: '5' },
+    zones: { type: 'string', default: '100' },
+    'per-zone': { type: 'string', default: '100' },
+    settle: { type: 'string', default: '10' },
+  },
+});
+const STARTS = Number(values.starts);
+const ZONES = Number(values.zones);
+const PER_ZONE = Number(values['per-zone']);
+const SETTLE_MS = Number(values.settle) * 1000;
+const MB = 2 ** 20;
+const REPO = resolve(import.meta.dirname, '..');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** RSS of a node process running `code` after it has settled, bytes. */
+async function baselineRss(code: string): Promise<number> {
+  const child = spawn(NODE_BIN, ['--input-type=module', '-e', code], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      child.stdout.once('data', () => ok());
+      child.once('exit', (c) => fail(new Error(`baseline exited ${c}`)));
+    });
+    await sleep(2000);
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function startups(fleet: Fleet) {
+  const started: number[] = [];
+  const readyz: number[] = [];
+  const loaded: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const c = await startControllerProcess({
+      kubeconfigPath: fleet.controllerKubeconfig,
+      namespace: fleet.namespace,
+    });
+    started.push(c.startedMs);
+    readyz.push(c.readyzMs);
+    loaded.push(c.loadedMs);
+    await c.stop();
+  }
+  return { started: summarize(started), readyz: summarize(readyz), loaded: summarize(loaded) };
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`${formatEnvironment(await environment())}\n`);
+  const bare = await baselineRss("console.log('up'); setInterval(() => {}, 1000);");
+  const withClient = await baselineRss(
+    "await import('@kubernetes/client-node'); console.log('up'); setInterval(() => {}, 1000);",
+  );
+  // No Bind9Instance: the controller has nothing at all to do.
+  const fleet = await startFleet('bench-mem', false);
+  try {
+    const s = await startups(fleet);
+    log(`start-up: ${s.started.p50.toFixed(0)} ms median over ${STARTS}`);
+    const controller = await startControllerProcess({
+      kubeconfigPath: fleet.controllerKubeconfig,
+      namespace: fleet.namespace,
+    });
+    try {
+      await sleep(SETTLE_MS);
+      const idle = await controller.memory();
+      log(`idle RSS ${(idle.rss / MB).toFixed(1)} MB; converging ${ZONES * PER_ZONE} records`);
+      await fleet.admin.instance('bench', fleet.named, { role: 'primary' });
+      const zones = range(ZONES, 1);
+      await provisionZones(fleet, zones, 300_000);
+      const { items, expected, names } = recordSet(zones, PER_ZONE);
+      const watch = new ReadyWatch(fleet, 'arecords');
+      await watch.start();
+      await createAll(fleet.admin, items, 32);
+      await allAnswered(fleet, expected, 300_000);
+      const readyAt = await watch.allReady(names, 300_000);
+      await watch.stop();
+      if (readyAt === undefined) log('not all Ready within 300 s: RSS taken anyway');
+      const converged = await controller.memory();
+      await sleep(SETTLE_MS);
+      const settled = await controller.memory();
+      const heap = await controller.counter('nodejs_heap_size_used_bytes');
+      const scenario = 'memory';
+      const base = `bare node ${(bare / MB).toFixed(1)} MB; node + @kubernetes/client-node ${(withClient / MB).toFixed(1)} MB`;
+      const n = (ZONES * PER_ZONE).toLocaleString('en');
+      report([
+        {
+          scenario,
+          metric: 'start-up: spawn → watches established (p50)',
+          value: s.started.p50,
+          unit: 'ms',
+          target: atMost(1000),
+          baseline: `max ${s.started.max.toFixed(0)} ms over ${STARTS} starts; /readyz 200 p50 ${s.readyz.p50.toFixed(0)} ms`,
+          note: `modules loaded (health server up) p50 ${s.loaded.p50.toFixed(0)} ms`,
+        },
+        {
+          scenario,
+          metric: 'RSS idle, nothing to do',
+          value: idle.rss / MB,
+          unit: 'MB',
+          target: atMost(64),
+          baseline: base,
+        },
+        {
+          scenario,
+          metric: `RSS after converging ${n} records`,
+          value: settled.rss / MB,
+          unit: 'MB',
+          target: atMost(128),
+          baseline: `right at convergence ${(converged.rss / MB).toFixed(1)} MB`,
+          note: `V8 heap used ${(heap / MB).toFixed(1)} MB`,
+        },
+        {
+          scenario,
+          metric: `peak RSS while converging ${n}`,
+          value: settled.peak / MB,
+          unit: 'MB',
+          baseline: 'VmHWM of the controller process',
+        },
+      ]);
+    } finally {
+      await controller.stop();
+    }
+  } finally {
+    await fleet.stop();
+  }
+}
+
+try {
+  await main();
+} finally {
+  await stopCluster();
+}
