@@ -58,6 +58,7 @@ export class Controller {
   readonly #health = new Map<string, InstanceHealth>();
   readonly #recordZones = new Map<string, string>();
   #elector: LeaderElector | undefined;
+  #informersStarting: Promise<unknown> | undefined;
   #server: HealthServer | undefined;
   #pollTimer: TimerHandle | undefined;
   #started = false;
@@ -125,7 +126,9 @@ export class Controller {
     }
     if (config.leaderElect) await this.#lead();
     if (this.#stopping) return;
-    await Promise.all(this.#informers.all.map((i) => i.start()));
+    this.#informersStarting = Promise.all(this.#informers.all.map((i) => i.start()));
+    await this.#informersStarting;
+    if (this.#stopping) return;
     this.#started = true;
     log.info(
       { namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces },
@@ -145,6 +148,9 @@ export class Controller {
     this.#stopping = true;
     this.#pollTimer?.cancel();
     await this.queue.shutdown();
+    // An informer stopped in the middle of its first list would still open its watch
+    // afterwards (and hold the process for the watch timeout): let the start finish first.
+    await this.#informersStarting;
     await Promise.all(this.#informers.all.map((i) => i.stop()));
     await this.#elector?.release();
     await this.#server?.close();

@@ -4,6 +4,7 @@
  * delivery of base zone files.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -138,6 +139,37 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     });
     await waitReady(admin, 'ARecord', 'api');
     await two.stop();
+  });
+
+  it('on SIGTERM, bind9-controller run hands the Lease back and exits 0', async () => {
+    const leaseNs = await cluster.createNamespace('sigterm');
+    await leaseRole(cluster, leaseNs);
+    const minted = await cluster.mintKubeconfig(CONTROLLER_USER, []);
+    const child = spawn(
+      resolve(REPO, 'node_modules/.bin/node'),
+      [
+        resolve(REPO, 'src/cli/main.ts'),
+        'run',
+        `--kubeconfig=${minted.path}`,
+        `--namespace=${admin.namespace}`,
+        '--metrics-address=127.0.0.1:0',
+        '--leader-elect',
+        `--leader-election-namespace=${leaseNs}`,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, POD_NAME: 'pod-under-test' },
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const read = () => leases.readNamespacedLease({ namespace: leaseNs, name: 'bind9-controller' });
+    await waitFor('the child to lead', async () =>
+      (await read()).spec?.holderIdentity === 'pod-under-test' ? true : undefined,
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal((await read()).spec?.holderIdentity, '');
   });
 
   it('releases a deleted zone with a Warning once its instance stays unreachable past the timeout', async () => {
