@@ -280,4 +280,22 @@ describe('controller against a real API server and real named', { timeout: 600_0
     });
     assert.equal(zone.status?.instances?.[0]?.present, true);
   });
+  it('makes a record Ready only once it is on every primary the zone selects', async () => {
+    await admin.create('DNSZone', 'both', zoneSpec('both.test', { matchLabels: { tier: 'gold' } }));
+    await waitReady(admin, 'DNSZone', 'both');
+    await a.halt();
+    await admin.create('ARecord', 'pair', {
+      zone: 'both',
+      name: 'pair',
+      ipv4Addresses: ['192.0.2.77'],
+    });
+    await waitFor('the record on the primary that is up', async () =>
+      (await dig(b, 'pair.both.test', 'A')).join() === '192.0.2.77' ? true : undefined,
+    );
+    const down = await waitReady(admin, 'ARecord', 'pair', 'False', 'InstanceUnreachable');
+    assert.match(down.message, /^alpha: /);
+    await a.restart();
+    await waitReady(admin, 'ARecord', 'pair');
+    assert.deepEqual(await dig(a, 'pair.both.test', 'A'), ['192.0.2.77']);
+  });
 });
