@@ -274,14 +274,39 @@ export async function reconcileZone(
   const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
   // Status.
   await writeRecordStatuses(ctx, live, (r) => recordReady(resourceKey(r), desired, primaries));
-  const removedEverywhere = primaries.every((p) => p.result.ok);
-  if (removedEverywhere)
-    await eachLimited(deleting, STATUS_PARALLELISM, (r) => releaseFinalizer(ctx, r as never));
+  await releaseDeleted(ctx, deleting, primaries);
   const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
   await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });
   return leftovers.length > 0 && outcomeOf(runs).result === 'ok'
     ? { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' }
     : outcomeOf(runs);
+}
+
+/** How long a deleted object has waited for its finalizer, by our clock. */
+function waitedMs(ctx: ReconcileContext, obj: { metadata: { deletionTimestamp?: string } }) {
+  const since = Date.parse(obj.metadata.deletionTimestamp ?? '');
+  return Number.isNaN(since) ? 0 : ctx.clock.now() - since;
+}
+
+/**
+ * Deleted records lose their finalizer once their RRsets are off every primary; while a
+ * primary fails, they wait up to the deletion timeout, then go with a Warning Event.
+ */
+async function releaseDeleted(
+  ctx: ReconcileContext,
+  deleting: readonly RecordResource[],
+  primaries: readonly InstanceRun[],
+): Promise<void> {
+  const failed = primaries.filter((p) => !p.result.ok).map((p) => p.instance.metadata.name);
+  await eachLimited(deleting, STATUS_PARALLELISM, async (r) => {
+    if (failed.length > 0) {
+      const waited = waitedMs(ctx, r);
+      if (waited < ctx.deletionTimeoutMs) return;
+      const message = `gave up removing the RRset from ${failed.join(', ')} after ${Math.round(waited / 1000)} s`;
+      await ctx.events.record(r as never, 'Warning', 'DeletionIncomplete', message);
+    }
+    await releaseFinalizer(ctx, r as never);
+  });
 }
 
 type ZoneInstanceStatus = NonNullable<NonNullable<DNSZone['status']>['instances']>[number];
@@ -339,8 +364,7 @@ async function deleteZone(
     }
   }
   if (failures.length > 0) {
-    const since = Date.parse(zone.metadata.deletionTimestamp ?? '');
-    const waited = ctx.clock.now() - (Number.isNaN(since) ? ctx.clock.now() : since);
+    const waited = waitedMs(ctx, zone);
     const summary = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
     if (waited < ctx.deletionTimeoutMs) return { result: 'transient', error: failures[0]!.error };
     await ctx.events.record(

@@ -172,22 +172,34 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     assert.equal((await read()).spec?.holderIdentity, '');
   });
 
-  it('releases a deleted zone with a Warning once its instance stays unreachable past the timeout', async () => {
+  it('releases a deleted zone and record with a Warning once their instance stays unreachable past the timeout', async () => {
     const ctl = await startController(user, admin.namespace, ['--deletion-timeout', '2s']);
     running.push(ctl);
     await admin.create('DNSZone', 'doomed', zoneSpec('doomed.test', {}));
+    await admin.create('ARecord', 'stuck', {
+      zone: 'ops',
+      name: 'stuck',
+      ipv4Addresses: ['192.0.2.90'],
+    });
     await waitReady(admin, 'DNSZone', 'doomed');
+    await waitReady(admin, 'ARecord', 'stuck');
     assert.equal((await dig(named, 'doomed.test', 'SOA')).length, 1);
     await named.halt();
     await admin.remove('DNSZone', 'doomed');
-    await waitFor('the DNSZone to be released', async () =>
-      (await admin.get('DNSZone', 'doomed')) === undefined ? true : undefined,
+    await admin.remove('ARecord', 'stuck');
+    await waitFor('the DNSZone and the record to be released', async () =>
+      (await admin.get('DNSZone', 'doomed')) === undefined &&
+      (await admin.get('ARecord', 'stuck')) === undefined
+        ? true
+        : undefined,
     );
     const events = await admin.events();
-    assert.ok(
-      events.some((e) => e.startsWith('DNSZone/doomed Warning DeletionIncomplete')),
-      events.join('\n'),
-    );
+    for (const object of ['DNSZone/doomed', 'ARecord/stuck']) {
+      assert.ok(
+        events.some((e) => e.startsWith(`${object} Warning DeletionIncomplete`)),
+        events.join('\n'),
+      );
+    }
     await named.restart();
     await ctl.stop();
     running.pop();
