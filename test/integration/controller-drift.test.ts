@@ -124,6 +124,14 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     assert.deepEqual(await dig(named, 'mail.drift.test', 'A'), ['192.0.2.25']);
   });
 
+  it('reports TsigBadKey for a key named differently from the one named knows, and recovers', async () => {
+    const stranger = new SecretKey('stranger-key', 'hmac-sha256', randomBytes(32));
+    await admin.replaceSecret('gamma-tsig', formatKeyFile(stranger));
+    await waitReady(admin, 'Bind9Instance', 'gamma', 'False', 'TsigBadKey', 90_000);
+    await admin.replaceSecret('gamma-tsig', formatKeyFile(named.tsigKey));
+    await waitReady(admin, 'Bind9Instance', 'gamma', 'True', undefined, 90_000);
+  });
+
   it('ends exact after being killed in the middle of a burst of hundreds of records', async (t) => {
     await ctl?.stop();
     ctl = undefined;
