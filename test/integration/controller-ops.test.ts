@@ -8,10 +8,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { Kube } from '../../src/kube/client.ts';
+import { systemClock } from '../../src/kube/clock.ts';
 import { configMapStore } from '../../src/kube/configmap-store.ts';
+import { LeaderElector } from '../../src/kube/lease.ts';
 import type { Cluster } from '../harness/cluster.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
 import {
@@ -139,6 +142,51 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     });
     await waitReady(admin, 'ARecord', 'api');
     await two.stop();
+  });
+
+  it('takes over a Lease whose holder stopped renewing, but only after the lease duration', async () => {
+    const leaseNs = await cluster.createNamespace('takeover');
+    await leaseRole(cluster, leaseNs);
+    const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const past = new V1MicroTime(Date.now() - 3_600_000);
+    await leases.createNamespacedLease({
+      namespace: leaseNs,
+      body: {
+        metadata: { name: 'bind9-controller', namespace: leaseNs },
+        spec: {
+          holderIdentity: 'ghost',
+          leaseDurationSeconds: 2,
+          renewTime: past,
+          acquireTime: past,
+          leaseTransitions: 3,
+        },
+      },
+    });
+    const elector = new LeaderElector({
+      kube: user,
+      namespace: leaseNs,
+      name: 'bind9-controller',
+      identity: 'heir',
+      clock: systemClock,
+      log: pino({ level: 'silent' }),
+      leaseDurationMs: 2000,
+      retryPeriodMs: 200,
+    });
+    const acquiring = elector.acquire();
+    // The ghost's record has not changed, but we have not watched it for a lease duration yet.
+    const early = await leases.readNamespacedLease({
+      namespace: leaseNs,
+      name: 'bind9-controller',
+    });
+    assert.equal(early.spec?.holderIdentity, 'ghost');
+    await acquiring;
+    const lease = await leases.readNamespacedLease({
+      namespace: leaseNs,
+      name: 'bind9-controller',
+    });
+    assert.equal(lease.spec?.holderIdentity, 'heir');
+    assert.equal(lease.spec?.leaseTransitions, 4);
+    await elector.release();
   });
 
   it('on SIGTERM, bind9-controller run hands the Lease back and exits 0', async () => {
