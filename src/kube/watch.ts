@@ -102,9 +102,18 @@ export interface WatchOptions {
   readonly timeoutSeconds?: number;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /**
+   * Streaming list (KEP-3157, on by default since 1.32): the server first sends every
+   * existing object as ADDED, then a BOOKMARK annotated `k8s.io/initial-events-end`, so no
+   * separate list (and no whole list in memory) is needed. Implies bookmarks.
+   */
+  readonly sendInitialEvents?: boolean;
   /** Ends the iteration quietly (no error) when aborted. */
   readonly signal?: AbortSignal;
 }
+
+/** The annotation on the BOOKMARK that ends a streaming list's initial events. */
+export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 const EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
 
@@ -126,7 +135,9 @@ function watchQuery(options: WatchOptions): Query {
   return {
     watch: 1,
     resourceVersion: options.resourceVersion,
-    allowWatchBookmarks: options.allowWatchBookmarks,
+    allowWatchBookmarks: options.sendInitialEvents ? true : options.allowWatchBookmarks,
+    sendInitialEvents: options.sendInitialEvents,
+    resourceVersionMatch: options.sendInitialEvents ? 'NotOlderThan' : undefined,
     timeoutSeconds,
     labelSelector: options.labelSelector,
     fieldSelector: options.fieldSelector,
@@ -158,7 +169,11 @@ export async function* watch<T = unknown>(
   const splitter = new NdjsonSplitter();
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
-      for (const value of splitter.push(chunk)) yield toEvent<T>(value, action);
+      for (const value of splitter.push(chunk)) {
+        // One chunk can hold several events: none is delivered after an abort.
+        if (signal?.aborted) return;
+        yield toEvent<T>(value, action);
+      }
     }
     for (const value of splitter.end()) yield toEvent<T>(value, action);
   } catch (error) {
