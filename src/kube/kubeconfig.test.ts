@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import {
   createAuthenticator,
   KubeconfigError,
@@ -72,7 +72,7 @@ async function file(name: string, text: string): Promise<string> {
 describe('kubeconfig files', () => {
   it('uses the current context: its server without a trailing slash, namespace and CA file', async () => {
     const path = await file('current.yaml', config({ token: TOKEN }));
-    const t = loadKubeconfigFile(path);
+    const t = await loadKubeconfigFile(path);
     assert.equal(t.server, 'https://127.0.0.1:6443');
     assert.equal(t.namespace, 'zones');
     assert.equal(t.tls.ca?.toString(), 'CA-PEM');
@@ -81,7 +81,10 @@ describe('kubeconfig files', () => {
   });
 
   it('uses an explicit context instead, with the namespace defaulting to default', async () => {
-    const t = loadKubeconfigFile(await file('explicit.yaml', config({ token: TOKEN })), 'two');
+    const t = await loadKubeconfigFile(
+      await file('explicit.yaml', config({ token: TOKEN })),
+      'two',
+    );
     assert.equal(t.server, 'https://k8s.example:443');
     assert.equal(t.namespace, 'default');
     assert.equal(t.tls.insecureSkipTlsVerify, true);
@@ -95,7 +98,7 @@ describe('kubeconfig files', () => {
       'client-key': '../client.key',
       tokenFile: '../token',
     };
-    const t = loadKubeconfigFile(await file('sub/relative.yaml', config(user)));
+    const t = await loadKubeconfigFile(await file('sub/relative.yaml', config(user)));
     assert.equal(t.tls.ca?.toString(), 'SUB-CA');
     assert.equal(t.tls.cert?.toString(), 'CLIENT-CERT');
     assert.equal(t.tls.key?.reveal().toString(), KEY_PEM);
@@ -108,30 +111,32 @@ describe('kubeconfig files', () => {
       'client-certificate': 'missing.crt',
       'client-key-data': b64(KEY_PEM),
     };
-    const t = loadKubeconfigFile(await file('inline.yaml', config(user)));
+    const t = await loadKubeconfigFile(await file('inline.yaml', config(user)));
     assert.equal(t.tls.cert?.toString(), 'INLINE-CERT');
     assert.equal(t.tls.key?.reveal().toString(), KEY_PEM);
   });
 
   it('sends a bearer token from token', async () => {
-    const t = loadKubeconfigFile(await file('token.yaml', config({ token: TOKEN })));
+    const t = await loadKubeconfigFile(await file('token.yaml', config({ token: TOKEN })));
     assert.equal((await headersOf(t)).Authorization, `Bearer ${TOKEN}`);
   });
 
   it('sends a bearer token read from tokenFile, trimmed', async () => {
-    const t = loadKubeconfigFile(await file('tokenfile.yaml', config({ tokenFile: 'token' })));
+    const t = await loadKubeconfigFile(
+      await file('tokenfile.yaml', config({ tokenFile: 'token' })),
+    );
     assert.equal((await headersOf(t)).Authorization, `Bearer ${TOKEN}`);
   });
 
   it('sends basic credentials from username and password', async () => {
     const user = { username: 'alice', password: PASSWORD };
-    const t = loadKubeconfigFile(await file('basic.yaml', config(user)));
+    const t = await loadKubeconfigFile(await file('basic.yaml', config(user)));
     assert.equal((await headersOf(t)).Authorization, `Basic ${b64(`alice:${PASSWORD}`)}`);
   });
 
   it('sends no Authorization header for a client-certificate user', async () => {
     const user = { 'client-certificate': 'client.crt', 'client-key': 'client.key' };
-    const t = loadKubeconfigFile(await file('cert.yaml', config(user)));
+    const t = await loadKubeconfigFile(await file('cert.yaml', config(user)));
     assert.equal(t.auth.kind, 'none');
     assert.equal((await headersOf(t)).Authorization, undefined);
   });
@@ -139,35 +144,35 @@ describe('kubeconfig files', () => {
   it('marks exec and auth-provider users as needing the full client', async () => {
     const exec = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } };
     const path = await file('exec.yaml', config(exec));
-    assert.deepEqual(loadKubeconfigFile(path).auth, {
+    assert.deepEqual((await loadKubeconfigFile(path)).auth, {
       kind: 'plugin',
       plugin: 'exec',
       kubeconfigPath: path,
       context: 'one',
     });
     const provider = { 'auth-provider': { name: 'oidc', config: {} } };
-    const t = loadKubeconfigFile(await file('provider.yaml', config(provider)), 'two');
+    const t = await loadKubeconfigFile(await file('provider.yaml', config(provider)), 'two');
     assert.equal(t.auth.kind === 'plugin' && t.auth.plugin, 'auth-provider');
     assert.equal(t.auth.kind === 'plugin' && t.auth.context, 'two');
   });
 
   it('fails with a KubeconfigError naming a missing context, cluster or current-context', async () => {
     const path = await file('ctx.yaml', config({ token: TOKEN }));
-    assert.throws(
+    await assert.rejects(
       () => loadKubeconfigFile(path, 'absent'),
       (e: unknown) => {
         return e instanceof KubeconfigError && /no context named absent/.test(e.message);
       },
     );
-    assert.throws(() => loadKubeconfigFile(path, 'dangling'), /no cluster named nowhere/);
+    await assert.rejects(() => loadKubeconfigFile(path, 'dangling'), /no cluster named nowhere/);
     const none = await file('none.yaml', config({ token: TOKEN }, { 'current-context': '' }));
-    assert.throws(() => loadKubeconfigFile(none), /has no current-context/);
+    await assert.rejects(() => loadKubeconfigFile(none), /has no current-context/);
   });
 
   it('fails with a KubeconfigError when a referenced file is missing', async () => {
     const user = { 'client-certificate': 'nope.crt' };
     const path = await file('missing.yaml', config(user));
-    assert.throws(
+    await assert.rejects(
       () => loadKubeconfigFile(path),
       (e: unknown) => {
         return e instanceof KubeconfigError && e.message.includes(join(dir, 'nope.crt'));
@@ -182,8 +187,8 @@ describe('kubeconfig files', () => {
       password: PASSWORD,
       'client-key-data': b64(KEY_PEM),
     };
-    const t = loadKubeconfigFile(await file('secrets.yaml', config(user)));
-    const basic = loadKubeconfigFile(
+    const t = await loadKubeconfigFile(await file('secrets.yaml', config(user)));
+    const basic = await loadKubeconfigFile(
       await file('secrets2.yaml', config({ username: 'a', password: PASSWORD })),
     );
     for (const shown of [
@@ -199,7 +204,7 @@ describe('kubeconfig files', () => {
     }
     // A YAML error near a token is reported by position, without quoting the source.
     const broken = `users:\n- name: u\n  user:\n    token: "${TOKEN}\n  bad: [`;
-    assert.throws(
+    await assert.rejects(
       () => parseKubeconfig(broken, '/x/broken.yaml'),
       (e: unknown) => {
         const text = `${(e as Error).message} ${inspect(e)}`;
@@ -209,10 +214,21 @@ describe('kubeconfig files', () => {
   });
 });
 
+describe('JSON kubeconfigs', () => {
+  it('read the same as their YAML form', async () => {
+    const user = { token: TOKEN, 'client-certificate': 'client.crt' };
+    const yaml = await loadKubeconfigFile(await file('same.yaml', config(user)));
+    const asJson = JSON.stringify(parseYaml(config(user)));
+    const json = await loadKubeconfigFile(await file('same.json', asJson));
+    assert.deepEqual({ ...json, origin: '' }, { ...yaml, origin: '' });
+    assert.equal((await headersOf(json)).Authorization, `Bearer ${TOKEN}`);
+  });
+});
+
 describe('the default chain', () => {
   it('takes the first file of a KUBECONFIG list', async () => {
     const path = await file('chain.yaml', config({ token: TOKEN }));
-    const t = loadKubeconfig({ env: { KUBECONFIG: `${path}:/does/not/exist`, HOME: dir } });
+    const t = await loadKubeconfig({ env: { KUBECONFIG: `${path}:/does/not/exist`, HOME: dir } });
     assert.equal(t.origin, `kubeconfig ${path} context one`);
   });
 
@@ -226,7 +242,7 @@ describe('the default chain', () => {
       KUBERNETES_SERVICE_HOST: '10.0.0.1',
       KUBERNETES_SERVICE_PORT: '443',
     };
-    const t = loadKubeconfig({ env, serviceAccountDir: sa });
+    const t = await loadKubeconfig({ env, serviceAccountDir: sa });
     assert.equal(t.server, 'https://10.0.0.1:443');
     assert.equal(t.namespace, 'dns-system');
     assert.equal(t.tls.ca?.toString(), 'SA-CA');

@@ -17,7 +17,6 @@ import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { parseDocument } from 'yaml';
 import { PermanentError } from '../dns/errors.ts';
 
 /** A secret value that renders as `[redacted]` everywhere except through `reveal()`. */
@@ -103,7 +102,7 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
  * The default chain, as kubectl and client-go read it: an explicit file, else the first
  * file of $KUBECONFIG, else ~/.kube/config if it exists, else the in-cluster account.
  */
-export function loadKubeconfig(options: LoadOptions = {}): KubeTarget {
+export async function loadKubeconfig(options: LoadOptions = {}): Promise<KubeTarget> {
   const env = options.env ?? process.env;
   if (options.path !== undefined) return loadKubeconfigFile(options.path, options.context);
   if (options.inCluster) return loadInCluster(env, options.serviceAccountDir);
@@ -178,15 +177,19 @@ export function loadInCluster(
 type Doc = Record<string, unknown>;
 
 /** Reads one kubeconfig file; relative paths inside it resolve against its directory. */
-export function loadKubeconfigFile(path: string, context?: string): KubeTarget {
+export async function loadKubeconfigFile(path: string, context?: string): Promise<KubeTarget> {
   const absolute = resolve(path);
   const text = readOrFail(absolute, 'kubeconfig').toString('utf8');
   return parseKubeconfig(text, absolute, context);
 }
 
 /** Parses kubeconfig text; `path` names the file (messages, relative paths, plugins). */
-export function parseKubeconfig(text: string, path: string, contextName?: string): KubeTarget {
-  const doc = parseYaml(text, path);
+export async function parseKubeconfig(
+  text: string,
+  path: string,
+  contextName?: string,
+): Promise<KubeTarget> {
+  const doc = await parseDocumentText(text, path);
   const name = contextName ?? stringField(doc, 'current-context');
   if (!name) throw new KubeconfigError(`${path} has no current-context`, { path });
   const origin = `kubeconfig ${path} context ${name}`;
@@ -208,7 +211,20 @@ export function parseKubeconfig(text: string, path: string, contextName?: string
   };
 }
 
-function parseYaml(text: string, path: string): Doc {
+/**
+ * JSON is YAML, and cheap to parse: only a file that is not JSON loads the YAML parser
+ * (~15 MB RSS; the in-cluster path never needs it).
+ */
+async function parseDocumentText(text: string, path: string): Promise<Doc> {
+  if (/^\s*\{/.test(text)) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (isDoc(value)) return value;
+    } catch {
+      // Flow-style YAML can start with '{' too: let the YAML parser judge it.
+    }
+  }
+  const { parseDocument } = await import('yaml');
   const parsed = parseDocument(text);
   const first = parsed.errors[0];
   if (first !== undefined) {

@@ -232,7 +232,7 @@ export class KubeRest {
 
   /** A client for a kubeconfig or the in-cluster account (see loadKubeconfig). */
   static async connect(load: LoadOptions = {}, options: KubeRestOptions = {}): Promise<KubeRest> {
-    const target = loadKubeconfig(load);
+    const target = await loadKubeconfig(load);
     return new KubeRest(target, await createAuthenticator(target), options);
   }
 

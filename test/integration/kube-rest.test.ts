@@ -41,7 +41,7 @@ let rest: KubeRest;
 let ns: string;
 
 async function client(path: string): Promise<KubeRest> {
-  const target = loadKubeconfigFile(path);
+  const target = await loadKubeconfigFile(path);
   return new KubeRest(target, await createAuthenticator(target));
 }
 
