@@ -4,7 +4,10 @@
  * RBAC refusals, watches (every event type, 410 on a too-old version), paged lists.
  */
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { dispositionOf } from '../../src/dns/errors.ts';
 import { createAuthenticator, loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import {
@@ -214,6 +217,85 @@ describe('KubeRest against a real kube-apiserver', () => {
     assert.equal(error.code, 'KUBE_UNREACHABLE');
     assert.equal(dispositionOf(error), 'transient');
     dead.close();
+  });
+
+  it('refuses a response larger than its bound with a typed error', async () => {
+    const target = rest.target;
+    const small = new KubeRest(target, await createAuthenticator(target), { maxResponseBytes: 64 });
+    try {
+      const error = await failure(small.request('GET', records(ns)));
+      assert.ok(isKubeApiError(error), String(error));
+      assert.equal(error.code, 'RESPONSE_TOO_LARGE');
+    } finally {
+      small.close();
+    }
+  });
+
+  it('ends a request whose body outlives its deadline with a TIMEOUT error', async () => {
+    // A watch without events sends headers and then nothing: only the deadline ends it.
+    const error = await failure(
+      rest.request('GET', records(ns), {
+        query: { watch: 1, fieldSelector: 'metadata.name=never', timeoutSeconds: 60 },
+        timeoutMs: 300,
+      }),
+    );
+    assert.ok(isKubeApiError(error), String(error));
+    assert.equal(error.code, 'TIMEOUT');
+    assert.equal(dispositionOf(error), 'transient');
+  });
+
+  it('authenticates an exec-plugin user through the lazily loaded full client', async () => {
+    const minted = await cluster.mintKubeconfig('kube-rest-exec', ['system:masters']);
+    const doc = parse(await readFile(minted.path, 'utf8')) as {
+      users: { user: Record<string, unknown> }[];
+    };
+    const user = doc.users[0]?.user ?? {};
+    const status = {
+      clientCertificateData: Buffer.from(
+        String(user['client-certificate-data']),
+        'base64',
+      ).toString(),
+      clientKeyData: Buffer.from(String(user['client-key-data']), 'base64').toString(),
+    };
+    const credential = {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status,
+    };
+    const plugin = join(cluster.stateDir, `exec-plugin-${ns}.mjs`);
+    await writeFile(
+      plugin,
+      `process.stdout.write(${JSON.stringify(JSON.stringify(credential))});\n`,
+    );
+    const users = doc.users.map((u) => ({
+      ...u,
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: [plugin],
+          interactiveMode: 'Never',
+        },
+      },
+    }));
+    const execPath = join(cluster.stateDir, `exec-${ns}.kubeconfig`);
+    await writeFile(execPath, stringify({ ...doc, users }), { mode: 0o600 });
+    const target = await loadKubeconfigFile(execPath);
+    assert.equal(target.auth.kind, 'plugin');
+    const viaPlugin = new KubeRest(target, await createAuthenticator(target));
+    try {
+      const review = await viaPlugin.request<{ status: { userInfo: { username: string } } }>(
+        'POST',
+        '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+      );
+      assert.equal(review.status.userInfo.username, 'kube-rest-exec');
+      // A second request reuses the credential and our keep-alive agent.
+      const list = await viaPlugin.request<{ items: Obj[] }>('GET', records(ns));
+      assert.ok(Array.isArray(list.items));
+    } finally {
+      viaPlugin.close();
+    }
   });
 });
 
