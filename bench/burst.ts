@@ -6,6 +6,7 @@
  * the API server took to accept the creates, a floor for Ready.
  *
  *     node bench/burst.ts [--small 1000] [--zones 100] [--per-zone 100] [--concurrency 32]
+ *                         [--controller-args "--concurrency 16"]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -31,13 +32,16 @@ const { values } = parseArgs({
     zones: { type: 'string', default: '100' },
     'per-zone': { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '32' },
+    /** Extra flags for the controller, e.g. "--concurrency 16" (what-if runs). */
+    'controller-args': { type: 'string', default: '' },
   },
 });
 const SMALL = Number(values.small);
 const ZONES = Number(values.zones);
 const PER_ZONE = Number(values['per-zone']);
 const CONCURRENCY = Number(values.concurrency);
-const BOUND_MS = 300_000;
+const CONTROLLER_ARGS = (values['controller-args'] ?? '').split(' ').filter((a) => a !== '');
+const BOUND_MS = 600_000;
 
 const UPDATES = 'bind9_controller_dns_updates_total';
 const RECONCILES = 'bind9_controller_reconciles_total';
@@ -110,7 +114,7 @@ async function burst(
 }
 
 function rows(f: BurstFigures, targets: { answered?: number; ready: number }): Row[] {
-  const scenario = 'burst';
+  const scenario = CONTROLLER_ARGS.length === 0 ? 'burst' : `burst (${CONTROLLER_ARGS.join(' ')})`;
   const what = `${f.records.toLocaleString('en')} in ${f.zones} zone${f.zones === 1 ? '' : 's'}`;
   const accepted = `API accepted all creates in ${(f.acceptedMs / 1000).toFixed(2)} s`;
   return [
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     const controller = await startControllerProcess({
       kubeconfigPath: fleet.controllerKubeconfig,
       namespace: fleet.namespace,
+      extraArgs: CONTROLLER_ARGS,
     });
     try {
       const started = performance.now();

@@ -1,0 +1,144 @@
+/**
+ * Reads a V8 .cpuprofile (node --cpu-prof) and prints where the time went: self time by
+ * package (or our source folder) and the top functions. Also reads a .heapprofile (node
+ * --heap-prof, written at exit): the sampled live bytes by allocating package and function.
+ * For RESULTS.md's "what limits it".
+ *
+ *     node bench/cpuprofile-top.ts FILE.cpuprofile|FILE.heapprofile [--top 25]
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
+
+/** `node_modules/<pkg>`, `src/<folder>`, `node:internal`, or the frame's kind. */
+function bucketOf(url: string, functionName: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  const ours = /\/(src|test|bench)\/([^/]+)/.exec(url);
+  if (ours) return `${ours[1]}/${ours[2]}`;
+  if (url.startsWith('node:')) return 'node: (core)';
+  return url;
+}
+
+function add(map: Map<string, number>, key: string, us: number): void {
+  map.set(key, (map.get(key) ?? 0) + us);
+}
+
+function top(map: Map<string, number>, n: number, total: number): string[] {
+  return [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, us]) =>
+        `${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`,
+    );
+}
+
+function frameKey(f: CallFrame): string {
+  const where = f.url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^file:\/\/.*?\/(src|bench|test)\//, '$1/');
+  return `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`;
+}
+
+/** Live sampled bytes, by package and by allocating function. */
+function heapReport(file: string, head: HeapNode, n: number): string {
+  const buckets = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  const stack = [head];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    stack.push(...node.children);
+    if (node.selfSize === 0) continue;
+    total += node.selfSize;
+    add(buckets, bucketOf(node.callFrame.url, node.callFrame.functionName), node.selfSize);
+    add(functions, frameKey(node.callFrame), node.selfSize);
+  }
+  const fmt = (map: Map<string, number>) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(
+        ([k, b]) =>
+          `${(b / 2 ** 20).toFixed(1).padStart(8)} MB ${((100 * b) / total).toFixed(1).padStart(5)}%  ${k}`,
+      );
+  return [
+    `${file}: ${(total / 2 ** 20).toFixed(1)} MB live (sampled) at exit`,
+    '',
+    'allocated by package / folder:',
+    ...fmt(buckets),
+    '',
+    'allocated by function:',
+    ...fmt(functions),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const file = positionals[0];
+  if (file === undefined)
+    throw new Error('usage: cpuprofile-top.ts FILE.cpuprofile|FILE.heapprofile');
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as Profile | { head: HeapNode };
+  if ('head' in parsed) {
+    process.stdout.write(heapReport(file, parsed.head, Number(values.top)));
+    return;
+  }
+  const profile = parsed;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const buckets = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    if (node === undefined) return;
+    const { functionName, url } = node.callFrame;
+    total += us;
+    add(buckets, bucketOf(url, functionName), us);
+    add(functions, frameKey(node.callFrame), us);
+  });
+  const n = Number(values.top);
+  process.stdout.write(
+    [
+      `${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms`,
+      '',
+      'self time by package / folder:',
+      ...top(buckets, n, total),
+      '',
+      'self time by function:',
+      ...top(functions, n, total),
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();
