@@ -6,7 +6,6 @@
 import { registerHooks } from 'node:module';
 
 const [, , mode, kubeconfig = '', namespace = ''] = process.argv;
-const path = `/apis/dns.bind9-controller.io/v1alpha1/namespaces/${namespace}/arecords`;
 const loaded = new Set<string>();
 // Records every module the import pulls in, to tell whether client-node was loaded.
 registerHooks({
@@ -18,12 +17,11 @@ registerHooks({
 });
 
 async function listWithRest(): Promise<number> {
-  const { KubeRest } = await import('../../src/kube/rest.ts');
-  const { listAll } = await import('../../src/kube/watch.ts');
+  const { RestKube } = await import('../../src/kube/rest-kube.ts');
   const importedAt = performance.now();
-  const rest = await KubeRest.connect({ path: kubeconfig });
-  const list = await listAll(rest, path);
-  rest.close();
+  const kube = await RestKube.connect({ kubeconfig });
+  const list = await kube.list('arecords', namespace);
+  kube.close();
   return report(importedAt, list.items.length);
 }
 
