@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { dispositionOf } from '../../src/dns/errors.ts';
+import { DecodeError, dispositionOf } from '../../src/dns/errors.ts';
 import { createAuthenticator, loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import {
   isConflict,
@@ -229,6 +229,12 @@ describe('KubeRest against a real kube-apiserver', () => {
     } finally {
       small.close();
     }
+  });
+
+  it('raises DecodeError, not a crash, for a 2xx body that is not JSON', async () => {
+    // /healthz answers the plain text "ok".
+    const error = await failure(rest.request('GET', '/healthz'));
+    assert.ok(error instanceof DecodeError, String(error));
   });
 
   it('ends a request whose body outlives its deadline with a TIMEOUT error', async () => {
