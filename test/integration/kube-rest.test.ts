@@ -4,12 +4,16 @@
  * RBAC refusals, watches (every event type, 410 on a too-old version), paged lists.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { DecodeError, dispositionOf } from '../../src/dns/errors.ts';
-import { createAuthenticator, loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import {
+  createAuthenticator,
+  loadInCluster,
+  loadKubeconfigFile,
+} from '../../src/kube/kubeconfig.ts';
 import {
   isConflict,
   isGone,
@@ -301,6 +305,48 @@ describe('KubeRest against a real kube-apiserver', () => {
       assert.ok(Array.isArray(list.items));
     } finally {
       viaPlugin.close();
+    }
+  });
+
+  it('runs in-cluster on a service-account token file, and picks up a rotated token', async () => {
+    const tokenFor = async (sa: string) => {
+      await rest.request(
+        'POST',
+        resourcePath({ version: 'v1', plural: 'serviceaccounts', namespace: ns }),
+        {
+          body: { metadata: { name: sa } },
+        },
+      );
+      const path = `${resourcePath({ version: 'v1', plural: 'serviceaccounts', namespace: ns, name: sa })}/token`;
+      const review = await rest.request<{ status: { token: string } }>('POST', path, {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} },
+      });
+      return review.status.token;
+    };
+    const dir = await mkdtemp(join(cluster.stateDir, 'sa-'));
+    await writeFile(join(dir, 'token'), await tokenFor('first'));
+    await writeFile(join(dir, 'ca.crt'), cluster.caPem);
+    await writeFile(join(dir, 'namespace'), ns);
+    const url = new URL(cluster.server);
+    const env = { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port };
+    const target = loadInCluster(env, dir);
+    assert.equal(target.namespace, ns);
+    // TTL 0: every request reads the file, so the test need not wait for a rotation period.
+    const pod = new KubeRest(target, await createAuthenticator(target, { tokenFileTtlMs: 0 }));
+    const whoami = async () => {
+      const review = await pod.request<{ status: { userInfo: { username: string } } }>(
+        'POST',
+        '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+      );
+      return review.status.userInfo.username;
+    };
+    try {
+      assert.equal(await whoami(), `system:serviceaccount:${ns}:first`);
+      await writeFile(join(dir, 'token'), await tokenFor('second'));
+      assert.equal(await whoami(), `system:serviceaccount:${ns}:second`);
+    } finally {
+      pod.close();
     }
   });
 });
