@@ -34,7 +34,7 @@ export function met(row: Row): boolean | undefined {
 
 function figure(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
-  const digits = Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1;
+  const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1;
   return `${value.toFixed(digits)} ${unit}`.trim();
 }
 
