@@ -17,9 +17,10 @@ import {
   DNSZoneStatusSchema,
 } from './dnszone.ts';
 import {
+  type RecordStatus,
+  RecordStatusSchema,
   type Resource,
   type ResourceStatus,
-  ResourceStatusSchema,
   resourceSchema,
 } from './meta.ts';
 import {
@@ -49,6 +50,8 @@ export interface SpecByKind extends RecordSpecByKind {
 export type KindName = keyof SpecByKind;
 
 export type StatusByKind = { [K in KindName]: ResourceStatus } & {
+  [K in RecordKind]: RecordStatus;
+} & {
   Bind9Instance: Bind9InstanceStatus;
   DNSZone: DNSZoneStatus;
 };
@@ -166,7 +169,7 @@ function recordKind<K extends RecordKind>(options: RecordKindOptions<K>): Record
     [`${lower}rec`],
     `One ${type} RRset (${options.what}) in a DNSZone, written to every BIND9 instance serving the zone.`,
     options.specSchema,
-    ResourceStatusSchema,
+    RecordStatusSchema,
     [
       { name: 'Zone', type: 'string', jsonPath: '.spec.zone', description: 'DNSZone.' },
       { name: 'Name', type: 'string', jsonPath: '.spec.name', description: 'Owner name.' },

@@ -61,6 +61,28 @@ export const ResourceStatusSchema = Type.Object(CONDITIONS_FIELD, {
 export type ResourceStatus = Static<typeof ResourceStatusSchema>;
 
 /**
+ * A record resource's status also says which RRset it last wrote, so that renaming it
+ * (`spec.name`) or deleting it removes that RRset, not the one the spec names now.
+ */
+export const RecordStatusSchema = Type.Object(
+  {
+    ...CONDITIONS_FIELD,
+    fqdn: Type.Optional(
+      text('Owner name of the RRset the controller last wrote for this resource (absolute).', {
+        maxLength: 255,
+      }),
+    ),
+    recordType: Type.Optional(
+      text('Type of the RRset the controller last wrote for this resource, e.g. A.', {
+        maxLength: 16,
+      }),
+    ),
+  },
+  { description: 'Observed state, written by the controller.', additionalProperties: false },
+);
+export type RecordStatus = Static<typeof RecordStatusSchema>;
+
+/**
  * The metadata fields the controller reads. Only `name` is checked by `validateResource`;
  * the rest is the API server's business (and a CRD schema may not constrain it anyway).
  */

@@ -5,7 +5,7 @@
 import { pino } from 'pino';
 import { CONFIG_HELP, parseConfig } from '../controller/config.ts';
 import { Controller } from '../controller/controller.ts';
-import { Kube, loadKubeConfig } from '../kube/client.ts';
+import { Kube } from '../kube/client.ts';
 
 export async function runController(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -14,12 +14,10 @@ export async function runController(args: readonly string[]): Promise<number> {
   }
   const config = parseConfig(args);
   const log = pino({ level: config.logLevel, base: { component: 'bind9-controller' } });
-  const kube = new Kube(
-    loadKubeConfig({
-      ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
-      inCluster: config.inCluster,
-    }),
-  );
+  const kube = await Kube.connect({
+    ...(config.kubeconfig === undefined ? {} : { kubeconfig: config.kubeconfig }),
+    inCluster: config.inCluster,
+  });
   let fatal: string | undefined;
   let wake: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -43,6 +41,7 @@ export async function runController(args: readonly string[]): Promise<number> {
   await Promise.race([controller.start(), stopped]);
   await stopped;
   await controller.stop();
+  kube.close();
   if (fatal !== undefined) log.error({ why: fatal }, 'exiting');
   return fatal === undefined ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { DnsClient } from '../dns/client.ts';
+import { normalizeName } from '../dns/rrset.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import { type Clock, systemClock, type TimerHandle } from '../kube/clock.ts';
 import { configMapStore } from '../kube/configmap-store.ts';
@@ -26,7 +27,7 @@ import type { ControllerConfig } from './config.ts';
 import { type HealthServer, startHealthServer } from './health.ts';
 import { instanceKey, parseKey, zoneKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
-import { WorkQueue } from './queue.ts';
+import { type RunCause, WorkQueue } from './queue.ts';
 import { type Informers, makeInformers } from './stores.ts';
 
 export interface ControllerOptions {
@@ -99,7 +100,7 @@ export class Controller {
       clock: this.#clock,
       concurrency: config.concurrency,
       resyncMs: config.resyncMs,
-      onDone: (key, outcome, ms) => this.#onDone(key, outcome, ms),
+      onDone: (key, outcome, ms, cause) => this.#onDone(key, outcome, ms, cause),
     });
   }
 
@@ -199,12 +200,23 @@ export class Controller {
       }
     } else if (kind === 'DNSZone') {
       this.queue.add(zoneKey(ns, obj.metadata.name));
+      // Another DNSZone for the same zone name may be waiting for this one to go (Conflict).
+      this.#queueNamesakes(obj as DNSZone);
     } else {
       const zone = (obj as RecordResource).spec.zone;
       if (previousZone !== undefined && previousZone !== zone) {
         this.queue.add(zoneKey(ns, previousZone));
       }
       this.queue.add(zoneKey(ns, zone));
+    }
+  }
+
+  #queueNamesakes(zone: DNSZone): void {
+    const name = normalizeName(zone.spec.zoneName);
+    for (const z of this.#informers.caches.zones.list()) {
+      if (normalizeName(z.spec.zoneName) === name) {
+        this.queue.add(zoneKey(z.metadata.namespace ?? '', z.metadata.name));
+      }
     }
   }
 
@@ -240,16 +252,19 @@ export class Controller {
       : reconcileInstance(this.#ctx, parsed.namespace, parsed.name);
   }
 
-  #onDone(key: string, outcome: Outcome, ms: number): void {
+  #onDone(key: string, outcome: Outcome, ms: number, cause: RunCause): void {
     const kind = key.split('/')[0] ?? 'unknown';
     this.metrics.reconciles.inc({ kind, result: outcome.result });
     this.metrics.reconcileSeconds.observe({ kind, result: outcome.result }, ms / 1000);
     this.metrics.queueDepth.set(this.queue.depth);
     if (outcome.result === 'transient' || outcome.result === 'permanent') {
       const { reason, message } = reasonFor(outcome.error);
-      this.#o.log.warn({ key, result: outcome.result, reason, message, ms }, 'reconcile failed');
+      this.#o.log.warn(
+        { key, cause, result: outcome.result, reason, message, ms },
+        'reconcile failed',
+      );
     } else {
-      this.#o.log.debug({ key, result: outcome.result, ms }, 'reconciled');
+      this.#o.log.debug({ key, cause, result: outcome.result, ms }, 'reconciled');
     }
   }
 

@@ -216,4 +216,35 @@ describe('WorkQueue', () => {
     await q.onIdle();
     assert.equal(runs.length, 0);
   });
+  it('says why each run started: event, resync, or event when an event merges with a waiting resync', async () => {
+    const clock = new ManualClock();
+    const causes: string[] = [];
+    let fail = false;
+    const q = new WorkQueue({
+      clock,
+      concurrency: 1,
+      resyncMs: 1_000,
+      random: () => 0.5,
+      handler: async () => (fail ? { result: 'transient', error: 'down' } : { result: 'ok' }),
+      onDone: (_key, _outcome, _ms, cause) => void causes.push(cause),
+    });
+    q.add('zone/a');
+    await q.onIdle();
+    clock.advance(1_100);
+    await tick();
+    await q.onIdle();
+    fail = true;
+    clock.advance(1_100);
+    await tick();
+    await q.onIdle();
+    fail = false;
+    clock.advance(5 * 60_000);
+    await tick();
+    await q.onIdle();
+    assert.deepEqual(causes, ['event', 'resync', 'resync', 'retry']);
+    q.add('zone/a');
+    await q.onIdle();
+    assert.equal(causes.at(-1), 'event');
+    await q.shutdown();
+  });
 });

@@ -16,6 +16,13 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, jittered } from './
 
 export type Handler = (key: string) => Promise<Outcome>;
 
+/**
+ * Why a run started: `event` (added by a watch event or a caller, also when it merged with
+ * a timer), `resync` (the periodic re-check), `retry` (backoff after a transient failure),
+ * `requeue` (the reconciler asked to look again). Logged, so drift repair can be told apart.
+ */
+export type RunCause = 'event' | 'resync' | 'retry' | 'requeue';
+
 export interface QueueOptions {
   readonly handler: Handler;
   readonly clock: Clock;
@@ -24,7 +31,7 @@ export interface QueueOptions {
   readonly backoff?: BackoffOptions;
   readonly random?: () => number;
   /** Called after each run, for metrics and logs. */
-  readonly onDone?: (key: string, outcome: Outcome, durationMs: number) => void;
+  readonly onDone?: (key: string, outcome: Outcome, durationMs: number, cause: RunCause) => void;
 }
 
 interface KeyState {
@@ -35,6 +42,10 @@ interface KeyState {
   failures: number;
   timer: TimerHandle | undefined;
   timerAt: number;
+  /** Why the waiting (or running) run was started. */
+  cause: RunCause;
+  /** What the pending timer will start. */
+  timerCause: RunCause;
 }
 
 export class WorkQueue {
@@ -60,29 +71,39 @@ export class WorkQueue {
   }
 
   add(key: string, options: { fast?: boolean } = {}): void {
+    this.#enqueue(key, 'event', options.fast ?? false);
+  }
+
+  #enqueue(key: string, cause: RunCause, fast: boolean): void {
     if (this.#stopped) return;
     const state = this.#state(key);
     if (state.running) {
       state.dirty = true;
       return;
     }
-    if (state.queued) return;
+    if (state.queued) {
+      if (cause === 'event') state.cause = 'event';
+      return;
+    }
     this.#cancelTimer(state);
     state.queued = true;
+    state.cause = cause;
+    const options = { fast };
     void this.#pool.add(() => this.#run(key), { priority: options.fast ? 1 : 0 });
   }
 
   /** Runs `key` after `ms` unless it is due sooner already. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, ms: number, cause: RunCause = 'requeue'): void {
     if (this.#stopped) return;
     const state = this.#state(key);
     const at = this.#options.clock.now() + ms;
     if (state.timer !== undefined && state.timerAt <= at) return;
     this.#cancelTimer(state);
     state.timerAt = at;
+    state.timerCause = cause;
     state.timer = this.#options.clock.after(ms, () => {
       state.timer = undefined;
-      this.add(key);
+      this.#enqueue(key, state.timerCause, false);
     });
   }
 
@@ -109,6 +130,8 @@ export class WorkQueue {
         failures: 0,
         timer: undefined,
         timerAt: 0,
+        cause: 'event',
+        timerCause: 'requeue',
       };
       this.#keys.set(key, state);
     }
@@ -134,7 +157,7 @@ export class WorkQueue {
       outcome = { result: 'transient', error };
     }
     state.running = false;
-    this.#options.onDone?.(key, outcome, this.#options.clock.now() - started);
+    this.#options.onDone?.(key, outcome, this.#options.clock.now() - started, state.cause);
     this.#schedule(key, state, outcome);
   }
 
@@ -148,7 +171,7 @@ export class WorkQueue {
     }
     if (state.dirty) {
       state.dirty = false;
-      this.add(key);
+      this.#enqueue(key, 'event', false);
       return;
     }
     switch (outcome.result) {
@@ -160,14 +183,15 @@ export class WorkQueue {
         this.addAfter(
           key,
           backoffDelay(state.failures, this.#options.backoff ?? DEFAULT_BACKOFF, random),
+          'retry',
         );
         return;
       case 'requeue':
-        this.addAfter(key, outcome.afterMs);
+        this.addAfter(key, outcome.afterMs, 'requeue');
         return;
       case 'ok':
       case 'permanent':
-        this.addAfter(key, jittered(this.#options.resyncMs, 0.1, random));
+        this.addAfter(key, jittered(this.#options.resyncMs, 0.1, random), 'resync');
         return;
     }
   }

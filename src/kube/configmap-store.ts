@@ -3,7 +3,10 @@
  * base file as a key of a ConfigMap that the BIND9 pods mount at `mountPath`. Only base
  * files travel this way; records always travel as UPDATE messages.
  *
- * Structurally a `ZoneFileStore` of src/bind/zones.ts.
+ * Structurally a `ZoneFileStore` of src/bind/zones.ts. A ConfigMap mount is read-only, and
+ * named keeps a zone's journal beside its file unless told otherwise: every UPDATE would
+ * then fail ("journal open failed", SERVFAIL). So the journal is named relative, which
+ * named resolves against its own writable `directory` option.
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { isNotFound, type Kube, kubeError } from './client.ts';
@@ -22,6 +25,11 @@ export function zoneFileKey(zone: string): string {
   return `${zone}.db`;
 }
 
+/** The journal, relative: inside named's `directory`, not on the read-only mount. */
+export function zoneJournal(zone: string): string {
+  return `${zoneFileKey(zone)}.jnl`;
+}
+
 export function configMapStore(o: ConfigMapStoreOptions) {
   const where = `configmap ${o.namespace}/${o.name}`;
   const patchData = async (data: Record<string, string | null>) => {
@@ -31,7 +39,7 @@ export function configMapStore(o: ConfigMapStoreOptions) {
     );
   };
   return {
-    async write(zone: string, content: string): Promise<{ file: string }> {
+    async write(zone: string, content: string): Promise<{ file: string; journal: string }> {
       const key = zoneFileKey(zone);
       try {
         await patchData({ [key]: content });
@@ -46,7 +54,7 @@ export function configMapStore(o: ConfigMapStoreOptions) {
           throw kubeError(`create ${where}`, createError);
         }
       }
-      return { file: `${o.mountPath.replace(/\/$/, '')}/${key}` };
+      return { file: `${o.mountPath.replace(/\/$/, '')}/${key}`, journal: zoneJournal(zone) };
     },
     async remove(zone: string): Promise<void> {
       try {

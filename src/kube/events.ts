@@ -4,7 +4,6 @@
  * instead of creating another, as kubelet's recorder does.
  */
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Kube, KubeObject } from './client.ts';
 import type { Clock } from './clock.ts';
@@ -16,7 +15,6 @@ export interface EventRecorder {
 }
 
 const COMPONENT = 'bind9-controller';
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 interface Sent {
   readonly name: string;
@@ -44,35 +42,30 @@ export class KubeEventRecorder implements EventRecorder {
       const previous = this.#sent.get(key);
       if (previous !== undefined) {
         previous.count++;
-        await this.#kube.core.patchNamespacedEvent(
-          { namespace, name: previous.name, body: { count: previous.count, lastTimestamp: now } },
-          mergePatch,
-        );
+        const patch = { count: previous.count, lastTimestamp: now };
+        await this.#kube.patchEvent(namespace, previous.name, patch);
         return;
       }
       const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
-      await this.#kube.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          involvedObject: {
-            apiVersion: obj.apiVersion,
-            kind: obj.kind,
-            name: obj.metadata.name,
-            namespace,
-            uid: obj.metadata.uid,
-            resourceVersion: obj.metadata.resourceVersion,
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: COMPONENT },
-          reportingComponent: COMPONENT,
-          reportingInstance: COMPONENT,
-          firstTimestamp: new Date(now),
-          lastTimestamp: new Date(now),
-          count: 1,
+      await this.#kube.createEvent(namespace, {
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata.name,
+          namespace,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
         },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: COMPONENT },
+        reportingComponent: COMPONENT,
+        reportingInstance: COMPONENT,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
       });
       this.#sent.set(key, { name, count: 1 });
       if (this.#sent.size > 10_000) this.#sent.clear();

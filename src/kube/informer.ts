@@ -1,17 +1,22 @@
 /**
- * A list+watch cache of one kind that does not give up. The client's informer relists by
- * itself on 410 Gone and resumes watches that time out, but on any other error it emits
- * `error` and stops (KUBERNETES.md): here it is restarted with exponential backoff.
+ * A list+watch cache of one kind that does not give up, as client-go's reflector:
+ *
+ * - list (paged), then watch from the list's resourceVersion; each event updates the cache
+ *   and is handed to `onChange`;
+ * - a watch that ends (the server's timeout) resumes from the last resourceVersion seen;
+ * - 410 Gone (the version left the server's watch cache) relists at once, and the relist
+ *   is diffed against the cache: what changed or vanished meanwhile is reported as
+ *   update/delete, so no event is lost;
+ * - any other error is retried with exponential backoff (0.5 s doubling, capped).
+ *
+ * `metadata.managedFields` is dropped from cached objects: nobody here reads it and it is
+ * often the biggest part of an object (issue #9's memory target).
  */
-import {
-  type Informer,
-  type KubernetesObject,
-  makeInformer,
-  type ObjectCache,
-} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, type Kube, type KubeObject, VERSION } from './client.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Kube, KubeObject } from './client.ts';
+import type { Clock } from './clock.ts';
+import { isGone } from './rest.ts';
+import type { WatchEvent } from './watch.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
@@ -30,33 +35,56 @@ export interface InformerOptions<T extends KubeObject> {
   readonly log: Logger;
   readonly onChange: (type: ChangeType, obj: T) => void;
   readonly maxBackoffMs?: number;
+  /** Server-side watch timeout; default random in [300, 600) s (watch.ts). */
+  readonly watchTimeoutSeconds?: number;
+}
+
+/** Objects by namespace, then name. */
+class Cache<T extends KubeObject> {
+  readonly byNamespace = new Map<string, Map<string, T>>();
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  set(obj: T): T | undefined {
+    const { namespace, name } = obj.metadata;
+    const names = this.byNamespace.get(namespace) ?? new Map<string, T>();
+    this.byNamespace.set(namespace, names);
+    const old = names.get(name);
+    names.set(name, obj);
+    return old;
+  }
+
+  delete(namespace: string, name: string): void {
+    const names = this.byNamespace.get(namespace);
+    names?.delete(name);
+    if (names?.size === 0) this.byNamespace.delete(namespace);
+  }
+
+  list(namespace?: string): T[] {
+    if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+    return [...this.byNamespace.values()].flatMap((names) => [...names.values()]);
+  }
+}
+
+function trimmed<T extends KubeObject>(obj: T): T {
+  delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
 }
 
 export class ResilientInformer<T extends KubeObject> implements Store<T> {
   readonly #o: InformerOptions<T>;
-  readonly #informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+  #cache = new Cache<T>();
+  #abort = new AbortController();
+  #loop: Promise<void> | undefined;
   #failures = 0;
-  #timer: TimerHandle | undefined;
-  #stopped = false;
   #synced = false;
-  #attemptFailed = false;
+  /** Resolves `start()`: the first watch is open, or the first attempt failed. */
+  #firstAttempt: () => void = () => {};
 
   constructor(options: InformerOptions<T>) {
     this.#o = options;
-    const { kube, plural, namespace } = options;
-    const path =
-      namespace === undefined
-        ? `/apis/${GROUP}/${VERSION}/${plural}`
-        : `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
-    // The client's object type has mutable V1ObjectMeta; ours is read-only. Same JSON.
-    this.#informer = makeInformer<KubernetesObject>(kube.config, path, async () => {
-      const list = await kube.list<T>(plural, namespace);
-      return list as unknown as { items: KubernetesObject[] };
-    });
-    this.#informer.on('add', (obj) => options.onChange('add', obj as unknown as T));
-    this.#informer.on('update', (obj) => options.onChange('update', obj as unknown as T));
-    this.#informer.on('delete', (obj) => options.onChange('delete', obj as unknown as T));
-    this.#informer.on('error', (error) => this.#onError(error));
   }
 
   /** True once a list has filled the cache. */
@@ -64,34 +92,108 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     return this.#synced;
   }
 
-  /** Starts list+watch; resolves after the first attempt, successful or not. */
-  async start(): Promise<void> {
-    this.#stopped = false;
-    this.#attemptFailed = false;
-    await this.#informer.start();
-    if (!this.#attemptFailed) {
-      this.#synced = true;
-      this.#failures = 0;
-    }
+  /** Starts list+watch; resolves once the watch is open, or after a first failed attempt. */
+  start(): Promise<void> {
+    if (this.#loop !== undefined) return Promise.resolve();
+    this.#abort = new AbortController();
+    const first = new Promise<void>((resolve) => {
+      this.#firstAttempt = resolve;
+    });
+    this.#loop = this.#run(this.#abort.signal).finally(() => this.#firstAttempt());
+    return first;
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#timer?.cancel();
-    await this.#informer.stop();
+    this.#abort.abort();
+    await this.#loop;
+    this.#loop = undefined;
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.#informer.get(name, namespace) as unknown as T | undefined;
+    return this.#cache.get(namespace, name);
   }
 
   list(namespace?: string): readonly T[] {
-    return this.#informer.list(namespace) as unknown as readonly T[];
+    return this.#cache.list(namespace);
   }
 
-  #onError(error: unknown): void {
-    this.#attemptFailed = true;
-    if (this.#stopped) return;
+  async #run(signal: AbortSignal): Promise<void> {
+    // undefined: the cache must be (re)filled by a list before watching.
+    let version: string | undefined;
+    while (!signal.aborted) {
+      try {
+        version ??= await this.#relist(signal);
+        version = await this.#watch(version, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (isGone(error)) {
+          this.#o.log.info({ kind: this.#o.plural }, 'watch expired (410 Gone); relisting');
+          version = undefined;
+          continue;
+        }
+        this.#firstAttempt();
+        await this.#backOff(error, signal);
+      }
+    }
+  }
+
+  /** Lists everything, swaps the cache, reports the differences; returns the version. */
+  async #relist(signal: AbortSignal): Promise<string> {
+    const { items, metadata } = await this.#o.kube.list<T>(this.#o.plural, this.#o.namespace);
+    if (signal.aborted) return metadata.resourceVersion;
+    const old = this.#cache;
+    const fresh = new Cache<T>();
+    for (const item of items) fresh.set(trimmed(item));
+    this.#cache = fresh;
+    this.#synced = true;
+    this.#failures = 0;
+    for (const obj of items) {
+      const before = old.get(obj.metadata.namespace, obj.metadata.name);
+      if (before === undefined) this.#o.onChange('add', obj);
+      else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+        this.#o.onChange('update', obj);
+      }
+    }
+    for (const gone of old.list()) {
+      const { namespace, name } = gone.metadata;
+      if (fresh.get(namespace, name) === undefined) this.#o.onChange('delete', gone);
+    }
+    return metadata.resourceVersion;
+  }
+
+  /** Watches until the server ends the stream; returns the last version seen. */
+  async #watch(from: string, signal: AbortSignal): Promise<string> {
+    let version = from;
+    const events = this.#o.kube.watch<T>(this.#o.plural, this.#o.namespace, {
+      resourceVersion: from,
+      allowWatchBookmarks: true,
+      signal,
+      onOpen: () => this.#firstAttempt(),
+      ...(this.#o.watchTimeoutSeconds !== undefined
+        ? { timeoutSeconds: this.#o.watchTimeoutSeconds }
+        : {}),
+    });
+    for await (const event of events) {
+      version = event.object.metadata.resourceVersion ?? version;
+      this.#failures = 0;
+      this.#apply(event);
+    }
+    return version;
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    if (event.type === 'BOOKMARK') return;
+    const obj = trimmed(event.object);
+    if (event.type === 'DELETED') {
+      this.#cache.delete(obj.metadata.namespace, obj.metadata.name);
+      this.#o.onChange('delete', obj);
+      return;
+    }
+    const old = this.#cache.set(obj);
+    this.#o.onChange(old === undefined ? 'add' : 'update', obj);
+  }
+
+  #backOff(error: unknown, signal: AbortSignal): Promise<void> {
     this.#failures++;
     const delay = Math.min(
       this.#o.maxBackoffMs ?? 30_000,
@@ -105,9 +207,16 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       },
       'watch failed; restarting',
     );
-    this.#timer?.cancel();
-    this.#timer = this.#o.clock.after(delay, () => {
-      if (!this.#stopped) void this.start();
+    return new Promise((resolve) => {
+      const timer = this.#o.clock.after(delay, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      const onAbort = () => {
+        timer.cancel();
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

@@ -5,13 +5,27 @@
  * - writes are guarded by resourceVersion, so two candidates never both win;
  * - another holder's lease counts as expired only when its record has not changed for
  *   `leaseDurationMs` of *our* clock (no trust in the other side's clock);
- * - `acquireTime`/`renewTime` are MicroTime (V1MicroTime serialises with microseconds);
+ * - `acquireTime`/`renewTime` are MicroTime (RFC 3339 with microseconds);
  * - release empties `holderIdentity` so a successor need not wait out the duration.
  */
-import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type Kube, kubeError } from './client.ts';
 import type { Clock, TimerHandle } from './clock.ts';
+import { microTime } from './rest-kube.ts';
+
+/** The parts of a coordination.k8s.io/v1 Lease we read; the rest is sent back as read. */
+interface Lease {
+  [field: string]: unknown;
+  metadata?: { resourceVersion?: string; [field: string]: unknown };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+    [field: string]: unknown;
+  };
+}
 
 export interface LeaseOptions {
   readonly kube: Kube;
@@ -76,11 +90,7 @@ export class LeaderElector {
       if (lease?.spec?.holderIdentity !== this.#o.identity) return;
       lease.spec.holderIdentity = '';
       lease.spec.leaseDurationSeconds = 1;
-      await this.#o.kube.coordination.replaceNamespacedLease({
-        namespace: this.#o.namespace,
-        name: this.#o.name,
-        body: lease,
-      });
+      await this.#o.kube.replaceLease(this.#o.namespace, this.#o.name, lease);
       this.#o.log.info({ lease: this.#o.name }, 'released leadership');
     } catch (error) {
       this.#o.log.warn({ err: messageOf(error) }, 'could not release lease');
@@ -103,12 +113,9 @@ export class LeaderElector {
     });
   }
 
-  async #read(): Promise<V1Lease | undefined> {
+  async #read(): Promise<Lease | undefined> {
     try {
-      return await this.#o.kube.coordination.readNamespacedLease({
-        namespace: this.#o.namespace,
-        name: this.#o.name,
-      });
+      return (await this.#o.kube.readLease(this.#o.namespace, this.#o.name)) as Lease | undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw kubeError(`get lease ${this.#o.namespace}/${this.#o.name}`, error);
@@ -122,17 +129,14 @@ export class LeaderElector {
     try {
       const lease = await this.#read();
       if (lease === undefined) {
-        await this.#o.kube.coordination.createNamespacedLease({
-          namespace: this.#o.namespace,
-          body: {
-            metadata: { name: this.#o.name, namespace: this.#o.namespace },
-            spec: {
-              holderIdentity: me,
-              leaseDurationSeconds: durationSeconds,
-              acquireTime: new V1MicroTime(now),
-              renewTime: new V1MicroTime(now),
-              leaseTransitions: 0,
-            },
+        await this.#o.kube.createLease(this.#o.namespace, {
+          metadata: { name: this.#o.name, namespace: this.#o.namespace },
+          spec: {
+            holderIdentity: me,
+            leaseDurationSeconds: durationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
           },
         });
         return true;
@@ -147,15 +151,11 @@ export class LeaderElector {
         ...spec,
         holderIdentity: me,
         leaseDurationSeconds: durationSeconds,
-        renewTime: new V1MicroTime(now),
-        acquireTime: changedHands ? new V1MicroTime(now) : microTime(spec.acquireTime, now),
+        renewTime: microTime(now),
+        acquireTime: changedHands || !spec.acquireTime ? microTime(now) : spec.acquireTime,
         leaseTransitions: (spec.leaseTransitions ?? 0) + (changedHands ? 1 : 0),
       };
-      await this.#o.kube.coordination.replaceNamespacedLease({
-        namespace: this.#o.namespace,
-        name: this.#o.name,
-        body: lease,
-      });
+      await this.#o.kube.replaceLease(this.#o.namespace, this.#o.name, lease);
       return true;
     } catch (error) {
       if (!isConflict(error)) this.#o.log.warn({ err: messageOf(error) }, 'lease attempt failed');
@@ -166,12 +166,6 @@ export class LeaderElector {
   #observe(record: string, now: number): void {
     if (this.#observed?.record !== record) this.#observed = { record, at: now };
   }
-}
-
-/** The client hands MicroTime back as a string at run time, whatever its types say. */
-function microTime(value: unknown, fallback: number): V1MicroTime {
-  const ms = value instanceof Date ? value.getTime() : Date.parse(String(value));
-  return new V1MicroTime(Number.isNaN(ms) ? fallback : ms);
 }
 
 function messageOf(error: unknown): string {

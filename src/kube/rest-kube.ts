@@ -1,19 +1,18 @@
 /**
- * The controller's Kubernetes calls on KubeRest, with the method names and result shapes
- * of `Kube` (client.ts), so the swap away from @kubernetes/client-node is mechanical:
- * `list`, `get`, `patchStatus`, `setFinalizers`, `readSecret` behave as there (404 on a
+ * The controller's Kubernetes calls on KubeRest; client.ts exports this class as `Kube`.
+ * `list` (paged), `watch`, `get`, `patchStatus`, `setFinalizers`, `readSecret` (404 on a
  * read gives undefined, on a write is ignored), plus the few core/coordination calls that
- * events.ts, lease.ts and configmap-store.ts make through the full client today.
+ * events.ts, lease.ts and configmap-store.ts make.
  *
  * Errors are KubeRest's: `KubeTransientError`/`KubePermanentError` with `code: HTTP_<n>`
  * (as client.ts's kubeError gives) and `status`/`statusCode` for isNotFound/isConflict.
  */
-// Types only: client.ts imports @kubernetes/client-node, whose load this module avoids.
+// Types only: client.ts re-exports this class as `Kube`.
 import type { KubeObject, ObjectRef } from './client.ts';
 import { isNotFound, KubeRest, type KubeRestOptions, resourcePath } from './rest.ts';
 import { listAll, type WatchEvent, type WatchOptions, watch } from './watch.ts';
 
-/** As client.ts's GROUP and VERSION (not imported from there: see above). */
+/** The API group and version of our custom resources (client.ts re-exports them). */
 export const GROUP = 'dns.bind9-controller.io';
 export const VERSION = 'v1alpha1';
 

@@ -110,6 +110,8 @@ export interface WatchOptions {
   readonly sendInitialEvents?: boolean;
   /** Ends the iteration quietly (no error) when aborted. */
   readonly signal?: AbortSignal;
+  /** Called once the server has accepted the watch (2xx headers), before any event. */
+  readonly onOpen?: () => void;
 }
 
 /** The annotation on the BOOKMARK that ends a streaming list's initial events. */
@@ -166,6 +168,7 @@ export async function* watch<T = unknown>(
       throw error;
     });
   if (res === undefined) return;
+  options.onOpen?.();
   const splitter = new NdjsonSplitter();
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {

@@ -26,6 +26,8 @@ export interface InstanceTarget {
     | { readonly configMap: { readonly name: string; readonly mountPath: string } };
   /** For a secondary: the primaries it transfers from. */
   readonly primaries?: readonly string[];
+  /** For a secondary: the port its primaries serve transfers on (53 by default). */
+  readonly primariesPort?: number;
 }
 
 export type EnsureResult = 'created' | 'unchanged' | 'modified';
@@ -49,4 +51,8 @@ export interface ZoneBackend {
   readZone(target: InstanceTarget, zoneName: string): Promise<RRset[]>;
   /** Sends a plan as UPDATE messages. */
   apply(target: InstanceTarget, plan: Plan): Promise<ApplyResult>;
+  /** The zone's SOA serial as the instance serves it (signed query); undefined if not served. */
+  zoneSerial(target: InstanceTarget, zoneName: string): Promise<number | undefined>;
+  /** A secondary transfers the zone again now (rndc retransfer). */
+  retransfer(target: InstanceTarget, zoneName: string): Promise<void>;
 }

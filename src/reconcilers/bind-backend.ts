@@ -3,6 +3,7 @@
  * planner's executor and the DNS client (TSIG-signed UPDATE and AXFR).
  */
 import { type ApplyResult, applyPlan } from '../bind/executor.ts';
+import { validateZoneName } from '../bind/names.ts';
 import type { Plan } from '../bind/plan.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
 import {
@@ -15,6 +16,7 @@ import {
 } from '../bind/zones.ts';
 import { type DnsClient, updateMessageSize } from '../dns/client.ts';
 import { isControllerError } from '../dns/errors.ts';
+import { RndcClient } from '../dns/rndc/client.ts';
 import type { RRset } from '../dns/rrset.ts';
 import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
 
@@ -28,6 +30,9 @@ export interface BindBackendOptions {
   /** One UPDATE message answered (`NOERROR` or the error's code). */
   readonly onUpdate?: (instance: string, rcode: string) => void;
 }
+
+/** Answers from a server that does not serve the zone (a secondary before its first transfer). */
+const NOT_SERVED = new Set(['REFUSED', 'NOTAUTH_ZONE', 'SERVFAIL']);
 
 export class BindBackend implements ZoneBackend {
   readonly #o: BindBackendOptions;
@@ -55,7 +60,9 @@ export class BindBackend implements ZoneBackend {
       ...(files === undefined ? {} : { files }),
       ...(t.primaries === undefined
         ? {}
-        : { primaries: t.primaries.map((address) => ({ address, port: 53 })) }),
+        : {
+            primaries: t.primaries.map((address) => ({ address, port: t.primariesPort ?? 53 })),
+          }),
     };
   }
 
@@ -88,6 +95,26 @@ export class BindBackend implements ZoneBackend {
 
   readZone(t: InstanceTarget, zoneName: string): Promise<RRset[]> {
     return this.#o.dns.axfr(t.dns, t.tsigKey, zoneName);
+  }
+
+  /** A server that does not serve the zone (yet) answers REFUSED/SERVFAIL/NOTAUTH: no serial. */
+  async zoneSerial(t: InstanceTarget, zoneName: string): Promise<number | undefined> {
+    try {
+      const soa = await this.#o.dns.querySoa(t.dns, zoneName, t.tsigKey);
+      return soa?.rdata[0]?.serial;
+    } catch (error) {
+      if (isControllerError(error) && NOT_SERVED.has(error.code)) return undefined;
+      throw error;
+    }
+  }
+
+  async retransfer(t: InstanceTarget, zoneName: string): Promise<void> {
+    const client = new RndcClient({ endpoint: t.rndc, key: t.rndcKey });
+    try {
+      await client.retransfer(validateZoneName(zoneName));
+    } finally {
+      client.close();
+    }
   }
 
   apply(t: InstanceTarget, plan: Plan): Promise<ApplyResult> {

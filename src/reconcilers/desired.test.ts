@@ -138,14 +138,6 @@ describe('desiredState', () => {
     );
   });
 
-  it('refuses a CNAME at the apex, where the zone owns the NS', () => {
-    const state = desiredState(zoneObject(), [
-      record('CNAMERecord', 'c', { name: '@', target: 'x.net.' }),
-    ]);
-    const c = state.outcomes.get('CNAMERecord/dns/c');
-    assert.equal(c?.ok === false && c.reason, 'CnameConflict');
-  });
-
   it('lets the zone keep its apex NS and glue ahead of any record resource', () => {
     const state = desiredState(
       zoneObject({ nameServers: [{ hostname: 'ns1', ipv4Address: '192.0.2.53' }] }),
@@ -164,10 +156,44 @@ describe('desiredState', () => {
         ),
       ],
     );
-    for (const key of ['NSRecord/dns/apex', 'ARecord/dns/glue']) {
-      const o = state.outcomes.get(key);
-      assert.equal(o?.ok === false && o.reason, 'Conflict', key);
-    }
+    const glue = state.outcomes.get('ARecord/dns/glue');
+    assert.equal(glue?.ok === false && glue.reason, 'Conflict');
+    // An apex NSRecord is refused before ownership is even asked (semantics.ts).
+    const apex = state.outcomes.get('NSRecord/dns/apex');
+    assert.equal(apex?.ok === false && apex.reason, 'InvalidSpec');
+    assert.equal(apex?.ok === false && apex.field, 'spec.name');
+  });
+
+  it('refuses what only the controller can judge (CNAME at the apex, null MX beside others) as InvalidSpec naming the field, and gives the rest their RRsets', () => {
+    const state = desiredState(zoneObject(), [
+      record('CNAMERecord', 'apex', { name: '@', target: 'www.example.net.' }),
+      record('MXRecord', 'mx', {
+        name: 'mail',
+        mailServers: [
+          { preference: 0, host: '.' },
+          { preference: 10, host: 'mx.example.net.' },
+        ],
+      }),
+      record('ARecord', 'ok', { name: 'www', ipv4Addresses: ['192.0.2.1'] }),
+    ]);
+    const cname = state.outcomes.get('CNAMERecord/dns/apex');
+    assert.deepEqual(cname?.ok === false && [cname.reason, cname.field], [
+      'InvalidSpec',
+      'spec.name',
+    ]);
+    assert.match(
+      cname?.ok === false ? cname.message : '',
+      /^spec\.name: a CNAME cannot be at the zone apex/,
+    );
+    const mx = state.outcomes.get('MXRecord/dns/mx');
+    assert.deepEqual(mx?.ok === false && [mx.reason, mx.field], [
+      'InvalidSpec',
+      'spec.mailServers[0]',
+    ]);
+    assert.deepEqual(
+      state.rrsets.filter((r) => !r.owner.startsWith('DNSZone/')).map((r) => r.owner),
+      ['ARecord/dns/ok'],
+    );
   });
 
   it('refuses names outside the zone and points at spec.name', () => {

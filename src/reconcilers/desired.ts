@@ -17,6 +17,7 @@ import type { DNSZoneSpec } from '../api/dnszone.ts';
 import { zoneNameServers } from '../api/dnszone.ts';
 import type { ObjectMeta } from '../api/meta.ts';
 import { canonicalIpv6, isRecordKind, type RecordSpec, recordRRset } from '../api/records.ts';
+import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import {
   absoluteName,
@@ -77,7 +78,10 @@ function creationTime(metadata: ObjectMeta): number {
 }
 
 /** Oldest first: creation time, then namespace/name, then kind (a total order). */
-export function olderFirst(a: RecordObject, b: RecordObject): number {
+export function olderFirst(
+  a: { readonly kind: string; readonly metadata: ObjectMeta },
+  b: { readonly kind: string; readonly metadata: ObjectMeta },
+): number {
   const ta = creationTime(a.metadata);
   const tb = creationTime(b.metadata);
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -146,6 +150,12 @@ function refused(reason: RefusalReason, field: string, message: string): Built {
 function buildRRset(record: RecordObject, apex: string, ttl: number): Built {
   if (!isRecordKind(record.kind)) {
     return refused('InvalidSpec', 'kind', `${record.kind} is not a record kind`);
+  }
+  // The API server enforced the schema, not the rules it cannot express (a CNAME at the
+  // apex, a null MX beside others, an apex NSRecord, names too long once the zone is known).
+  const valid = validateSpec(record.kind, record.spec, { zoneName: apex });
+  if (!valid.ok) {
+    return refused('InvalidSpec', valid.errors[0]?.field ?? 'spec', formatIssues(valid.errors));
   }
   let rrset: RRset;
   try {

@@ -8,7 +8,7 @@ import { type ApplyResult, StalePlanError } from '../bind/executor.ts';
 import { type Change, type DesiredRRset, type Plan, planZone } from '../bind/plan.ts';
 import { adminEmailToRname, type ZoneConfig } from '../bind/zone-file.ts';
 import { compareRRsets, normalizeName, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
-import type { InstanceTarget, ZoneBackend } from './backend.ts';
+import type { EnsureResult, InstanceTarget, ZoneBackend } from './backend.ts';
 
 const MAX_REPLANS = 3;
 
@@ -18,6 +18,8 @@ export interface SyncInput {
   /** RRsets of deleted record resources: removed if the zone holds them and no one wants them. */
   readonly removals: readonly DesiredRRset[];
   readonly prune: boolean;
+  /** For secondaries: the serial the primaries serve now, which the secondary must reach. */
+  readonly primarySerial?: number;
 }
 
 export type SyncResult =
@@ -125,6 +127,31 @@ function logApplied(log: Logger, target: InstanceTarget, zone: string, applied: 
   }
 }
 
+/**
+ * A secondary holds what it transferred. The primaries send no NOTIFY to it (they do not
+ * know it: it is neither in the zone's NS set nor in an also-notify list), so when its
+ * serial differs from the primaries' it is told to transfer again. A zone just created
+ * transfers on its own (RFC 1996 is not needed for the first load).
+ */
+async function syncSecondary(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  input: SyncInput,
+  ensured: EnsureResult,
+  log: Logger,
+): Promise<SyncResult> {
+  const done: SyncResult = { ok: true, ensured, applied: [], rejected: [] };
+  if (ensured === 'created' || input.primarySerial === undefined) return done;
+  const serial = await backend.zoneSerial(target, input.zone.name);
+  if (serial === input.primarySerial) return { ...done, serial };
+  await backend.retransfer(target, input.zone.name);
+  log.info(
+    { instance: target.id, zone: input.zone.name, serial, primarySerial: input.primarySerial },
+    'secondary behind its primaries; transfer requested',
+  );
+  return serial === undefined ? done : { ...done, serial };
+}
+
 export async function syncZone(
   backend: ZoneBackend,
   target: InstanceTarget,
@@ -135,7 +162,8 @@ export async function syncZone(
     const ensured = await backend.ensureZone(target, input.zone);
     if (ensured !== 'unchanged')
       log.info({ instance: target.id, zone: input.zone.name, ensured }, 'zone ensured');
-    if (target.role === 'secondary') return { ok: true, ensured, applied: [], rejected: [] };
+    if (target.role === 'secondary')
+      return await syncSecondary(backend, target, input, ensured, log);
     const applied: Change[] = [];
     for (let attempt = 1; ; attempt++) {
       const observed = await backend.readZone(target, input.zone.name);

@@ -2,6 +2,7 @@
  * A Bind9Instance resolved into what the backend talks to: endpoints and the two keys,
  * read from Secrets in the instance's namespace.
  */
+import { primariesPort } from '../api/bind9instance.ts';
 import type { Bind9Instance } from '../api/kinds.ts';
 import type { KeySource } from '../kube/secrets.ts';
 import type { InstanceTarget } from './backend.ts';
@@ -34,7 +35,9 @@ export async function resolveTarget(
     tsigKey,
     rndcKey,
     ...(zoneFiles === undefined ? {} : { zoneFiles }),
-    ...(spec.primaries === undefined ? {} : { primaries: spec.primaries }),
+    ...(spec.primaries === undefined
+      ? {}
+      : { primaries: spec.primaries, primariesPort: primariesPort(spec) }),
   };
 }
 

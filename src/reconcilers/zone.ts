@@ -7,9 +7,10 @@
 import { zoneNameServers } from '../api/dnszone.ts';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { isRecordKind, recordRRset } from '../api/records.ts';
+import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
-import { absoluteName, normalizeName } from '../dns/rrset.ts';
+import { absoluteName, fqdn, normalizeName } from '../dns/rrset.ts';
 import {
   eachLimited,
   ensureFinalizer,
@@ -19,11 +20,11 @@ import {
   releaseFinalizer,
   writeReady,
 } from './context.ts';
-import { type DesiredState, desiredState, resourceKey } from './desired.ts';
+import { type DesiredState, desiredState, olderFirst, resourceKey } from './desired.ts';
 import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
 import { isKeyRejection, type Reason, reasonFor } from './reasons.ts';
 import { selectorMatches } from './selector.ts';
-import { type SyncResult, syncZone } from './sync.ts';
+import { type SyncInput, type SyncResult, syncZone } from './sync.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
 
 /** Status writes in flight at once for the records of one zone. */
@@ -64,11 +65,50 @@ export function selectedInstances(ctx: ReconcileContext, zone: DNSZone): Bind9In
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
+/** The RRset a record resource last wrote, as its status says; undefined before the first. */
+export function writtenRRset(r: RecordResource): { name: string; type: string } | undefined {
+  const s = r.status;
+  if (s?.fqdn === undefined || s.recordType === undefined) return undefined;
+  return { name: normalizeName(s.fqdn), type: s.recordType };
+}
+
+/** A removal needs only the name and type: removalChanges deletes whatever the zone holds there. */
+function removal(at: { name: string; type: string }, owner: string): DesiredRRset {
+  return { name: at.name, type: at.type, ttl: 0, rdata: [], owner } as unknown as DesiredRRset;
+}
+
+/**
+ * Renamed resources (`spec.name` changed): the RRset they wrote before goes, in the same
+ * plan as the new one comes (removalChanges keeps it if another resource declares it). A
+ * refused resource keeps what it wrote until it is fixed or deleted.
+ */
+export function renamedRemovals(
+  live: readonly RecordResource[],
+  desired: DesiredState,
+): DesiredRRset[] {
+  const byOwner = new Map(desired.rrsets.map((r) => [r.owner, r]));
+  const out: DesiredRRset[] = [];
+  for (const r of live) {
+    const written = writtenRRset(r);
+    const wanted = byOwner.get(resourceKey(r));
+    if (written === undefined || wanted === undefined) continue;
+    if (normalizeName(wanted.name) !== written.name || wanted.type !== written.type) {
+      out.push(removal(written, resourceKey(r)));
+    }
+  }
+  return out;
+}
+
 /** The RRsets deleted record resources held, to take out of the zone. */
 function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): DesiredRRset[] {
   const apex = normalizeName(zone.spec.zoneName);
   const out: DesiredRRset[] = [];
   for (const r of deleting) {
+    const written = writtenRRset(r);
+    if (written !== undefined) {
+      out.push(removal(written, resourceKey(r)));
+      continue;
+    }
     if (!isRecordKind(r.kind)) continue;
     try {
       const rrset = recordRRset(r.kind, r.spec as never, apex, zone.spec.ttl ?? 3600);
@@ -83,7 +123,7 @@ function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): Desired
 async function runInstance(
   ctx: ReconcileContext,
   instance: Bind9Instance,
-  input: Parameters<typeof syncZone>[2],
+  input: SyncInput,
 ): Promise<InstanceRun> {
   let result: SyncResult;
   try {
@@ -94,6 +134,39 @@ async function runInstance(
   }
   if (!result.ok && isKeyRejection(result.error)) forgetKeys(instance, ctx.keys);
   return { instance, result };
+}
+
+/** The serial a primary serves after its run; undefined when none can say. */
+async function primarySerial(
+  ctx: ReconcileContext,
+  runs: readonly InstanceRun[],
+  zoneName: string,
+): Promise<number | undefined> {
+  const run = runs.find((r) => r.result.ok);
+  if (run === undefined) return undefined;
+  try {
+    return await ctx.backend.zoneSerial(await resolveTarget(run.instance, ctx.keys), zoneName);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Primaries first (all at once), then secondaries told the serial to catch up with. */
+async function runAll(
+  ctx: ReconcileContext,
+  instances: readonly Bind9Instance[],
+  input: SyncInput,
+): Promise<InstanceRun[]> {
+  const isPrimary = (i: Bind9Instance) => i.spec.role === 'primary';
+  const first = await Promise.all(
+    instances.filter(isPrimary).map((i) => runInstance(ctx, i, input)),
+  );
+  const secondaries = instances.filter((i) => !isPrimary(i));
+  if (secondaries.length === 0) return first;
+  const serial = await primarySerial(ctx, first, input.zone.name);
+  const withSerial = serial === undefined ? input : { ...input, primarySerial: serial };
+  const second = await Promise.all(secondaries.map((i) => runInstance(ctx, i, withSerial)));
+  return [...first, ...second];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,12 +251,21 @@ function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'F
   return { status: 'True', reason: 'Synced', message: `zone present on ${names}` };
 }
 
+/** Ready of each record; a Ready one also records the RRset it wrote (for renames, deletion). */
 async function writeRecordStatuses(
   ctx: ReconcileContext,
   records: readonly RecordResource[],
-  ready: (r: RecordResource) => { status: 'True' | 'False'; reason: string; message: string },
+  desired: DesiredState,
+  primaries: readonly InstanceRun[],
 ): Promise<void> {
-  await eachLimited(records, STATUS_PARALLELISM, (r) => writeReady(ctx, r, ready(r)));
+  const byOwner = new Map(desired.rrsets.map((r) => [r.owner, r]));
+  await eachLimited(records, STATUS_PARALLELISM, (r) => {
+    const key = resourceKey(r);
+    const ready = recordReady(key, desired, primaries);
+    const rrset = ready.status === 'True' ? byOwner.get(key) : undefined;
+    const written = rrset === undefined ? {} : { fqdn: fqdn(rrset.name), recordType: rrset.type };
+    return writeReady(ctx, r, ready, written);
+  });
 }
 
 /**
@@ -251,7 +333,14 @@ export async function reconcileZone(
   const zone = ctx.caches.zones.get(namespace, name);
   const records = recordsOfZone(ctx.caches, namespace, name);
   if (zone === undefined) return orphanRecords(ctx, records, name);
+  const rival = olderRival(ctx, zone);
+  if (rival !== undefined) return standAside(ctx, zone, records, rival);
   if (isDeleting(zone)) return deleteZone(ctx, zone, records);
+  const invalid = validateSpec('DNSZone', zone.spec);
+  if (!invalid.ok) {
+    const message = formatIssues(invalid.errors);
+    return blocked(ctx, zone, records, { reason: 'InvalidSpec', message });
+  }
   await ensureFinalizer(ctx, zone as never);
   // A finalizer goes on before the RRset is written, so no RRset can outlive its resource.
   const live = await withFinalizers(
@@ -265,21 +354,78 @@ export async function reconcileZone(
   const input = {
     zone: zoneConfigOf(zone),
     desired: desired.rrsets,
-    removals: removalsOf(zone, deleting),
+    removals: [...removalsOf(zone, deleting), ...renamedRemovals(live, desired)],
     prune: zone.spec.prune ?? false,
   };
   // Apply.
-  const runs = await Promise.all(instances.map((i) => runInstance(ctx, i, input)));
+  const runs = await runAll(ctx, instances, input);
   const leftovers = await dropUnselected(ctx, zone, instances);
   const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
   // Status.
-  await writeRecordStatuses(ctx, live, (r) => recordReady(resourceKey(r), desired, primaries));
+  await writeRecordStatuses(ctx, live, desired, primaries);
   await releaseDeleted(ctx, deleting, primaries);
   const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
   await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });
   return leftovers.length > 0 && outcomeOf(runs).result === 'ok'
     ? { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' }
     : outcomeOf(runs);
+}
+
+// ---------------------------------------------------------------------------------------
+// Zones that must not be served: a younger duplicate, an invalid spec
+
+/** The oldest other DNSZone, in any watched namespace, for the same zone name, if older. */
+export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | undefined {
+  const name = normalizeName(zone.spec.zoneName);
+  const self = `${zone.metadata.namespace}/${zone.metadata.name}`;
+  const oldest = ctx.caches.zones
+    .list()
+    .filter((z) => normalizeName(z.spec.zoneName) === name)
+    .sort(olderFirst)[0];
+  if (oldest === undefined) return undefined;
+  return `${oldest.metadata.namespace}/${oldest.metadata.name}` === self ? undefined : oldest;
+}
+
+/**
+ * Nothing is done for the zone: it is Ready=False with `why`, its records ZoneNotReady.
+ * Deleted records are let go: nothing was written for them through this zone.
+ */
+async function blocked(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+  why: Reason,
+): Promise<Outcome> {
+  await writeReady(ctx, zone, { status: 'False', ...why });
+  const message = `DNSZone ${zone.metadata.name}: ${why.message}`;
+  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
+    if (isDeleting(r)) return releaseFinalizer(ctx, r as never);
+    await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message });
+  });
+  return OK;
+}
+
+/**
+ * A younger DNSZone for a zone name an older one already manages (DESIGN.md: the oldest
+ * wins). It touches no server, and its deletion never removes the zone: that is the
+ * older one's.
+ */
+async function standAside(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+  rival: DNSZone,
+): Promise<Outcome> {
+  if (isDeleting(zone)) {
+    await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
+      releaseFinalizer(ctx, r as never),
+    );
+    await releaseFinalizer(ctx, zone as never);
+    return records.some((r) => !isDeleting(r)) ? OK : GONE;
+  }
+  const older = `${rival.metadata.namespace}/${rival.metadata.name}`;
+  const message = `zone ${fqdn(zone.spec.zoneName)} is already managed by the older DNSZone ${older}`;
+  return blocked(ctx, zone, records, { reason: 'Conflict', message });
 }
 
 /** How long a deleted object has waited for its finalizer, by our clock. */

@@ -45,7 +45,8 @@ export async function clusterWithRbac(): Promise<{
     subjects: [{ kind: 'User', name: CONTROLLER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
   } as never);
   const minted = await cluster.mintKubeconfig(CONTROLLER_USER, []);
-  return { cluster, user: new Kube(minted.kubeConfig), kubeconfigPath: minted.path };
+  const user = await Kube.connect({ kubeconfig: minted.path });
+  return { cluster, user, kubeconfigPath: minted.path };
 }
 
 export interface RunningController {

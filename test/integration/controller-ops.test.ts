@@ -256,7 +256,7 @@ describe('operating the controller', { timeout: 600_000 }, () => {
   it('restarts failed watches with backoff: a controller refused at first starts working once RBAC allows it', async () => {
     const late = `bind9-controller-late-${admin.namespace}`;
     const minted = await cluster.mintKubeconfig(late, []);
-    const ctl = makeController(new Kube(minted.kubeConfig), admin.namespace);
+    const ctl = makeController(await Kube.connect({ kubeconfig: minted.path }), admin.namespace);
     running.push(ctl);
     await ctl.controller.start();
     assert.equal(ctl.controller.synced, false, 'the first list was forbidden');
