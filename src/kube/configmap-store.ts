@@ -8,10 +8,7 @@
  * then fail ("journal open failed", SERVFAIL). So the journal is named relative, which
  * named resolves against its own writable `directory` option.
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { isNotFound, type Kube, kubeError } from './client.ts';
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface ConfigMapStoreOptions {
   readonly kube: Kube;
@@ -33,10 +30,7 @@ export function zoneJournal(zone: string): string {
 export function configMapStore(o: ConfigMapStoreOptions) {
   const where = `configmap ${o.namespace}/${o.name}`;
   const patchData = async (data: Record<string, string | null>) => {
-    await o.kube.core.patchNamespacedConfigMap(
-      { namespace: o.namespace, name: o.name, body: { data } },
-      mergePatch,
-    );
+    await o.kube.patchConfigMap(o.namespace, o.name, { data });
   };
   return {
     async write(zone: string, content: string): Promise<{ file: string; journal: string }> {
@@ -46,9 +40,9 @@ export function configMapStore(o: ConfigMapStoreOptions) {
       } catch (error) {
         if (!isNotFound(error)) throw kubeError(`write ${where}`, error);
         try {
-          await o.kube.core.createNamespacedConfigMap({
-            namespace: o.namespace,
-            body: { metadata: { name: o.name, namespace: o.namespace }, data: { [key]: content } },
+          await o.kube.createConfigMap(o.namespace, {
+            metadata: { name: o.name, namespace: o.namespace },
+            data: { [key]: content },
           });
         } catch (createError) {
           throw kubeError(`create ${where}`, createError);
