@@ -27,6 +27,15 @@ import {
 
 const REPO = resolve(import.meta.dirname, '../..');
 
+/** The fields of the controller's pino lines these tests read. */
+interface LogLine {
+  msg: string;
+  time: number;
+  key?: string;
+  cause?: string;
+  name?: string;
+}
+
 describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () => {
   let cluster: Cluster;
   let user: Kube;
@@ -50,7 +59,7 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     await cluster?.stop();
   });
 
-  it('puts a record edited with nsupdate back on the next resync', async () => {
+  it('puts a record edited with nsupdate back on the next resync, with no Kubernetes event to trigger it', async (t) => {
     await admin.create('DNSZone', 'drift', zoneSpec('drift.test', {}));
     await admin.create('ARecord', 'api', {
       zone: 'drift',
@@ -58,6 +67,24 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
       ipv4Addresses: ['192.0.2.1'],
     });
     await waitReady(admin, 'ARecord', 'api');
+    const key = `zone/${admin.namespace}/drift`;
+    const runsOf = (from: number) =>
+      ctl!.logs
+        .slice(from)
+        .map((l) => JSON.parse(l) as LogLine)
+        .filter((l) => l.key === key && (l.msg === 'reconciled' || l.msg === 'reconcile failed'));
+    // Quiet first: two runs in a row started by the resync timer mean the status writes
+    // that followed Ready have been seen and nothing else is coming.
+    const settled = ctl!.logs.length;
+    await waitFor('two resync runs in a row', async () =>
+      runsOf(settled)
+        .slice(-2)
+        .filter((r) => r.cause === 'resync').length === 2
+        ? true
+        : undefined,
+    );
+    const mark = ctl!.logs.length;
+    const editedAt = Date.now();
     await nsupdate(
       named,
       'zone drift.test\nupdate delete api.drift.test A\nupdate add api.drift.test 300 A 203.0.113.66',
@@ -67,6 +94,19 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     await waitFor('the declared data back', async () =>
       (await dig(named, 'api.drift.test', 'A')).join() === '192.0.2.1' ? true : undefined,
     );
+    const repairedMs = Date.now() - editedAt;
+    const after = ctl!.logs.slice(mark).map((l) => JSON.parse(l) as LogLine);
+    const fix = after.findIndex((l) => l.msg === 'rrset changed' && l.name === 'api.drift.test');
+    assert.ok(fix >= 0, 'the repair is logged');
+    const repairRun = after
+      .slice(fix)
+      .find((l) => l.key === key && (l.msg === 'reconciled' || l.msg === 'reconcile failed'));
+    assert.equal(repairRun?.cause, 'resync', 'the run that put the record back was the resync');
+    const eventRuns = after
+      .slice(0, fix)
+      .filter((l) => l.key === key && l.cause === 'event' && l.msg !== 'rrset changed');
+    assert.deepEqual(eventRuns, [], 'no run started by an event came between edit and repair');
+    t.diagnostic(`hand edit put back ${repairedMs} ms after nsupdate, with --resync 2s`);
   });
 
   it('leaves an RRset no resource declares alone, and removes it once the zone prunes', async () => {
