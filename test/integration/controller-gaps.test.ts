@@ -364,4 +364,27 @@ describe('controller gaps: secondaries, read-only base files, validation, duplic
       (await dig(primary, 'new.ren.test', 'A')).length === 0 ? true : undefined,
     );
   });
+
+  it('replaces an A by a CNAME at one name when one resource is deleted and another kind created for it', async () => {
+    await admin.create('DNSZone', 'kind', zoneSpec('kind.test', PRIMARY));
+    await admin.create('ARecord', 'swap-a', {
+      zone: 'kind',
+      name: 'swap',
+      ipv4Addresses: ['192.0.2.70'],
+    });
+    await waitReady(admin, 'ARecord', 'swap-a');
+    await admin.remove('ARecord', 'swap-a');
+    await admin.create('CNAMERecord', 'swap-c', {
+      zone: 'kind',
+      name: 'swap',
+      target: 'www.example.net.',
+    });
+    await waitReady(admin, 'CNAMERecord', 'swap-c');
+    await waitFor('the resource gone', async () =>
+      (await admin.get('ARecord', 'swap-a')) === undefined ? true : undefined,
+    );
+    assert.deepEqual(await dig(primary, 'swap.kind.test', 'CNAME'), ['www.example.net.']);
+    // A query for A at a CNAME follows it; named is not recursive, so only the CNAME comes back.
+    assert.deepEqual(await dig(primary, 'swap.kind.test', 'A'), ['www.example.net.']);
+  });
 });
