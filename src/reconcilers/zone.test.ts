@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Bind9Instance, DNSZone } from '../api/kinds.ts';
+import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { TransientError, TsigBadSigError } from '../dns/errors.ts';
 import type { DesiredState } from './desired.ts';
-import { recordReady, zoneConfigOf } from './zone.ts';
+import { recordReady, renamedRemovals, zoneConfigOf } from './zone.ts';
 
 const instance = (name: string) =>
   ({ metadata: { name, namespace: 'ns' }, spec: { role: 'primary' } }) as unknown as Bind9Instance;
@@ -76,5 +76,39 @@ describe('zoneConfigOf', () => {
       { hostname: 'ns1.example.test', ipv4Address: '192.0.2.53' },
       { hostname: 'ns.other.example' },
     ]);
+  });
+});
+
+describe('renamedRemovals', () => {
+  const record = (name: string, specName: string, status?: { fqdn: string; recordType: string }) =>
+    ({
+      kind: 'ARecord',
+      metadata: { name, namespace: 'ns' },
+      spec: { zone: 'z', name: specName, ipv4Addresses: ['192.0.2.1'] },
+      ...(status === undefined ? {} : { status }),
+    }) as unknown as RecordResource;
+  const wants = (owner: string, name: string) =>
+    ({
+      zone: 'example.test',
+      rrsets: [{ name, type: 'A', ttl: 300, rdata: [{ address: '192.0.2.1' }], owner }],
+      outcomes: new Map(),
+    }) as unknown as DesiredState;
+
+  it('removes the RRset a record wrote under its old name once it declares another', () => {
+    const r = record('mv', 'new', { fqdn: 'old.example.test.', recordType: 'A' });
+    const out = renamedRemovals([r], wants('ARecord/ns/mv', 'new.example.test'));
+    assert.deepEqual(
+      out.map((x) => [x.name, x.type, x.owner]),
+      [['old.example.test', 'A', 'ARecord/ns/mv']],
+    );
+  });
+
+  it('removes nothing for a record that still declares what it wrote, never wrote, or is refused now', () => {
+    const same = record('same', 'www', { fqdn: 'WWW.example.test.', recordType: 'A' });
+    assert.deepEqual(renamedRemovals([same], wants('ARecord/ns/same', 'www.example.test')), []);
+    const fresh = record('fresh', 'www');
+    assert.deepEqual(renamedRemovals([fresh], wants('ARecord/ns/fresh', 'www.example.test')), []);
+    const refused = record('refused', 'new', { fqdn: 'old.example.test.', recordType: 'A' });
+    assert.deepEqual(renamedRemovals([refused], wants('ARecord/ns/other', 'x.example.test')), []);
   });
 });
