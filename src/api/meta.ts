@@ -61,8 +61,9 @@ export const ResourceStatusSchema = Type.Object(CONDITIONS_FIELD, {
 export type ResourceStatus = Static<typeof ResourceStatusSchema>;
 
 /**
- * A record resource's status also says which RRset it last wrote, so that renaming it
- * (`spec.name`) or deleting it removes that RRset, not the one the spec names now.
+ * A record resource's status also says which RRset it last wrote, and through which
+ * DNSZone, so that renaming it (`spec.name`), moving it (`spec.zone`) or deleting it removes
+ * that RRset, not the one the spec names now.
  */
 export const RecordStatusSchema = Type.Object(
   {
@@ -75,6 +76,11 @@ export const RecordStatusSchema = Type.Object(
     recordType: Type.Optional(
       text('Type of the RRset the controller last wrote for this resource, e.g. A.', {
         maxLength: 16,
+      }),
+    ),
+    zone: Type.Optional(
+      text('The DNSZone (metadata.name) through which that RRset was written.', {
+        maxLength: 253,
       }),
     ),
   },

@@ -17,6 +17,7 @@ import {
   isDeleting,
   type ReconcileContext,
   recordsOfZone,
+  refOf,
   releaseFinalizer,
   writeReady,
 } from './context.ts';
@@ -251,9 +252,21 @@ function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'F
   return { status: 'True', reason: 'Synced', message: `zone present on ${names}` };
 }
 
-/** Ready of each record; a Ready one also records the RRset it wrote (for renames, deletion). */
+/**
+ * True while the RRset a record wrote through another, still existing DNSZone has not been
+ * taken out there: its status keeps pointing at it so that zone's reconcile finds it.
+ */
+function heldElsewhere(ctx: ReconcileContext, r: RecordResource, zone: DNSZone): boolean {
+  const before = r.status?.zone;
+  if (before === undefined || before === zone.metadata.name) return false;
+  const other = ctx.caches.zones.get(zone.metadata.namespace ?? '', before);
+  return other !== undefined && !isDeleting(other);
+}
+
+/** Ready of each record; a Ready one also records the RRset it wrote (renames, moves, deletion). */
 async function writeRecordStatuses(
   ctx: ReconcileContext,
+  zone: DNSZone,
   records: readonly RecordResource[],
   desired: DesiredState,
   primaries: readonly InstanceRun[],
@@ -263,9 +276,39 @@ async function writeRecordStatuses(
     const key = resourceKey(r);
     const ready = recordReady(key, desired, primaries);
     const rrset = ready.status === 'True' ? byOwner.get(key) : undefined;
-    const written = rrset === undefined ? {} : { fqdn: fqdn(rrset.name), recordType: rrset.type };
+    const written =
+      rrset === undefined || heldElsewhere(ctx, r, zone)
+        ? {}
+        : { fqdn: fqdn(rrset.name), recordType: rrset.type, zone: zone.metadata.name };
     return writeReady(ctx, r, ready, written);
   });
+}
+
+/** Records that wrote an RRset through this DNSZone and now name another (`spec.zone` changed). */
+function departedRecords(ctx: ReconcileContext, zone: DNSZone): RecordResource[] {
+  const name = zone.metadata.name;
+  const out: RecordResource[] = [];
+  for (const store of ctx.caches.records.values()) {
+    for (const r of store.list(zone.metadata.namespace)) {
+      if (r.status?.zone === name && r.spec.zone !== name && writtenRRset(r) !== undefined) {
+        out.push(r);
+      }
+    }
+  }
+  return out;
+}
+
+/** Once every primary has dropped a departed record's RRset, its status stops pointing here. */
+async function releaseDeparted(
+  ctx: ReconcileContext,
+  departed: readonly RecordResource[],
+  primaries: readonly InstanceRun[],
+): Promise<void> {
+  if (primaries.length === 0 || primaries.some((p) => !p.result.ok)) return;
+  const cleared = { fqdn: null, recordType: null, zone: null };
+  await eachLimited(departed, STATUS_PARALLELISM, (r) =>
+    ctx.writer.patchStatus(refOf(r as never), cleared),
+  );
 }
 
 /**
@@ -348,13 +391,14 @@ export async function reconcileZone(
     records.filter((r) => !isDeleting(r)),
   );
   const deleting = records.filter(isDeleting);
+  const departed = departedRecords(ctx, zone);
   const instances = selectedInstances(ctx, zone);
   // Plan.
   const desired = desiredState(zone, live);
   const input = {
     zone: zoneConfigOf(zone),
     desired: desired.rrsets,
-    removals: [...removalsOf(zone, deleting), ...renamedRemovals(live, desired)],
+    removals: [...removalsOf(zone, [...deleting, ...departed]), ...renamedRemovals(live, desired)],
     prune: zone.spec.prune ?? false,
   };
   // Apply.
@@ -362,7 +406,8 @@ export async function reconcileZone(
   const leftovers = await dropUnselected(ctx, zone, instances);
   const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
   // Status.
-  await writeRecordStatuses(ctx, live, desired, primaries);
+  await writeRecordStatuses(ctx, zone, live, desired, primaries);
+  await releaseDeparted(ctx, departed, primaries);
   await releaseDeleted(ctx, deleting, primaries);
   const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
   await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });

@@ -32,6 +32,7 @@ const PRIMARY = { matchLabels: { role: 'primary' } };
 interface WrittenStatus {
   fqdn?: string;
   recordType?: string;
+  zone?: string;
 }
 
 async function written(admin: Admin, name: string): Promise<WrittenStatus> {
@@ -363,6 +364,24 @@ describe('controller gaps: secondaries, read-only base files, validation, duplic
     await waitFor('the renamed RRset removed on deletion', async () =>
       (await dig(primary, 'new.ren.test', 'A')).length === 0 ? true : undefined,
     );
+  });
+
+  it('removes the RRset from the old zone when a record moves to another zone (spec.zone)', async () => {
+    await admin.create('DNSZone', 'mva', zoneSpec('mva.test', PRIMARY));
+    await admin.create('DNSZone', 'mvb', zoneSpec('mvb.test', PRIMARY));
+    await admin.create('ARecord', 'hop', { zone: 'mva', name: 'h', ipv4Addresses: ['192.0.2.80'] });
+    await waitReady(admin, 'ARecord', 'hop');
+    assert.equal((await written(admin, 'hop')).zone, 'mva');
+    await admin.patchSpec('ARecord', 'hop', { zone: 'mvb' });
+    await waitFor('the RRset in the new zone only', async () => {
+      const there = (await dig(primary, 'h.mvb.test', 'A')).join();
+      const gone = (await dig(primary, 'h.mva.test', 'A')).length === 0;
+      return there === '192.0.2.80' && gone ? true : undefined;
+    });
+    await waitFor('status naming the new zone', async () => {
+      const w = await written(admin, 'hop');
+      return w.zone === 'mvb' && w.fqdn === 'h.mvb.test.' ? true : undefined;
+    });
   });
 
   it('replaces an A by a CNAME at one name when one resource is deleted and another kind created for it', async () => {
