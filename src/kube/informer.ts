@@ -3,7 +3,9 @@
  *
  * - list (paged), then watch from the list's resourceVersion; each event updates the cache
  *   and is handed to `onChange`;
- * - a watch that ends (the server's timeout) resumes from the last resourceVersion seen;
+ * - a watch that ends (the server's timeout) resumes from the last resourceVersion seen,
+ *   after a 0.5 s pause if it brought no event at all (no tight loop against a server that
+ *   ends watches at once);
  * - 410 Gone (the version left the server's watch cache) relists at once, and the relist
  *   is diffed against the cache: what changed or vanished meanwhile is reported as
  *   update/delete, so no event is lost;
@@ -123,7 +125,10 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     while (!signal.aborted) {
       try {
         version ??= await this.#relist(signal);
-        version = await this.#watch(version, signal);
+        const { last, events } = await this.#watch(version, signal);
+        version = last;
+        // A server that ends watches at once must not get a tight loop of requests.
+        if (events === 0) await this.#sleep(500, signal);
       } catch (error) {
         if (signal.aborted) return;
         if (isGone(error)) {
@@ -162,8 +167,9 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
   }
 
   /** Watches until the server ends the stream; returns the last version seen. */
-  async #watch(from: string, signal: AbortSignal): Promise<string> {
+  async #watch(from: string, signal: AbortSignal): Promise<{ last: string; events: number }> {
     let version = from;
+    let count = 0;
     const events = this.#o.kube.watch<T>(this.#o.plural, this.#o.namespace, {
       resourceVersion: from,
       allowWatchBookmarks: true,
@@ -175,10 +181,11 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     });
     for await (const event of events) {
       version = event.object.metadata.resourceVersion ?? version;
+      count++;
       this.#failures = 0;
       this.#apply(event);
     }
-    return version;
+    return { last: version, events: count };
   }
 
   #apply(event: WatchEvent<T>): void {
@@ -207,6 +214,12 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       },
       'watch failed; restarting',
     );
+    return this.#sleep(delay, signal);
+  }
+
+  /** Waits on the injected clock; an abort (stop) ends the wait early. */
+  #sleep(delay: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = this.#o.clock.after(delay, () => {
         signal.removeEventListener('abort', onAbort);
