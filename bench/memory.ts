@@ -5,7 +5,7 @@
  * after converging 10,000 records in 100 zones, and its peak on the way (VmHWM).
  * Same-run baselines: a bare `node` process, and one that only imports the Kubernetes client.
  *
- *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10]
+ *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10] [--snapshot]
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -32,6 +32,9 @@ const { values } = parseArgs({
     zones: { type: 'string', default: '100' },
     'per-zone': { type: 'string', default: '100' },
     settle: { type: 'string', default: '10' },
+    /** Ask the controller for a heap snapshot once converged: needs the child started with
+     *  BENCH_CONTROLLER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR". */
+    snapshot: { type: 'boolean', default: false },
   },
 });
 const STARTS = Number(values.starts);
@@ -112,6 +115,11 @@ async function main(): Promise<void> {
       const converged = await controller.memory();
       await sleep(SETTLE_MS);
       const settled = await controller.memory();
+      if (values.snapshot) {
+        process.kill(controller.pid, 'SIGUSR2');
+        log('asked the controller for a heap snapshot');
+        await sleep(SETTLE_MS);
+      }
       const metricsText = await controller.metrics();
       const heap = sumCounter(metricsText, 'nodejs_heap_size_used_bytes');
       const heapTotal = sumCounter(metricsText, 'nodejs_heap_size_total_bytes');
