@@ -57,6 +57,10 @@ async function main(): Promise<void> {
     await fleet.named.restart({ wipe: true });
     const upAt = performance.now();
     const healedAt = await allAnswered(fleet, expected, BOUND_MS);
+    if (healedAt === undefined) {
+      log(`NOT everything answered ${BOUND_MS / 1000} s after the wipe; controller log tail:`);
+      process.stderr.write(`${controller.tail.slice(-40).join('\n')}\n`);
+    }
     const updates =
       (await controller.counter('bind9_controller_dns_updates_total')) - updatesBefore;
     const scenario = 'self-healing';

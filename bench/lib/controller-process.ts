@@ -5,6 +5,7 @@
  * watches) and to the first 200 from /readyz.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,8 @@ export const NODE_BIN = resolve(REPO, 'node_modules/.bin/node');
 
 /** Extra node flags for the child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling). */
 export const CONTROLLER_NODE_ARGS_ENV = 'BENCH_CONTROLLER_NODE_ARGS';
+/** A directory to keep each controller child's whole log in (`controller-PID.log`). */
+export const CONTROLLER_LOG_DIR_ENV = 'BENCH_CONTROLLER_LOG_DIR';
 
 export interface ControllerProcessOptions {
   readonly kubeconfigPath: string;
@@ -110,6 +113,11 @@ export async function startControllerProcess(
   child.once('exit', (code, signal) => {
     exited = `exited with ${code ?? signal}`;
   });
+  const logDir = process.env[CONTROLLER_LOG_DIR_ENV];
+  if (logDir !== undefined && logDir !== '') {
+    const file = createWriteStream(resolve(logDir, `controller-${child.pid}.log`));
+    child.stdout?.pipe(file);
+  }
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     tail.push(...chunk.split('\n').filter((l) => l !== ''));

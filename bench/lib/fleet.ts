@@ -239,7 +239,10 @@ export async function allAnswered(
   const deadline = performance.now() + timeoutMs;
   let last = Number.NaN;
   while (pending.size > 0) {
-    if (performance.now() > deadline) return undefined;
+    if (performance.now() > deadline) {
+      log(`not answered in full after ${timeoutMs} ms: ${[...pending].slice(0, 20).join(', ')}`);
+      return undefined;
+    }
     for (const zone of [...pending]) {
       const soa = await fleet.dns.querySoa(server, zone).catch(() => undefined);
       const serial = soa?.rdata[0]?.serial;
