@@ -6,7 +6,7 @@
  * with its default flags (health poll every 3 s). Same-run baseline: how long the first
  * convergence of the same records took.
  *
- *     node bench/self-healing.ts [--zones 100] [--per-zone 100]
+ *     node bench/self-healing.ts [--zones 100] [--per-zone 100] [--bound 300]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -28,11 +28,13 @@ const { values } = parseArgs({
   options: {
     zones: { type: 'string', default: '100' },
     'per-zone': { type: 'string', default: '100' },
+    /** How long to wait for convergence and for healing, seconds. */
+    bound: { type: 'string', default: '300' },
   },
 });
 const ZONES = Number(values.zones);
 const PER_ZONE = Number(values['per-zone']);
-const BOUND_MS = 300_000;
+const BOUND_MS = Number(values.bound) * 1000;
 
 async function main(): Promise<void> {
   process.stdout.write(`${formatEnvironment(await environment())}\n`);
