@@ -18,7 +18,12 @@ import { SecretKeyCache } from '../kube/secrets.ts';
 import type { ZoneBackend } from '../reconcilers/backend.ts';
 import { BindBackend } from '../reconcilers/bind-backend.ts';
 import type { ReconcileContext } from '../reconcilers/context.ts';
-import { probeInstance, reconcileInstance, writeInstanceStatus } from '../reconcilers/instance.ts';
+import {
+  type Probe,
+  probeInstance,
+  reconcileInstance,
+  writeInstanceStatus,
+} from '../reconcilers/instance.ts';
 import type { Outcome } from '../reconcilers/outcome.ts';
 import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
@@ -28,6 +33,7 @@ import { type HealthServer, startHealthServer } from './health.ts';
 import { instanceKey, parseKey, zoneKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { type RunCause, WorkQueue } from './queue.ts';
+import { wakesReconcile, watchedState } from './relevance.ts';
 import { type Informers, makeInformers } from './stores.ts';
 
 export interface ControllerOptions {
@@ -40,6 +46,12 @@ export interface ControllerOptions {
   readonly metrics?: Metrics;
   /** Called when the process must stop (leadership lost). Default: nothing. */
   readonly onFatal?: (why: string) => void;
+}
+
+/** What the controller last saw of an object: relevance.ts's state, a record's zone. */
+interface Seen {
+  readonly state: string;
+  readonly zone?: string;
 }
 
 interface InstanceHealth {
@@ -57,7 +69,8 @@ export class Controller {
   readonly #ctx: ReconcileContext;
   readonly #dns: DnsClient;
   readonly #health = new Map<string, InstanceHealth>();
-  readonly #recordZones = new Map<string, string>();
+  /** By uid: what the last event showed (relevance.ts), so updates can be compared. */
+  readonly #seen = new Map<string, Seen>();
   #elector: LeaderElector | undefined;
   #informersStarting: Promise<unknown> | undefined;
   #server: HealthServer | undefined;
@@ -187,10 +200,14 @@ export class Controller {
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
     const ns = obj.metadata.namespace;
     const isRecord = kind !== 'Bind9Instance' && kind !== 'DNSZone';
-    const previousZone = isRecord ? this.#trackRecordZone(type, obj) : undefined;
+    const { previous, state } = this.#remember(kind, type, obj, isRecord);
     // Until every cache has listed, a reconcile would see part of a zone; start() queues
     // every key once they have.
     if (!this.#started) return;
+    // The cache already holds the new object; only the wake-up is skipped (relevance.ts).
+    const wakes = wakesReconcile(type, previous?.state, state);
+    this.metrics.watchEvents.inc({ kind, action: wakes ? 'queued' : 'skipped' });
+    if (!wakes) return;
     if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
       if (type === 'delete') this.#health.delete(`${ns}/${obj.metadata.name}`);
@@ -204,9 +221,15 @@ export class Controller {
       this.#queueNamesakes(obj as DNSZone);
     } else {
       const zone = (obj as RecordResource).spec.zone;
+      const previousZone = previous?.zone;
       if (previousZone !== undefined && previousZone !== zone) {
         this.queue.add(zoneKey(ns, previousZone));
       }
+      // A pointer still naming another zone (a move not finished, or a status write that
+      // raced the old zone's release and put it back) wakes that zone too: it takes its
+      // RRset out and releases the pointer, and the release wakes this one.
+      const pointer = (obj as RecordResource).status?.zone;
+      if (typeof pointer === 'string' && pointer !== zone) this.queue.add(zoneKey(ns, pointer));
       this.queue.add(zoneKey(ns, zone));
     }
   }
@@ -220,13 +243,23 @@ export class Controller {
     }
   }
 
-  /** Remembers each record's zone; returns the one it had before this event. */
-  #trackRecordZone(type: ChangeType, obj: KubeObject): string | undefined {
+  /** Remembers what this event shows of the object; returns what the one before showed. */
+  #remember(
+    kind: string,
+    type: ChangeType,
+    obj: KubeObject,
+    isRecord: boolean,
+  ): { previous: Seen | undefined; state: string } {
     const uid = obj.metadata.uid;
-    const previous = this.#recordZones.get(uid);
-    if (type === 'delete') this.#recordZones.delete(uid);
-    else this.#recordZones.set(uid, (obj as RecordResource).spec.zone);
-    return previous;
+    const previous = this.#seen.get(uid);
+    const state = watchedState(kind, obj);
+    if (type === 'delete') this.#seen.delete(uid);
+    else
+      this.#seen.set(
+        uid,
+        isRecord ? { state, zone: (obj as RecordResource).spec.zone } : { state },
+      );
+    return { previous, state };
   }
 
   /** Every key the caches know of: after start, and nothing is missed before it. */
@@ -303,7 +336,21 @@ export class Controller {
       : { up: false, ...(before?.bootTime === undefined ? {} : { bootTime: before.bootTime }) };
     this.#health.set(id, now);
     this.metrics.instancesUp.set({ instance: id }, now.up ? 1 : 0);
-    if (before === undefined) return;
+    // The first probe sets the baseline. One that finds the instance down still counts as
+    // a change: the zones were reconciled at start, maybe before it went down, and must show
+    // it (no status write of ours wakes them any more; relevance.ts).
+    if (before === undefined && now.up) return;
+    return this.#compareHealth(instance, probe, before ?? { up: true }, now);
+  }
+
+  async #compareHealth(
+    instance: Bind9Instance,
+    probe: Probe,
+    before: InstanceHealth,
+    now: InstanceHealth,
+  ): Promise<void> {
+    const ns = instance.metadata.namespace ?? '';
+    const id = `${ns}/${instance.metadata.name}`;
     const cameBack = now.up && !before.up;
     const lostData =
       now.up &&

@@ -9,6 +9,7 @@ export class Metrics {
   readonly reconciles: Counter<'kind' | 'result'>;
   readonly reconcileSeconds: Histogram<'kind' | 'result'>;
   readonly updates: Counter<'instance' | 'rcode'>;
+  readonly watchEvents: Counter<'kind' | 'action'>;
   readonly queueDepth: Gauge;
   readonly instancesUp: Gauge<'instance'>;
   readonly leader: Gauge;
@@ -32,6 +33,12 @@ export class Metrics {
       name: 'bind9_controller_dns_updates_total',
       help: 'RFC 2136 UPDATE messages sent, by instance (namespace/name) and response rcode.',
       labelNames: ['instance', 'rcode'],
+      registers,
+    });
+    this.watchEvents = new Counter({
+      name: 'bind9_controller_watch_events_total',
+      help: 'Watch events after start, by kind and action: queued (may change desired state) or skipped (status or resourceVersion only).',
+      labelNames: ['kind', 'action'],
       registers,
     });
     this.queueDepth = new Gauge({
