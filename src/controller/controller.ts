@@ -18,6 +18,7 @@ import { SecretKeyCache } from '../kube/secrets.ts';
 import type { ZoneBackend } from '../reconcilers/backend.ts';
 import { BindBackend } from '../reconcilers/bind-backend.ts';
 import type { ReconcileContext } from '../reconcilers/context.ts';
+import { EnsuredCache } from '../reconcilers/ensured.ts';
 import {
   type Probe,
   probeInstance,
@@ -68,6 +69,8 @@ export class Controller {
   readonly #informers: Informers;
   readonly #ctx: ReconcileContext;
   readonly #dns: DnsClient;
+  /** Zones ensured per instance fingerprint; only around the real backend. */
+  readonly #ensured: EnsuredCache | undefined;
   readonly #health = new Map<string, InstanceHealth>();
   /** By uid: what the last event showed (relevance.ts), so updates can be compared. */
   readonly #seen = new Map<string, Seen>();
@@ -91,13 +94,22 @@ export class Controller {
       log,
       onChange: (kind, type, obj) => this.#onChange(kind, type, obj),
     });
-    const backend =
-      options.backend ??
-      new BindBackend({
-        dns: this.#dns,
-        configMapStore: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
-        onUpdate: (instance, rcode) => this.metrics.updates.inc({ instance, rcode }),
-      });
+    // The default backend skips showzone for zones already ensured on an unchanged
+    // instance (ensured.ts); an injected one is used as it is.
+    this.#ensured =
+      options.backend === undefined
+        ? new EnsuredCache({
+            inner: new BindBackend({
+              dns: this.#dns,
+              configMapStore: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
+              onUpdate: (instance, rcode) => this.metrics.updates.inc({ instance, rcode }),
+            }),
+            fingerprint: (id) => this.#fingerprintOf(id),
+            now: () => this.#clock.now(),
+            maxAgeMs: config.resyncMs,
+          })
+        : undefined;
+    const backend = options.backend ?? (this.#ensured as ZoneBackend);
     this.#ctx = {
       caches: this.#informers.caches,
       writer: kube,
@@ -211,6 +223,8 @@ export class Controller {
     if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
       if (type === 'delete') this.#health.delete(`${ns}/${obj.metadata.name}`);
+      // A changed spec (endpoint, role, files) or a new instance: ask named about every zone.
+      this.#ensured?.forgetInstance(`${ns}/${obj.metadata.name}`);
       // Labels may have changed: every zone of the namespace may gain or lose it.
       for (const z of this.#informers.caches.zones.list(ns)) {
         this.queue.add(zoneKey(ns, z.metadata.name));
@@ -367,6 +381,15 @@ export class Controller {
       for (const zone of this.#zonesOf(instance))
         this.queue.add(zoneKey(ns, zone.metadata.name), { fast: now.up });
     }
+  }
+
+  /** The instance's fingerprint as last polled, while it is up. */
+  #fingerprintOf(id: string): { bootTime: string; zoneCount: number } | undefined {
+    const h = this.#health.get(id);
+    if (h === undefined || !h.up || h.bootTime === undefined || h.zoneCount === undefined) {
+      return undefined;
+    }
+    return { bootTime: h.bootTime, zoneCount: h.zoneCount };
   }
 
   #zonesOf(instance: Bind9Instance): DNSZone[] {

@@ -98,6 +98,30 @@ describe('controller work per change', { timeout: 300_000 }, () => {
     assert.equal(await recordEvents(ctl.controller, 'skipped'), skipped + 1);
   });
 
+  it('asks named for the zone (rndc showzone) no more once it was ensured on the unchanged instance', async () => {
+    const showzones = () => named.log().match(/showzone perf\.test/g)?.length ?? 0;
+    assert.ok(showzones() > 0, 'named logs the showzone commands it receives');
+    // The health poll (every 3 s) must first see the zone count the zone's creation made;
+    // until then each reconcile asks again. Bounded: 100 changes (waitFor paces them).
+    let address = 10;
+    await waitFor(
+      'a record change reconciled without a showzone',
+      async () => {
+        const before = showzones();
+        const ip = `192.0.2.${address++}`;
+        const spec = { zone: 'example', name: 'www', ipv4Addresses: [ip] };
+        await admin.patchSpec('ARecord', 'www', spec);
+        await waitFor('served', async () =>
+          (await dig(named, 'www.perf.test', 'A')).join() === ip ? true : undefined,
+        );
+        await ctl.controller.queue.onIdle();
+        if (address > 110) throw new Error('every change still asked named');
+        return showzones() === before ? true : undefined;
+      },
+      60_000,
+    );
+  });
+
   it('still reconciles when a record is renamed, and removes the old name', async () => {
     await admin.patchSpec('ARecord', 'www', {
       zone: 'example',
