@@ -107,6 +107,8 @@ export class Controller {
             fingerprint: (id) => this.#fingerprintOf(id),
             now: () => this.#clock.now(),
             maxAgeMs: config.resyncMs,
+            wasPresent: (id, zoneName) => this.#statusSaysPresent(id, zoneName),
+            onDataLoss: (id, zoneName) => this.#onDataLoss(id, zoneName),
           })
         : undefined;
     const backend = options.backend ?? (this.#ensured as ZoneBackend);
@@ -161,6 +163,9 @@ export class Controller {
       'controller started',
     );
     this.#queueEverything();
+    // The first reading is the baseline every later one is compared with: taken now, a
+    // named wiped a moment after start shows as a change at the next poll (bench/RESULTS.md).
+    this.#pollAll();
     this.#schedulePoll();
   }
 
@@ -222,9 +227,15 @@ export class Controller {
     if (!wakes) return;
     if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
-      if (type === 'delete') this.#health.delete(`${ns}/${obj.metadata.name}`);
+      const id = `${ns}/${obj.metadata.name}`;
+      if (type === 'delete') {
+        this.#health.delete(id);
+        this.#ensured?.dropInstance(id);
+      }
       // A changed spec (endpoint, role, files) or a new instance: ask named about every zone.
-      this.#ensured?.forgetInstance(`${ns}/${obj.metadata.name}`);
+      this.#ensured?.forgetInstance(id);
+      // A new instance gets its baseline reading now, not one poll period later.
+      if (type === 'add') this.#pollOne(obj as Bind9Instance);
       // Labels may have changed: every zone of the namespace may gain or lose it.
       for (const z of this.#informers.caches.zones.list(ns)) {
         this.queue.add(zoneKey(ns, z.metadata.name));
@@ -325,22 +336,30 @@ export class Controller {
   #schedulePoll(): void {
     if (this.#stopping) return;
     this.#pollTimer = this.#clock.after(this.#o.config.healthPollMs, () => {
-      for (const instance of this.#informers.caches.instances.list()) {
-        const id = `${instance.metadata.namespace ?? ''}/${instance.metadata.name}`;
-        if (this.#polling.has(id)) continue;
-        this.#polling.add(id);
-        void this.#poll(instance)
-          .catch((error) => this.#o.log.warn({ instance: id, err: String(error) }, 'poll failed'))
-          .finally(() => this.#polling.delete(id));
-      }
+      this.#pollAll();
       this.metrics.queueDepth.set(this.queue.depth);
       this.#schedulePoll();
     });
   }
 
+  #pollAll(): void {
+    for (const instance of this.#informers.caches.instances.list()) this.#pollOne(instance);
+  }
+
+  /** Probes one instance unless its previous probe is still running. */
+  #pollOne(instance: Bind9Instance, compare = true): void {
+    if (this.#stopping) return;
+    const id = `${instance.metadata.namespace ?? ''}/${instance.metadata.name}`;
+    if (this.#polling.has(id)) return;
+    this.#polling.add(id);
+    void this.#poll(instance, compare)
+      .catch((error) => this.#o.log.warn({ instance: id, err: String(error) }, 'poll failed'))
+      .finally(() => this.#polling.delete(id));
+  }
+
   readonly #polling = new Set<string>();
 
-  async #poll(instance: Bind9Instance): Promise<void> {
+  async #poll(instance: Bind9Instance, compare: boolean): Promise<void> {
     const ns = instance.metadata.namespace ?? '';
     const id = `${ns}/${instance.metadata.name}`;
     const probe = await probeInstance(this.#ctx, instance);
@@ -353,8 +372,48 @@ export class Controller {
     // The first probe sets the baseline. One that finds the instance down still counts as
     // a change: the zones were reconciled at start, maybe before it went down, and must show
     // it (no status write of ours wakes them any more; relevance.ts).
-    if (before === undefined && now.up) return;
+    if ((before === undefined && now.up) || !compare) return;
     return this.#compareHealth(instance, probe, before ?? { up: true }, now);
+  }
+
+  /**
+   * ensureZone had to create a zone this instance held (ensured.ts): named lost its data
+   * whatever the poll saw, e.g. wiped before the first reading. Every zone of the instance
+   * goes through the fast lane, as for a changed fingerprint, and the baseline is taken
+   * again so later polls compare with the server as it is now.
+   */
+  #onDataLoss(id: string, zoneName: string): string[] {
+    const instance = this.#instanceById(id);
+    if (instance === undefined) return [];
+    const ns = instance.metadata.namespace ?? '';
+    const zones = this.#zonesOf(instance);
+    this.#o.log.warn(
+      { instance: id, zone: zoneName, zones: zones.length },
+      'zone created again on an instance that held it: data lost; requeueing its zones',
+    );
+    for (const zone of zones) this.queue.add(zoneKey(ns, zone.metadata.name), { fast: true });
+    // A probe already running takes the new reading itself (and may requeue once more).
+    this.#pollOne(instance, false);
+    return zones.map((z) => z.spec.zoneName);
+  }
+
+  /** True when some DNSZone's status says its zone is present on this instance. */
+  #statusSaysPresent(id: string, zoneName: string): boolean {
+    const instance = this.#instanceById(id);
+    if (instance === undefined) return false;
+    const name = instance.metadata.name;
+    return this.#informers.caches.zones
+      .list(instance.metadata.namespace)
+      .some(
+        (z) =>
+          normalizeName(z.spec.zoneName) === zoneName &&
+          (z.status?.instances ?? []).some((i) => i.name === name && i.present),
+      );
+  }
+
+  #instanceById(id: string): Bind9Instance | undefined {
+    const slash = id.indexOf('/');
+    return this.#informers.caches.instances.get(id.slice(0, slash), id.slice(slash + 1));
   }
 
   async #compareHealth(
