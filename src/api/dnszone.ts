@@ -185,10 +185,3 @@ export function zoneNameServers(
 ): NameServer[] {
   return spec.nameServers ?? [{ hostname: spec.soaRecord.primaryNs }];
 }
-
-/** `hostmaster@example.com` → `hostmaster.example.com` (RFC 1035 §3.3.13 RNAME). */
-export function adminEmailToRname(email: string): string {
-  const at = email.indexOf('@');
-  const domain = email.slice(at + 1);
-  return `${email.slice(0, at)}.${domain.endsWith('.') ? domain.slice(0, -1) : domain}`.toLowerCase();
-}
