@@ -32,7 +32,7 @@ export interface BindBackendOptions {
 }
 
 /** Answers from a server that does not serve the zone (a secondary before its first transfer). */
-const NOT_SERVED = new Set(['REFUSED', 'NOTAUTH_ZONE', 'SERVFAIL']);
+const NOT_SERVED = new Set(['REFUSED', 'NOTAUTH', 'SERVFAIL']);
 
 export class BindBackend implements ZoneBackend {
   readonly #o: BindBackendOptions;
@@ -86,7 +86,7 @@ export class BindBackend implements ZoneBackend {
     try {
       await this.#o.dns.query(t.dns, '', 'SOA', t.tsigKey);
     } catch (error) {
-      if (isControllerError(error) && (error.code === 'REFUSED' || error.code === 'NOTAUTH_ZONE')) {
+      if (isControllerError(error) && (error.code === 'REFUSED' || error.code === 'NOTAUTH')) {
         return;
       }
       throw error;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PermanentError, TransientError, TsigBadKeyError, TsigBadSigError } from '../dns/errors.ts';
-import { isKeyRejection, reasonFor } from './reasons.ts';
+import { isKeyRejection, isRepairable, reasonFor } from './reasons.ts';
 
 describe('reasonFor', () => {
   it('names TSIG failures by what to fix', () => {
@@ -20,6 +20,15 @@ describe('reasonFor', () => {
   it('maps missing Secrets and refusals to their own reasons', () => {
     assert.equal(reasonFor(new PermanentError('SecretNotFound', 'x')).reason, 'SecretNotFound');
     assert.equal(reasonFor(new PermanentError('REFUSED', 'x')).reason, 'Refused');
+  });
+
+  it('reads a bare NOTAUTH as a zone named does not serve, retried, not as a key problem', () => {
+    const notServed = new PermanentError('NOTAUTH', 'not authoritative');
+    assert.equal(reasonFor(notServed).reason, 'ZoneNotServed');
+    assert.ok(isRepairable(notServed));
+    assert.ok(!isKeyRejection(notServed));
+    assert.ok(!isRepairable(new TsigBadKeyError('bad key', 'server')));
+    assert.ok(!isRepairable(new PermanentError('REFUSED', 'x')));
   });
 
   it('asks for keys to be re-read only when a key was rejected', () => {

@@ -15,7 +15,9 @@ const BY_CODE: Readonly<Record<string, string>> = {
   BADTIME: 'TsigBadTime',
   BADMAC: 'TsigBadSig',
   UNSIGNED: 'TsigBadSig',
-  NOTAUTH: 'TsigBadKey',
+  // A bare NOTAUTH (no TSIG error: those arrive as BADKEY/BADSIG above) means named is not
+  // authoritative for the zone: it lost it (empty disk) or has not loaded it yet.
+  NOTAUTH: 'ZoneNotServed',
   RNDC_AUTH: 'RndcBadKey',
   RNDC_REPLY_AUTH: 'RndcBadKey',
   SecretNotFound: 'SecretNotFound',
@@ -34,6 +36,15 @@ export function reasonFor(error: unknown): Reason {
   if (mapped !== undefined) return { reason: mapped, message };
   if (error.disposition === 'transient') return { reason: 'InstanceUnreachable', message };
   return { reason: 'Error', message };
+}
+
+/**
+ * Errors that a later reconcile can repair by itself although the server's answer was
+ * final for that one request: a zone named does not serve (NOTAUTH) is re-added by the
+ * next ensureZone, so it is retried with backoff instead of waiting for a spec change.
+ */
+export function isRepairable(error: unknown): boolean {
+  return isControllerError(error) && error.code === 'NOTAUTH';
 }
 
 /** Whether the error says a key was rejected, so the cached Secret should be re-read. */

@@ -23,7 +23,7 @@ import {
 } from './context.ts';
 import { type DesiredState, desiredState, olderFirst, resourceKey } from './desired.ts';
 import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
-import { isKeyRejection, type Reason, reasonFor } from './reasons.ts';
+import { isKeyRejection, isRepairable, type Reason, reasonFor } from './reasons.ts';
 import { selectorMatches } from './selector.ts';
 import { type SyncInput, type SyncResult, syncZone } from './sync.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
@@ -340,7 +340,7 @@ function outcomeOf(runs: readonly InstanceRun[]): Outcome {
     runs.map((run): Outcome => {
       if (run.result.ok) return OK;
       const error = run.result.error;
-      return (error as { disposition?: string }).disposition === 'permanent'
+      return (error as { disposition?: string }).disposition === 'permanent' && !isRepairable(error)
         ? { result: 'permanent', error }
         : { result: 'transient', error };
     }),
