@@ -95,12 +95,21 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
       (await dig(named, 'api.drift.test', 'A')).join() === '192.0.2.1' ? true : undefined,
     );
     const repairedMs = Date.now() - editedAt;
-    const after = ctl!.logs.slice(mark).map((l) => JSON.parse(l) as LogLine);
-    const fix = after.findIndex((l) => l.msg === 'rrset changed' && l.name === 'api.drift.test');
+    // dig can see the repair before the run that made it has logged its end (the status
+    // writes come after the UPDATE), so wait for that line rather than race it.
+    const logged = () => ctl!.logs.slice(mark).map((l) => JSON.parse(l) as LogLine);
+    const isRepair = (l: LogLine) => l.msg === 'rrset changed' && l.name === 'api.drift.test';
+    const isRunEnd = (l: LogLine) =>
+      l.key === key && (l.msg === 'reconciled' || l.msg === 'reconcile failed');
+    await waitFor('the repairing run to log its end', async () => {
+      const lines = logged();
+      const at = lines.findIndex(isRepair);
+      return at >= 0 && lines.slice(at).some(isRunEnd) ? true : undefined;
+    });
+    const after = logged();
+    const fix = after.findIndex(isRepair);
     assert.ok(fix >= 0, 'the repair is logged');
-    const repairRun = after
-      .slice(fix)
-      .find((l) => l.key === key && (l.msg === 'reconciled' || l.msg === 'reconcile failed'));
+    const repairRun = after.slice(fix).find(isRunEnd);
     assert.equal(repairRun?.cause, 'resync', 'the run that put the record back was the resync');
     const eventRuns = after
       .slice(0, fix)
