@@ -301,8 +301,16 @@ async function main(): Promise<number> {
   }
   printHowTo(cluster, named);
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    // Kept (not `once`) so a second Ctrl-C during the clean-up does not kill us half-way
+    // and leave named or the API server behind.
+    let seen = false;
+    const onSignal = () => {
+      if (seen) say('still cleaning up');
+      seen = true;
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   return 0;
 }

@@ -20,7 +20,8 @@ interface Demo {
   output(): string;
   /** Resolves once the output matches `pattern`, rejects if the demo exits first. */
   waitFor(pattern: RegExp): Promise<void>;
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that ended it; after its output has been read in full. */
+  exited: Promise<number | string>;
 }
 
 function startDemo(args: readonly string[]): Demo {
@@ -36,7 +37,10 @@ function startDemo(args: readonly string[]): Demo {
   };
   child.stdout?.setEncoding('utf8').on('data', append);
   child.stderr?.setEncoding('utf8').on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': 'exit' can come before the last of its output has been read.
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return {
     child,
     output: () => output,
