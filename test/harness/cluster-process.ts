@@ -9,7 +9,7 @@
  * listed in the state directory and removes the directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -49,11 +49,28 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+// A group id is a pid, and pids are reused: a component that has exited could have left its
+// number to an unrelated process group by the time the reaper runs. So the file lists only
+// live components (rewritten when one exits), and the reaper kills a group only while its
+// leader's command line still names our state directory (every component's does).
 const REAPER_SCRIPT = [
   'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
-  'if [ -f "$2/process-groups" ]; then for g in $(cat "$2/process-groups"); do kill -s KILL -- "-$g" 2>/dev/null; done; fi',
+  'if [ -f "$2/process-groups" ]; then for g in $(cat "$2/process-groups"); do',
+  '  grep -qF -- "$2" "/proc/$g/cmdline" 2>/dev/null && kill -s KILL -- "-$g" 2>/dev/null',
+  'done; fi',
   '[ -n "$3" ] || rm -rf "$2"',
 ].join('\n');
+
+/** Rewrites the state directory's list of process groups to the live ones. */
+function writeGroups(stateDir: string): void {
+  const groups = live.get(stateDir)?.groups;
+  if (groups === undefined) return;
+  try {
+    writeFileSync(join(stateDir, PGID_FILE), [...groups].map((g) => `${g}\n`).join(''));
+  } catch {
+    // The directory is already gone (stopped): nothing left to list.
+  }
+}
 
 /** Registers `dir` as a control-plane state directory watched by a reaper process. */
 export function watchStateDir(dir: string): void {
@@ -88,6 +105,10 @@ export function startComponent(
   bin: string,
   args: readonly string[],
 ): Component {
+  if (!args.some((a) => a.includes(stateDir))) {
+    // The reaper recognises a component by its state directory on the command line.
+    throw new ComponentError(`${name}: no argument names the state directory ${stateDir}`);
+  }
   const logFile = join(stateDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   // detached: its own process group, so stop() reaches anything it forks, and a Ctrl-C
@@ -105,6 +126,7 @@ export function startComponent(
     proc.once('exit', (code, signal) => {
       status = signal ?? `exit code ${code}`;
       live.get(stateDir)?.groups.delete(pid);
+      writeGroups(stateDir);
       resolve();
     });
   });
@@ -119,12 +141,12 @@ export function startComponent(
     logTail: (bytes = 4000) => tail(logFile, bytes),
     async stop(graceMs = 10_000) {
       if (status !== undefined) return;
+      // Signals go to the group only while the leader is not yet reaped: after its 'exit'
+      // event its pid, and so the group id, may already belong to another process.
       killGroup(pid, 'SIGTERM');
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
-      // Anything it forked and left behind in its group goes too.
-      killGroup(pid, 'SIGKILL');
     },
   };
 }

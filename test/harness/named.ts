@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyFile, type HmacAlgorithm, SecretKey } from '../../src/dns/keyfile.ts';
+import { RndcClient } from '../../src/dns/rndc/client.ts';
 import { freePort } from './ports.ts';
 
 export const NAMED_BIN =
@@ -69,8 +70,16 @@ export interface NamedServer {
   /** Path of a file holding the TSIG key in `tsig-keygen` form (for nsupdate -k, dig -k). */
   readonly tsigKeyFile: string;
   readonly rndcKeyFile: string;
-  /** Everything named wrote to stderr so far. */
+  /** Everything named wrote to stderr so far (read from a pipe: it can lag behind named). */
   log(): string;
+  /** Resolves with the log once it matches `pattern`; rejects after `timeoutMs` (60 s). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the log once it holds everything named logged before the call: it sends
+   * a marker command over rndc and waits for named's line about it (named logs the commands
+   * it receives in order, and they reach us in order through one pipe).
+   */
+  logCaughtUp(): Promise<string>;
   /** Stops named (SIGTERM, then SIGKILL after 5 s) and removes the directory. */
   stop(): Promise<void>;
   /** Stops named but keeps the directory (for restarts). */
@@ -150,8 +159,11 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
   const address = options.address ?? '127.0.0.1';
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'named-')));
   const zoneDir = join(dir, 'zones');
-  const dnsPort = options.dnsPort ?? (await freePort(address));
-  const rndcPort = options.rndcPort ?? (await freePort(address));
+  // A port found free may be bound by another process before named binds it: then named
+  // logs "address in use" and is retried on other ports, unless the ports were given.
+  const fixedPorts = options.dnsPort !== undefined || options.rndcPort !== undefined;
+  let dnsPort = options.dnsPort ?? (await freePort(address));
+  let rndcPort = options.rndcPort ?? (await freePort(address));
   const tsigKey =
     options.tsigKey ?? generateKey('ctrl-key', options.tsigAlgorithm ?? 'hmac-sha256');
   const rndcKey = generateKey('rndc-key', 'hmac-sha256');
@@ -227,8 +239,51 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     clearTimeout(timer);
   }
 
-  await writeFiles();
-  await launch();
+  const portTaken = () => /address in use/i.test(output);
+  for (let attempt = 1; ; attempt++) {
+    await writeFiles();
+    const failure = await launch().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (!portTaken()) {
+      if (failure !== undefined) throw failure;
+      break;
+    }
+    await halt();
+    if (fixedPorts || attempt >= 3) {
+      throw new NamedStartError(`a port of named is in use:\n${output.slice(-4000)}`);
+    }
+    dnsPort = await freePort(address);
+    rndcPort = await freePort(address);
+    output = '';
+  }
+
+  const waitForLog = async (pattern: RegExp, timeoutMs = 60_000): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) {
+        throw new NamedStartError(
+          `named did not log ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return output;
+  };
+
+  let marks = 0;
+  const logCaughtUp = async (): Promise<string> => {
+    const mark = `log-mark-${++marks}-${randomBytes(4).toString('hex')}.invalid`;
+    const rndc = new RndcClient({ endpoint: { address, port: rndcPort }, key: rndcKey });
+    try {
+      // No such zone: named refuses it, but logs the command first.
+      await rndc.showzone(mark).catch(() => undefined);
+    } finally {
+      rndc.close();
+    }
+    return waitForLog(new RegExp(`command 'showzone ${mark.replaceAll('.', '\\.')}'`));
+  };
 
   return {
     address,
@@ -242,6 +297,8 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     tsigKeyFile,
     rndcKeyFile,
     log: () => output,
+    waitForLog,
+    logCaughtUp,
     halt,
     async stop() {
       await halt();

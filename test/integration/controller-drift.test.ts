@@ -20,6 +20,7 @@ import {
   nsupdate,
   type RunningController,
   startController,
+  stopChild,
   waitFor,
   waitReady,
   zoneSpec,
@@ -151,17 +152,19 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     });
     await waitReady(admin, 'ARecord', 'mail', 'False', 'TsigBadSig', 90_000);
     await waitReady(admin, 'Bind9Instance', 'gamma', 'False', 'TsigBadSig', 90_000);
+    // The Event is written after the status that says TsigBadSig (src/reconcilers/context.ts
+    // writeReady): seeing the status does not mean the Event is there yet.
+    const events = await waitFor('the TsigBadSig Event of ARecord/mail', async () => {
+      const all = await admin.events();
+      return all.some((e) => e.startsWith('ARecord/mail Warning TsigBadSig')) ? all : undefined;
+    });
     const everything = [
       ...ctl!.logs,
-      ...(await admin.events()),
+      ...events,
       JSON.stringify(await admin.get('ARecord', 'mail')),
       JSON.stringify(await admin.get('Bind9Instance', 'gamma')),
       JSON.stringify(await admin.get('DNSZone', 'drift')),
     ].join('\n');
-    assert.ok(
-      (await admin.events()).some((e) => e.startsWith('ARecord/mail Warning TsigBadSig')),
-      'kubectl describe shows why',
-    );
     assert.ok(!everything.includes(secretText), 'the wrong secret leaked');
     assert.ok(
       !everything.includes(named.tsigKey.secret.toString('base64')),
@@ -222,8 +225,7 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     await waitFor('some records on named', async () =>
       (await dig(named, 'h0.burst.test', 'A')).length > 0 ? true : undefined,
     );
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await stopChild(child, 'SIGKILL');
     await create(150, total);
     const deleted = Array.from({ length: 30 }, (_, k) => k * 5);
     await Promise.all(deleted.map((i) => admin.remove('ARecord', `h${i}`)));
@@ -265,8 +267,7 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
         return true;
       });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stopChild(child);
     }
   });
 });

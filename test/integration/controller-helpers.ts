@@ -3,7 +3,7 @@
  * real named servers, the controller in-process as a user bound only to deploy/'s
  * ClusterRole, and helpers to create resources and ask named with dig.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -235,13 +235,24 @@ export function zoneSpec(zoneName: string, selector: unknown, extra: Record<stri
   };
 }
 
+/**
+ * How long the waits below allow by default: generous, so a machine three times slower
+ * than ours still passes; a wait costs only as long as the condition takes to hold.
+ */
+export const WAIT_MS = 90_000;
+
+/**
+ * dig's own retries: a loaded machine can leave one UDP query unanswered for seconds, and a
+ * dig that gives up is an exception in the middle of an assertion, not an answer.
+ */
+const DIG_PATIENCE = ['+time=3', '+tries=3'];
+
 /** `dig +short`, lines sorted: what named serves right now. */
 export async function dig(named: NamedServer, name: string, type: string): Promise<string[]> {
   const { stdout } = await run('dig', [
     '+short',
     '+norec',
-    '+time=2',
-    '+tries=1',
+    ...DIG_PATIENCE,
     '-p',
     String(named.dnsPort),
     `@${named.address}`,
@@ -261,15 +272,7 @@ export async function digAuthority(
   name: string,
   type: string,
 ): Promise<string[]> {
-  const args = [
-    '+norec',
-    '+noall',
-    '+authority',
-    '+time=2',
-    '+tries=1',
-    '-p',
-    String(named.dnsPort),
-  ];
+  const args = ['+norec', '+noall', '+authority', ...DIG_PATIENCE, '-p', String(named.dnsPort)];
   const { stdout } = await run('dig', [...args, `@${named.address}`, name, type]);
   return stdout
     .split('\n')
@@ -283,7 +286,7 @@ export async function digAuthority(
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = WAIT_MS,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -307,7 +310,7 @@ export async function waitReady(
   name: string,
   status = 'True',
   reason?: string,
-  timeoutMs = 30_000,
+  timeoutMs = WAIT_MS,
 ) {
   return waitFor(
     `${kind} ${name} Ready=${status}${reason ? ` (${reason})` : ''}`,
@@ -320,11 +323,33 @@ export async function waitReady(
 }
 
 export async function nsupdate(named: NamedServer, script: string): Promise<void> {
-  const child = execFile('nsupdate', ['-k', named.tsigKeyFile]);
-  child.stdin?.end(`server ${named.address} ${named.dnsPort}\n${script}\nsend\n`);
+  // The callback fires once the child has exited and its output is read in full.
   await new Promise<void>((resolveDone, reject) => {
-    child.once('exit', (code) =>
-      code === 0 ? resolveDone() : reject(new Error(`nsupdate exited ${code}`)),
+    const child = execFile('nsupdate', ['-k', named.tsigKeyFile], (error, _stdout, stderr) =>
+      error === null
+        ? resolveDone()
+        : reject(new Error(`nsupdate failed: ${error.message}\n${stderr}`)),
     );
+    child.stdin?.end(`server ${named.address} ${named.dnsPort}\n${script}\nsend\n`);
   });
+}
+
+/** Resolves once `child` has exited (at once if it already has); its exit code or signal. */
+export function exitOf(child: ChildProcess): Promise<number | string> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(child.exitCode ?? child.signalCode ?? 'unknown');
+  }
+  return new Promise((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown')),
+  );
+}
+
+/** Ends `child` with `signal` and waits for its exit; a child already gone is left alone. */
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | string> {
+  const exited = exitOf(child);
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  return exited;
 }

@@ -86,19 +86,23 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     await waitReady(admin, 'ARecord', 'web');
     assert.equal((await get(port, '/healthz')).status, 200);
     assert.equal((await get(port, '/readyz')).status, 200);
-    const metrics = await waitFor('instance_up in /metrics', async () => {
-      const text = (await get(port, '/metrics')).body;
-      return text.includes('bind9_controller_instance_up{instance=') ? text : undefined;
-    });
-    assert.match(metrics, /bind9_controller_reconciles_total\{kind="zone",result="ok"\} [1-9]/);
-    assert.match(metrics, /bind9_controller_reconcile_duration_seconds_bucket/);
-    assert.match(
-      metrics,
+    // Ready is written inside the run; the run is counted when it ends, and the health poll
+    // sets instance_up on its own schedule: wait for all of them, then check each.
+    const expected = [
+      /bind9_controller_instance_up\{instance=/,
+      /bind9_controller_reconciles_total\{kind="zone",result="ok"\} [1-9]/,
+      /bind9_controller_reconcile_duration_seconds_bucket/,
       new RegExp(
         `bind9_controller_dns_updates_total\\{instance="${admin.namespace}/delta",rcode="NOERROR"\\} [1-9]`,
       ),
-    );
-    assert.match(metrics, /bind9_controller_queue_depth \d/);
+      /bind9_controller_queue_depth \d/,
+    ];
+    const scrape = async () => (await get(port, '/metrics')).body;
+    const metrics = await waitFor('the metrics of the run that made web Ready', async () => {
+      const text = await scrape();
+      return expected.every((e) => e.test(text)) ? text : undefined;
+    }).catch(scrape);
+    for (const e of expected) assert.match(metrics, e);
     await ctl.stop();
     running.pop();
   });
@@ -112,6 +116,11 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     running.push(one, two);
     await one.controller.start();
     const starting = two.controller.start();
+    // start() serves /readyz before it waits for the Lease; it has not got that far yet.
+    const standbyPort = await waitFor(
+      'the standby to serve /readyz',
+      async () => two.controller.healthPort,
+    );
     const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
     const lease = await leases.readNamespacedLease({
       namespace: leaseNs,
@@ -121,11 +130,7 @@ describe('operating the controller', { timeout: 600_000 }, () => {
     // MicroTime: microsecond precision on the wire.
     assert.match(JSON.stringify(lease.spec?.renewTime), /\.\d{6}Z"$/);
     assert.equal(two.controller.started, false, 'the second replica waits');
-    assert.equal(
-      (await get(two.controller.healthPort!, '/readyz')).status,
-      200,
-      'a standby is ready',
-    );
+    assert.equal((await get(standbyPort, '/readyz')).status, 200, 'a standby is ready');
     await one.stop();
     await starting;
     assert.equal(two.controller.started, true);
@@ -155,7 +160,7 @@ describe('operating the controller', { timeout: 600_000 }, () => {
         metadata: { name: 'bind9-controller', namespace: leaseNs },
         spec: {
           holderIdentity: 'ghost',
-          leaseDurationSeconds: 2,
+          leaseDurationSeconds: 5,
           renewTime: past,
           acquireTime: past,
           leaseTransitions: 3,
@@ -169,7 +174,8 @@ describe('operating the controller', { timeout: 600_000 }, () => {
       identity: 'heir',
       clock: systemClock,
       log: pino({ level: 'silent' }),
-      leaseDurationMs: 2000,
+      // Long enough that the read below comes first even on a machine stalled for seconds.
+      leaseDurationMs: 5000,
       retryPeriodMs: 200,
     });
     const acquiring = elector.acquire();
