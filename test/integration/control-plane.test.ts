@@ -299,7 +299,7 @@ describe('watches', () => {
         mergePatch,
       );
       await custom.deleteNamespacedCustomObject({ ...group, name });
-      const timeout = new Promise<void>((r) => setTimeout(r, 30_000).unref());
+      const timeout = new Promise<void>((r) => setTimeout(r, 60_000).unref());
       await Promise.race([deleted, timeout]);
       assert.deepEqual(events, [`ADDED ${name}`, `MODIFIED ${name}`, `DELETED ${name}`]);
     } finally {

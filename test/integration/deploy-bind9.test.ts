@@ -113,24 +113,43 @@ function localConf(conf: string, dir: string, dnsPort: number, rndcPort: number)
   return out;
 }
 
-function waitForPort(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let attempts = 0;
-    const tryOnce = () => {
-      if (proc.exitCode !== null) return reject(new Error(`named exited:\n${log()}`));
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        attempts += 1;
-        if (attempts > 400) reject(new Error(`named did not listen:\n${log()}`));
-        else setTimeout(tryOnce, 50);
-      });
-    };
-    tryOnce();
+/**
+ * Resolves once named has logged that it is running and both ports accept connections;
+ * bounded at 60 s (generous for a slow machine). Rejects if named exits first.
+ */
+async function waitForNamed(
+  ports: readonly number[],
+  proc: ChildProcess,
+  log: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`named exited:\n${log()}`);
+    }
+    if (log().includes('running') && (await Promise.all(ports.map(portOpen))).every(Boolean)) {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`named did not start in 60 s:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
+}
+
+/** Resolves once `proc` has exited, at once if it already has. */
+function exited(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => proc.once('exit', () => resolve()));
 }
 
 describe('the shipped named.conf on a real named', () => {
@@ -149,29 +168,44 @@ describe('the shipped named.conf on a real named', () => {
     for (const d of ['etc/conf', 'etc/keys/tsig', 'etc/keys/rndc', 'etc/zones', 'cache', 'lib']) {
       await mkdir(join(dir, d), { recursive: true });
     }
-    dnsPort = await freePort();
-    rndcPort = await freePort();
     await writeFile(tsigFile(), formatKeyFile(tsig), { mode: 0o600 });
     await writeFile(rndcFile(), formatKeyFile(rndc), { mode: 0o600 });
     const conf = join(dir, 'etc/conf/named.conf');
-    await writeFile(conf, localConf(namedConf(), dir, dnsPort, rndcPort));
-    const child = spawn(NAMED_BIN, ['-g', '-n', '1', '-c', conf], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    proc = child;
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      output += chunk;
-    });
-    await waitForPort(dnsPort, child, () => output);
-    await waitForPort(rndcPort, child, () => output);
+    // A port found free can be bound by another process before named binds it; named then
+    // logs "address in use" and runs without it, so that start is retried on new ports.
+    for (let attempt = 1; ; attempt++) {
+      dnsPort = await freePort();
+      rndcPort = await freePort();
+      await writeFile(conf, localConf(namedConf(), dir, dnsPort, rndcPort));
+      output = '';
+      const child = spawn(NAMED_BIN, ['-g', '-n', '1', '-c', conf], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      proc = child;
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        output += chunk;
+      });
+      const started = await waitForNamed([dnsPort, rndcPort], child, () => output).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (!/address in use/i.test(output)) {
+        if (started !== undefined) throw started;
+        return;
+      }
+      const gone = exited(child);
+      child.kill('SIGKILL');
+      await gone;
+      if (attempt >= 3) throw new Error(`named's ports stayed taken:\n${output}`);
+    }
   });
 
   after(async () => {
-    if (proc !== undefined && proc.exitCode === null) {
-      const exited = new Promise((r) => proc?.once('exit', r));
+    if (proc !== undefined) {
+      const gone = exited(proc);
       proc.kill('SIGTERM');
-      await exited;
+      await gone;
     }
     await rm(dir, { recursive: true, force: true });
   });

@@ -53,12 +53,13 @@ function record(name: string, address: string) {
   };
 }
 
+/** Polls `check` for up to 60 s (generous: it costs only as long as the condition takes). */
 async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return;
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`gave up waiting: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert.fail(`gave up waiting: ${what}`);
 }
 
 let cluster: Cluster;
