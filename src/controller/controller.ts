@@ -28,6 +28,7 @@ import {
 import type { Outcome } from '../reconcilers/outcome.ts';
 import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
+import { WrittenLedger } from '../reconcilers/written.ts';
 import { reconcileZone } from '../reconcilers/zone.ts';
 import type { ControllerConfig } from './config.ts';
 import { type HealthServer, startHealthServer } from './health.ts';
@@ -121,6 +122,7 @@ export class Controller {
       clock: this.#clock,
       log,
       deletionTimeoutMs: config.deletionTimeoutMs,
+      written: new WrittenLedger(),
     };
     this.queue = new WorkQueue({
       handler: (key) => this.#reconcile(key),

@@ -19,6 +19,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Store } from '../kube/informer.ts';
 import type { KeySource } from '../kube/secrets.ts';
 import type { ZoneBackend } from './backend.ts';
+import type { WrittenLedger } from './written.ts';
 
 export const FINALIZER = 'dns.bind9-controller.io/finalizer';
 
@@ -53,6 +54,8 @@ export interface ReconcileContext extends UpdateObserver {
   readonly log: Logger;
   /** How long deletion waits for unreachable instances before releasing the finalizer. */
   readonly deletionTimeoutMs: number;
+  /** What this process may have written per record (renames, moves); none: status only. */
+  readonly written?: WrittenLedger;
 }
 
 export function pluralOf(kind: string): string {

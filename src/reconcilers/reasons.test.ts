@@ -31,6 +31,10 @@ describe('reasonFor', () => {
     assert.ok(!isRepairable(new PermanentError('REFUSED', 'x')));
   });
 
+  it('names a secondary behind its primaries TransferPending, not InstanceUnreachable', () => {
+    assert.equal(reasonFor(new TransientError('TransferPending', 'x')).reason, 'TransferPending');
+  });
+
   it('asks for keys to be re-read only when a key was rejected', () => {
     assert.ok(isKeyRejection(new TsigBadSigError('x', 'server')));
     assert.ok(isKeyRejection(new PermanentError('RNDC_AUTH', 'x')));

@@ -20,6 +20,8 @@ const BY_CODE: Readonly<Record<string, string>> = {
   NOTAUTH: 'ZoneNotServed',
   RNDC_AUTH: 'RndcBadKey',
   RNDC_REPLY_AUTH: 'RndcBadKey',
+  // A secondary that does not serve its primaries' serial yet (zone.ts): retried with backoff.
+  TransferPending: 'TransferPending',
   SecretNotFound: 'SecretNotFound',
   InvalidKey: 'InvalidKey',
   INVALID: 'InvalidSpec',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { RRset } from '../dns/rrset.ts';
-import { planWithRemovals, removalChanges, soaChange } from './sync.ts';
+import type { EnsureResult, ZoneBackend } from './backend.ts';
+import { planWithRemovals, removalChanges, soaChange, syncZone } from './sync.ts';
 
 const zone = {
   name: 'example.test',
@@ -117,5 +118,74 @@ describe('soaChange', () => {
     assert.ok(after?.type === 'SOA');
     assert.equal(after.rdata[0]?.refresh, 1);
     assert.equal(after.rdata[0]?.serial, 0, 'serial arithmetic wraps (RFC 1982)');
+  });
+});
+
+describe('syncZone on a secondary', () => {
+  const target = {
+    id: 'ns/sec',
+    namespace: 'ns',
+    role: 'secondary' as const,
+    dns: { address: '127.0.0.1', port: 5300 },
+    rndc: { address: '127.0.0.1', port: 9530 },
+    tsigKey: undefined as never,
+    rndcKey: undefined as never,
+    primaries: ['127.0.0.1'],
+  };
+  const log = { info: () => undefined } as never;
+
+  /** A secondary serving `serial`; counts the transfers it is told to make. */
+  function secondary(serial: number | undefined, ensured: EnsureResult = 'unchanged') {
+    const calls = { retransfer: 0 };
+    const backend = {
+      ensureZone: async () => ensured,
+      zoneSerial: async () => serial,
+      retransfer: async () => {
+        calls.retransfer++;
+      },
+    } as unknown as ZoneBackend;
+    return { backend, calls };
+  }
+  const input = (serials?: number[]) => ({
+    zone,
+    desired: [],
+    removals: [],
+    prune: false,
+    ...(serials === undefined ? {} : { primarySerials: serials }),
+  });
+
+  it('is in sync once it serves one of its primaries’ serials', async () => {
+    const { backend, calls } = secondary(7);
+    const r = await syncZone(backend, target, input([5, 7]), log);
+    assert.ok(r.ok);
+    assert.equal(r.transferPending, undefined);
+    assert.equal(r.serial, 7);
+    assert.equal(calls.retransfer, 0);
+  });
+
+  it('says transferPending and asks for a transfer while it serves another serial, or none', async () => {
+    for (const serial of [4, undefined]) {
+      const { backend, calls } = secondary(serial);
+      const r = await syncZone(backend, target, input([5]), log);
+      assert.ok(r.ok);
+      assert.equal(r.transferPending, true);
+      assert.equal(calls.retransfer, 1);
+    }
+  });
+
+  it('waits for the first load of a zone just created without asking for a transfer', async () => {
+    const { backend, calls } = secondary(undefined, 'created');
+    const r = await syncZone(backend, target, input([5]), log);
+    assert.ok(r.ok);
+    assert.equal(r.transferPending, true);
+    assert.equal(calls.retransfer, 0);
+  });
+
+  it('has nothing to wait for when no primary serial is known', async () => {
+    const { backend, calls } = secondary(undefined);
+    const r = await syncZone(backend, target, input([]), log);
+    assert.ok(r.ok);
+    assert.equal(r.transferPending, undefined);
+    assert.equal(calls.retransfer, 0);
   });
 });

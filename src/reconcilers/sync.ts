@@ -20,6 +20,12 @@ export interface SyncInput {
   readonly prune: boolean;
   /** For secondaries: the serial the primaries serve now, which the secondary must reach. */
   readonly primarySerial?: number;
+  /**
+   * For secondaries, when known: every serial the primaries it transfers from serve now
+   * (primaries of one zone number their updates each on its own). Reaching any one is in
+   * sync. Takes precedence over `primarySerial`.
+   */
+  readonly primarySerials?: readonly number[];
 }
 
 export type SyncResult =
@@ -30,6 +36,11 @@ export type SyncResult =
       readonly applied: readonly Change[];
       readonly rejected: ApplyResult['rejected'];
       readonly serial?: number;
+      /**
+       * A secondary that does not serve its primaries' serial yet: a transfer is pending
+       * (requested, or the first load after the zone was added).
+       */
+      readonly transferPending?: boolean;
     }
   | { readonly ok: false; readonly error: unknown };
 
@@ -128,10 +139,13 @@ function logApplied(log: Logger, target: InstanceTarget, zone: string, applied: 
 }
 
 /**
- * A secondary holds what it transferred. The primaries send no NOTIFY to it (they do not
- * know it: it is neither in the zone's NS set nor in an also-notify list), so when its
- * serial differs from the primaries' it is told to transfer again. A zone just created
- * transfers on its own (RFC 1996 is not needed for the first load).
+ * A secondary holds what it transferred, and is in sync only once it serves the serial its
+ * primaries serve (an SOA query to each side). The primaries send no NOTIFY to it (they do
+ * not know it: it is neither in the zone's NS set nor in an also-notify list), so when its
+ * serial differs it is told to transfer again; a zone just created transfers on its own
+ * (its first load). Until the serial matches, the result says `transferPending`: the zone
+ * is not Ready and is looked at again with backoff. With no primary serial to compare
+ * with (no primary answered, or none is selected) there is nothing to wait for.
  */
 async function syncSecondary(
   backend: ZoneBackend,
@@ -141,15 +155,20 @@ async function syncSecondary(
   log: Logger,
 ): Promise<SyncResult> {
   const done: SyncResult = { ok: true, ensured, applied: [], rejected: [] };
-  if (ensured === 'created' || input.primarySerial === undefined) return done;
+  const expected =
+    input.primarySerials ?? (input.primarySerial === undefined ? [] : [input.primarySerial]);
+  if (expected.length === 0) return done;
   const serial = await backend.zoneSerial(target, input.zone.name);
-  if (serial === input.primarySerial) return { ...done, serial };
-  await backend.retransfer(target, input.zone.name);
-  log.info(
-    { instance: target.id, zone: input.zone.name, serial, primarySerial: input.primarySerial },
-    'secondary behind its primaries; transfer requested',
-  );
-  return serial === undefined ? done : { ...done, serial };
+  const seen = serial === undefined ? done : { ...done, serial };
+  if (serial !== undefined && expected.includes(serial)) return seen;
+  if (ensured !== 'created') {
+    await backend.retransfer(target, input.zone.name);
+    log.info(
+      { instance: target.id, zone: input.zone.name, serial, primarySerials: expected },
+      'secondary behind its primaries; transfer requested',
+    );
+  }
+  return { ...seen, transferPending: true };
 }
 
 export async function syncZone(

@@ -4,12 +4,14 @@
  * bottom: gather → plan → apply → status.
  */
 
+import { primariesPort } from '../api/bind9instance.ts';
 import { zoneNameServers } from '../api/dnszone.ts';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { isRecordKind, recordRRset } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
+import { TransientError } from '../dns/errors.ts';
 import { absoluteName, fqdn, normalizeName } from '../dns/rrset.ts';
 import {
   eachLimited,
@@ -27,6 +29,7 @@ import { isKeyRejection, isRepairable, type Reason, reasonFor } from './reasons.
 import { selectorMatches } from './selector.ts';
 import { type SyncInput, type SyncResult, syncZone } from './sync.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
+import { removalOf } from './written.ts';
 
 /** Status writes in flight at once for the records of one zone. */
 const STATUS_PARALLELISM = 8;
@@ -73,11 +76,6 @@ export function writtenRRset(r: RecordResource): { name: string; type: string } 
   return { name: normalizeName(s.fqdn), type: s.recordType };
 }
 
-/** A removal needs only the name and type: removalChanges deletes whatever the zone holds there. */
-function removal(at: { name: string; type: string }, owner: string): DesiredRRset {
-  return { name: at.name, type: at.type, ttl: 0, rdata: [], owner } as unknown as DesiredRRset;
-}
-
 /**
  * Renamed resources (`spec.name` changed): the RRset they wrote before goes, in the same
  * plan as the new one comes (removalChanges keeps it if another resource declares it). A
@@ -94,7 +92,7 @@ export function renamedRemovals(
     const wanted = byOwner.get(resourceKey(r));
     if (written === undefined || wanted === undefined) continue;
     if (normalizeName(wanted.name) !== written.name || wanted.type !== written.type) {
-      out.push(removal(written, resourceKey(r)));
+      out.push(removalOf(written, resourceKey(r)));
     }
   }
   return out;
@@ -107,7 +105,7 @@ function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): Desired
   for (const r of deleting) {
     const written = writtenRRset(r);
     if (written !== undefined) {
-      out.push(removal(written, resourceKey(r)));
+      out.push(removalOf(written, resourceKey(r)));
       continue;
     }
     if (!isRecordKind(r.kind)) continue;
@@ -137,22 +135,48 @@ async function runInstance(
   return { instance, result };
 }
 
-/** The serial a primary serves after its run; undefined when none can say. */
-async function primarySerial(
+interface ServedSerial {
+  readonly instance: Bind9Instance;
+  readonly serial: number;
+}
+
+/** The serial each primary serves after its run (a signed SOA query); those that can say. */
+async function primarySerials(
   ctx: ReconcileContext,
   runs: readonly InstanceRun[],
   zoneName: string,
-): Promise<number | undefined> {
-  const run = runs.find((r) => r.result.ok);
-  if (run === undefined) return undefined;
-  try {
-    return await ctx.backend.zoneSerial(await resolveTarget(run.instance, ctx.keys), zoneName);
-  } catch {
-    return undefined;
-  }
+): Promise<ServedSerial[]> {
+  const served = await Promise.all(
+    runs
+      .filter((r) => r.result.ok)
+      .map(async (r) => {
+        try {
+          const target = await resolveTarget(r.instance, ctx.keys);
+          const serial = await ctx.backend.zoneSerial(target, zoneName);
+          return serial === undefined ? undefined : { instance: r.instance, serial };
+        } catch {
+          return undefined;
+        }
+      }),
+  );
+  return served.filter((s) => s !== undefined);
 }
 
-/** Primaries first (all at once), then secondaries told the serial to catch up with. */
+/**
+ * The serials a secondary must reach: those of the selected primaries it transfers from
+ * (its `primaries` addresses on its `primariesPort`), or of every selected primary when
+ * it names none of them (it may reach them through a Service address).
+ */
+export function serialsFor(secondary: Bind9Instance, served: readonly ServedSerial[]): number[] {
+  const port = primariesPort(secondary.spec);
+  const addresses = new Set(secondary.spec.primaries ?? []);
+  const own = served.filter(
+    (s) => addresses.has(s.instance.spec.dns.address) && (s.instance.spec.dns.port ?? 53) === port,
+  );
+  return [...new Set((own.length > 0 ? own : served).map((s) => s.serial))];
+}
+
+/** Primaries first (all at once), then secondaries told the serials to catch up with. */
 async function runAll(
   ctx: ReconcileContext,
   instances: readonly Bind9Instance[],
@@ -164,9 +188,12 @@ async function runAll(
   );
   const secondaries = instances.filter((i) => !isPrimary(i));
   if (secondaries.length === 0) return first;
-  const serial = await primarySerial(ctx, first, input.zone.name);
-  const withSerial = serial === undefined ? input : { ...input, primarySerial: serial };
-  const second = await Promise.all(secondaries.map((i) => runInstance(ctx, i, withSerial)));
+  const served = await primarySerials(ctx, first, input.zone.name);
+  const second = await Promise.all(
+    secondaries.map((i) =>
+      runInstance(ctx, i, { ...input, primarySerials: serialsFor(i, served) }),
+    ),
+  );
   return [...first, ...second];
 }
 
@@ -231,8 +258,17 @@ function instanceStatus(run: InstanceRun) {
       inSync: false,
       message: reasonFor(r.error).message.slice(0, 4000),
     };
-  const inSync = r.rejected.length === 0 && (r.plan?.skipped.length ?? 0) === 0;
-  return { name, present: true, inSync, ...(r.serial === undefined ? {} : { serial: r.serial }) };
+  const inSync =
+    r.rejected.length === 0 && (r.plan?.skipped.length ?? 0) === 0 && r.transferPending !== true;
+  const serial = r.serial === undefined ? {} : { serial: r.serial };
+  const pending = r.transferPending === true ? { message: transferMessage(r.serial) } : {};
+  return { name, present: true, inSync, ...serial, ...pending };
+}
+
+function transferMessage(serial: number | undefined): string {
+  return serial === undefined
+    ? 'transfer pending: the secondary does not serve the zone yet'
+    : `transfer pending: the secondary serves serial ${serial}, not its primaries' serial`;
 }
 
 function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'False' } {
@@ -248,20 +284,62 @@ function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'F
     const { reason, message } = reasonFor(failed.result.error);
     return { status: 'False', reason, message: `${failed.instance.metadata.name}: ${message}` };
   }
+  const behind = runs.find((r) => r.result.ok && r.result.transferPending === true);
+  if (behind?.result.ok) {
+    const message = `${behind.instance.metadata.name}: ${transferMessage(behind.result.serial)}`;
+    return { status: 'False', reason: 'TransferPending', message };
+  }
   const names = runs.map((r) => r.instance.metadata.name).join(', ');
   return { status: 'True', reason: 'Synced', message: `zone present on ${names}` };
 }
 
 /**
- * True while the RRset a record wrote through another, still existing DNSZone has not been
- * taken out there: its status keeps pointing at it so that zone's reconcile finds it.
+ * The other, still existing DNSZone a record wrote its RRset through, while that zone has
+ * not taken it out: the status keeps pointing at it so that zone's reconcile finds it, and
+ * a deleted record waits for it (zone.ts's deletion rules).
  */
-function heldElsewhere(ctx: ReconcileContext, r: RecordResource, zone: DNSZone): boolean {
+function pointerElsewhere(ctx: ReconcileContext, r: RecordResource): string | undefined {
   const before = r.status?.zone;
-  if (before === undefined || before === zone.metadata.name) return false;
-  const other = ctx.caches.zones.get(zone.metadata.namespace ?? '', before);
-  return other !== undefined && !isDeleting(other);
+  if (typeof before !== 'string' || before === r.spec.zone) return undefined;
+  const other = ctx.caches.zones.get(r.metadata.namespace ?? '', before);
+  return other !== undefined && !isDeleting(other) ? before : undefined;
 }
+
+/** The ledger key of a DNSZone (written.ts). */
+function zoneId(zone: DNSZone): string {
+  return `${zone.metadata.namespace ?? ''}/${zone.metadata.name}`;
+}
+
+/** Whether a record may have an RRset in this zone: its status says so, or this process gave it one. */
+function wroteThrough(ctx: ReconcileContext, r: RecordResource, zone: DNSZone): boolean {
+  const pointer = r.status?.zone ?? zone.metadata.name;
+  if (writtenRRset(r) !== undefined && pointer === zone.metadata.name) return true;
+  return ctx.written?.holds(zoneId(zone), resourceKey(r)) === true;
+}
+
+/**
+ * Releases a deleted record's finalizer unless another DNSZone still has to take its RRset
+ * out (a move not finished): then it waits for that zone, up to the deletion timeout, and
+ * goes with a Warning Event after it. Returns true while it waits.
+ */
+async function releaseUnlessHeld(ctx: ReconcileContext, r: RecordResource): Promise<boolean> {
+  const other = pointerElsewhere(ctx, r);
+  if (other !== undefined) {
+    const waited = waitedMs(ctx, r);
+    if (waited < ctx.deletionTimeoutMs) return true;
+    const message = `gave up waiting for DNSZone ${other} to remove the RRset after ${Math.round(waited / 1000)} s`;
+    await ctx.events.record(r as never, 'Warning', 'DeletionIncomplete', message);
+  }
+  await releaseFinalizer(ctx, r as never);
+  return false;
+}
+
+/** Looks again while a deleted record waits for another zone (its pointer event may not come). */
+const WAIT_ELSEWHERE: Outcome = {
+  result: 'requeue',
+  afterMs: 30_000,
+  reason: 'a deleted record waits for another DNSZone to remove its RRset',
+};
 
 /** Ready of each record; a Ready one also records the RRset it wrote (renames, moves, deletion). */
 async function writeRecordStatuses(
@@ -277,7 +355,7 @@ async function writeRecordStatuses(
     const ready = recordReady(key, desired, primaries);
     const rrset = ready.status === 'True' ? byOwner.get(key) : undefined;
     const written =
-      rrset === undefined || heldElsewhere(ctx, r, zone)
+      rrset === undefined || pointerElsewhere(ctx, r) !== undefined
         ? {}
         : { fqdn: fqdn(rrset.name), recordType: rrset.type, zone: zone.metadata.name };
     return writeReady(ctx, r, ready, written);
@@ -338,6 +416,11 @@ async function withFinalizers(
 function outcomeOf(runs: readonly InstanceRun[]): Outcome {
   return worstOutcome(
     runs.map((run): Outcome => {
+      // A pending transfer is looked at again with backoff, as a transient failure is.
+      if (run.result.ok && run.result.transferPending === true) {
+        const detail = transferMessage(run.result.serial);
+        return { result: 'transient', error: new TransientError('TransferPending', detail) };
+      }
       if (run.result.ok) return OK;
       const error = run.result.error;
       return (error as { disposition?: string }).disposition === 'permanent' && !isRepairable(error)
@@ -350,20 +433,28 @@ function outcomeOf(runs: readonly InstanceRun[]): Outcome {
 // ---------------------------------------------------------------------------------------
 // The reconcile
 
-/** Records that name a zone that does not exist: ZoneNotFound, deleted ones released. */
+/**
+ * Records that name a zone that does not exist: ZoneNotFound; deleted ones released (unless
+ * the zone they moved from still has to remove their RRset).
+ */
 async function orphanRecords(
   ctx: ReconcileContext,
   records: readonly RecordResource[],
   zone: string,
-) {
+): Promise<Outcome> {
+  let waiting = false;
   await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    if (isDeleting(r)) return releaseFinalizer(ctx, r as never);
+    if (isDeleting(r)) {
+      if (await releaseUnlessHeld(ctx, r)) waiting = true;
+      return;
+    }
     await writeReady(ctx, r, {
       status: 'False',
       reason: 'ZoneNotFound',
       message: `DNSZone ${zone} not found in namespace ${r.metadata.namespace}`,
     });
   });
+  if (waiting) return WAIT_ELSEWHERE;
   return records.length === 0 ? GONE : OK;
 }
 
@@ -375,7 +466,10 @@ export async function reconcileZone(
   // Gather.
   const zone = ctx.caches.zones.get(namespace, name);
   const records = recordsOfZone(ctx.caches, namespace, name);
-  if (zone === undefined) return orphanRecords(ctx, records, name);
+  if (zone === undefined) {
+    ctx.written?.forgetZone(`${namespace}/${name}`);
+    return orphanRecords(ctx, records, name);
+  }
   const rival = olderRival(ctx, zone);
   if (rival !== undefined) return standAside(ctx, zone, records, rival);
   if (isDeleting(zone)) return deleteZone(ctx, zone, records);
@@ -393,27 +487,48 @@ export async function reconcileZone(
   const deleting = records.filter(isDeleting);
   const departed = departedRecords(ctx, zone);
   const instances = selectedInstances(ctx, zone);
-  // Plan.
+  // Plan. Every record that is not being deleted counts as live for the ledger, also one
+  // left out of this round for its finalizer: it is not gone, it must lose nothing.
   const desired = desiredState(zone, live);
+  const liveKeys = new Set(records.filter((r) => !isDeleting(r)).map(resourceKey));
   const input = {
     zone: zoneConfigOf(zone),
     desired: desired.rrsets,
-    removals: [...removalsOf(zone, [...deleting, ...departed]), ...renamedRemovals(live, desired)],
+    removals: [
+      ...removalsOf(zone, [...deleting, ...departed]),
+      ...renamedRemovals(live, desired),
+      ...(ctx.written?.stale(zoneId(zone), desired.rrsets, liveKeys) ?? []),
+    ],
     prune: zone.spec.prune ?? false,
   };
-  // Apply.
+  // Apply. What may be written is noted before it is sent (written.ts).
+  ctx.written?.intend(zoneId(zone), desired.rrsets, liveKeys);
   const runs = await runAll(ctx, instances, input);
   const leftovers = await dropUnselected(ctx, zone, instances);
   const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
+  if (allApplied(primaries)) ctx.written?.settle(zoneId(zone), desired.rrsets, liveKeys);
   // Status.
   await writeRecordStatuses(ctx, zone, live, desired, primaries);
   await releaseDeparted(ctx, departed, primaries);
-  await releaseDeleted(ctx, deleting, primaries);
+  const waiting = await releaseDeleted(ctx, deleting, primaries);
   const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
   await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });
-  return leftovers.length > 0 && outcomeOf(runs).result === 'ok'
-    ? { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' }
-    : outcomeOf(runs);
+  const outcome = outcomeOf(runs);
+  if (outcome.result !== 'ok') return outcome;
+  if (leftovers.length > 0) {
+    return { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' };
+  }
+  return waiting ? WAIT_ELSEWHERE : outcome;
+}
+
+/** Every primary ran and no removal was refused: what was removed is gone everywhere. */
+function allApplied(primaries: readonly InstanceRun[]): boolean {
+  return (
+    primaries.length > 0 &&
+    primaries.every(
+      (p) => p.result.ok && p.result.rejected.every((x) => x.change.action !== 'delete'),
+    )
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -433,7 +548,10 @@ export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | unde
 
 /**
  * Nothing is done for the zone: it is Ready=False with `why`, its records ZoneNotReady.
- * Deleted records are let go: nothing was written for them through this zone.
+ * A deleted record that never wrote through this zone is let go. One that did (the zone
+ * was valid before) keeps its finalizer: nothing may be sent through a zone in this state,
+ * and letting it go would leave its RRset on named for good. Its RRset is removed once
+ * the zone is valid again; deleting the zone removes it with the whole zone.
  */
 async function blocked(
   ctx: ReconcileContext,
@@ -443,11 +561,18 @@ async function blocked(
 ): Promise<Outcome> {
   await writeReady(ctx, zone, { status: 'False', ...why });
   const message = `DNSZone ${zone.metadata.name}: ${why.message}`;
+  let waiting = false;
   await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    if (isDeleting(r)) return releaseFinalizer(ctx, r as never);
-    await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message });
+    if (!isDeleting(r)) {
+      await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message });
+    } else if (wroteThrough(ctx, r, zone)) {
+      const held = `${message}; deletion waits: the RRset is removed once the DNSZone is valid again, or with the zone when it is deleted`;
+      await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message: held });
+    } else if (await releaseUnlessHeld(ctx, r)) {
+      waiting = true;
+    }
   });
-  return OK;
+  return waiting ? WAIT_ELSEWHERE : OK;
 }
 
 /**
@@ -481,14 +606,17 @@ function waitedMs(ctx: ReconcileContext, obj: { metadata: { deletionTimestamp?: 
 
 /**
  * Deleted records lose their finalizer once their RRsets are off every primary; while a
- * primary fails, they wait up to the deletion timeout, then go with a Warning Event.
+ * primary fails, they wait up to the deletion timeout, then go with a Warning Event. One
+ * whose RRset another zone still has to remove waits for it (releaseUnlessHeld). Returns
+ * true while some record waits for another zone.
  */
 async function releaseDeleted(
   ctx: ReconcileContext,
   deleting: readonly RecordResource[],
   primaries: readonly InstanceRun[],
-): Promise<void> {
+): Promise<boolean> {
   const failed = primaries.filter((p) => !p.result.ok).map((p) => p.instance.metadata.name);
+  let waiting = false;
   await eachLimited(deleting, STATUS_PARALLELISM, async (r) => {
     if (failed.length > 0) {
       const waited = waitedMs(ctx, r);
@@ -496,8 +624,9 @@ async function releaseDeleted(
       const message = `gave up removing the RRset from ${failed.join(', ')} after ${Math.round(waited / 1000)} s`;
       await ctx.events.record(r as never, 'Warning', 'DeletionIncomplete', message);
     }
-    await releaseFinalizer(ctx, r as never);
+    if (await releaseUnlessHeld(ctx, r)) waiting = true;
   });
+  return waiting;
 }
 
 type ZoneInstanceStatus = NonNullable<NonNullable<DNSZone['status']>['instances']>[number];
@@ -542,9 +671,7 @@ async function deleteZone(
   records: readonly RecordResource[],
 ): Promise<Outcome> {
   const zoneName = normalizeName(zone.spec.zoneName);
-  const instances = ctx.caches.instances
-    .list(zone.metadata.namespace)
-    .filter((i) => selectorMatches(zone.spec.instanceSelector, i.metadata.labels));
+  const instances = instancesToClear(ctx, zone);
   const failures: { instance: string; error: unknown }[] = [];
   for (const instance of instances) {
     try {
@@ -565,9 +692,28 @@ async function deleteZone(
       `gave up removing ${zoneName} after ${Math.round(waited / 1000)} s: ${summary}`,
     );
   }
+  // The zone is gone from named with everything in it: nothing is left to remove.
+  ctx.written?.forgetZone(zoneId(zone));
   await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
     releaseFinalizer(ctx, r as never),
   );
   await releaseFinalizer(ctx, zone as never);
   return records.some((r) => !isDeleting(r)) ? OK : GONE;
+}
+
+/**
+ * Every instance that may hold a zone being deleted: those its selector picks now and
+ * those its status lists. The spec may have been edited into something the controller
+ * rejects (a selector that picks nothing) after the zone was created: the status still
+ * names where it went. A delzone of a zone that is not there is a success.
+ */
+function instancesToClear(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
+  const listed = new Set((zone.status?.instances ?? []).map((i) => i.name));
+  return ctx.caches.instances
+    .list(zone.metadata.namespace)
+    .filter(
+      (i) =>
+        listed.has(i.metadata.name) ||
+        selectorMatches(zone.spec.instanceSelector, i.metadata.labels),
+    );
 }
