@@ -53,6 +53,37 @@ function options(): Options {
   return { once, timeoutMs: Number(values.timeout ?? '180') * 1000 };
 }
 
+/**
+ * SIGINT (Ctrl-C) and SIGTERM are caught from the first moment, not only once the demo says
+ * "press Ctrl-C": a handler installed after that line loses to a signal sent as soon as the
+ * line is read (Node.js takes a moment to install it), and the default action then kills the
+ * demo with named and the API server left behind (CI saw that as an exit by signal; it
+ * reproduced here about once in five under CPU load). The handlers stay for the whole run,
+ * so a second Ctrl-C cannot cut the clean-up short either.
+ */
+let interrupted = false;
+const interruption = new Promise<void>((resolve) => {
+  const onSignal = () => {
+    say(interrupted ? 'still cleaning up' : 'stopping');
+    interrupted = true;
+    resolve();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+});
+
+/** Exit status after a Ctrl-C before the demo was up (as a shell reports one: 128 + 2). */
+const INTERRUPTED = 130;
+
+class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+/** Ends start-up at the next step once a signal came: what was started is cleaned up. */
+function checkpoint(): void {
+  if (interrupted) throw new Interrupted('interrupted during start-up');
+}
+
 /** What must be torn down, in reverse order of creation. */
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -177,7 +208,7 @@ async function readiness(kc: KubeConfig, objects: readonly Manifest[]) {
 async function waitReady(kc: KubeConfig, objects: readonly Manifest[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (!stopping) {
+  while (!stopping && !interrupted) {
     const states = await readiness(kc, objects);
     const waiting = states.filter((s) => s.status !== 'True');
     const line = `${states.length - waiting.length}/${states.length} Ready${
@@ -278,12 +309,16 @@ async function main(): Promise<number> {
   say('starting kube-apiserver + etcd (installs crds/)');
   const cluster = await startCluster();
   cleanups.push(() => cluster.stop());
+  say(`kube-apiserver at ${cluster.server} (state in ${cluster.stateDir})`);
+  checkpoint();
   const named = await startNamed();
   cleanups.push(() => named.stop());
   say(`named on ${named.address} port ${named.dnsPort} (rndc ${named.rndcPort})`);
+  checkpoint();
   await installDeploy(cluster);
   await cluster.applyManifests(instanceManifests(named));
   await startController(cluster, logDir);
+  checkpoint();
   const examples = await renderKustomization(join(ROOT, 'examples'));
   await cluster.applyManifests(examples);
   say(`applied ${examples.length} example resources to namespace ${NAMESPACE}`);
@@ -292,6 +327,7 @@ async function main(): Promise<number> {
     ...examples,
   ];
   const ready = await waitReady(cluster.kubeConfig, watched, opts.timeoutMs);
+  checkpoint();
   await showResources(cluster);
   const answered = await digAll(named, examples);
   if (opts.once) {
@@ -299,23 +335,14 @@ async function main(): Promise<number> {
     if (ready && answered) await rm(logDir, { recursive: true, force: true });
     return ready && answered ? 0 : 1;
   }
+  checkpoint();
   printHowTo(cluster, named);
-  await new Promise<void>((resolve) => {
-    // Kept (not `once`) so a second Ctrl-C during the clean-up does not kill us half-way
-    // and leave named or the API server behind.
-    let seen = false;
-    const onSignal = () => {
-      if (seen) say('still cleaning up');
-      seen = true;
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await interruption;
   return 0;
 }
 
 const code = await main().catch((error: unknown) => {
+  if (error instanceof Interrupted) return INTERRUPTED;
   process.stderr.write(`[demo] failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   return 1;
 });

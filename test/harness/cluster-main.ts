@@ -43,11 +43,25 @@ async function publish(cluster: Cluster, out: string | undefined): Promise<strin
   return path;
 }
 
-function untilStopped(cluster: Cluster): Promise<string> {
+/**
+ * The first SIGINT/SIGTERM/SIGHUP. Installed before the kubeconfig is published: a handler
+ * installed after it is printed loses to a caller that signals as soon as it reads it
+ * (Node.js takes a moment to install one; scripts/demo.ts died that way), and the default
+ * action skips the clean-up. They stay installed, so a second signal cannot cut the
+ * clean-up short. (During start-up the default action still ends us at once; the reaper
+ * of cluster-process.ts removes what was started.)
+ */
+function signalled(): Promise<string> {
   return new Promise((done) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => done(signal));
+      process.on(signal, () => done(signal));
     }
+  });
+}
+
+function untilStopped(cluster: Cluster, signal: Promise<string>): Promise<string> {
+  return new Promise((done) => {
+    void signal.then(done);
     // Also keeps the event loop alive: the child processes are unreferenced.
     const timer = setInterval(() => {
       const why = cluster.exited();
@@ -73,12 +87,13 @@ async function main(): Promise<number> {
     binDir: args['bin-dir'],
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const signal = signalled();
   const path = await publish(cluster, args['kubeconfig-out']);
   say(`kube-apiserver ${K8S_VERSION} ready at ${cluster.server} in ${seconds} s`);
   say(`state in ${cluster.stateDir}; Ctrl-C stops it`);
   say(`use it: export KUBECONFIG=${path}   (tests: export ${SHARED_KUBECONFIG_ENV}=${path})`);
   process.stdout.write(`${path}\n`);
-  const reason = await untilStopped(cluster);
+  const reason = await untilStopped(cluster, signal);
   say(`stopping (${reason})`);
   await cluster.stop();
   if (path !== cluster.kubeconfigPath) await rm(path, { force: true });
