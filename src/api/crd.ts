@@ -7,6 +7,7 @@
  * deterministic (fixed key order) so `crds --check` can compare bytes.
  */
 import { stringify } from 'yaml';
+import { KIND_SCHEMAS } from './kind-schemas.ts';
 import {
   KIND_NAMES,
   type KindInfo,
@@ -112,8 +113,8 @@ function rootSchema(info: KindInfo): JsonObject {
         type: 'string',
       },
       metadata: { type: 'object' },
-      spec: structural(info.specSchema),
-      status: structural(info.statusSchema),
+      spec: structural(KIND_SCHEMAS[info.kind].spec),
+      status: structural(KIND_SCHEMAS[info.kind].status),
     },
   };
 }

@@ -1,182 +1,29 @@
 /**
  * DNSZone: one zone, created on every selected primary Bind9Instance (and transferred to
- * selected secondaries).
+ * selected secondaries). The types come from the schemas in dnszone-schema.ts, imported as
+ * types only, so the controller's run path does not load the schema library.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import {
-  anchored,
-  DOTTED_NAME,
-  hostName,
-  ipv4,
-  ipv6,
-  LABEL_VALUE,
-  MAX_NAME_LENGTH,
-  objectName,
-  stringEnum,
-  stringMap,
-  text,
-  ttl,
-  zoneName,
-} from './fields.ts';
-import { CONDITIONS_FIELD } from './meta.ts';
+import type { Static } from '@sinclair/typebox';
+import type {
+  DNSZoneSpecSchema,
+  DNSZoneStatusSchema,
+  LabelSelectorSchema,
+  NameServerSchema,
+  SoaRecordSchema,
+  ZoneInstanceStatusSchema,
+} from './dnszone-schema.ts';
+
+export { ADMIN_EMAIL } from './patterns.ts';
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
 
-/** The standard Kubernetes LabelSelector (`metav1.LabelSelector`). */
-export const LabelSelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(
-      stringMap('Instances must carry each of these labels with exactly this value.'),
-    ),
-    matchExpressions: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            key: text('Label key the expression applies to.', { minLength: 1, maxLength: 317 }),
-            operator: stringEnum(SELECTOR_OPERATORS, 'In, NotIn, Exists or DoesNotExist.'),
-            values: Type.Optional(
-              Type.Array(
-                text('A label value.', { maxLength: 63, pattern: anchored(LABEL_VALUE) }),
-                {
-                  maxItems: 256,
-                  description:
-                    'Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.',
-                },
-              ),
-            ),
-          },
-          {
-            description: 'A label selector requirement.',
-            additionalProperties: false,
-            'x-kubernetes-validations': [
-              {
-                rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
-                message: 'In and NotIn need values; Exists and DoesNotExist take none',
-                fieldPath: '.values',
-              },
-            ],
-          },
-        ),
-        { description: 'Requirements on instance labels; all must hold.', maxItems: 64 },
-      ),
-    ),
-  },
-  {
-    description:
-      'Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.',
-    additionalProperties: false,
-  },
-);
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
 export type LabelSelectorRequirement = NonNullable<LabelSelector['matchExpressions']>[number];
-
-/**
- * An SOA RNAME written as a mail address. The local part is one label: a dot there would
- * need a `\.` escape in the RNAME (RFC 1035 §8), which our name vocabulary does not carry.
- */
-export const ADMIN_EMAIL = `[A-Za-z0-9_+-]{1,63}@${DOTTED_NAME}\\.?`;
-
-export const SoaRecordSchema = Type.Object(
-  {
-    primaryNs: hostName(
-      'MNAME: the primary name server; relative to the zone unless it ends in a dot.',
-    ),
-    adminEmail: Type.String({
-      pattern: anchored(ADMIN_EMAIL),
-      maxLength: MAX_NAME_LENGTH + 1,
-      description: 'RNAME as a mail address, e.g. hostmaster@example.com.',
-    }),
-    serial: Type.Integer({
-      minimum: 0,
-      maximum: 4294967295,
-      default: 1,
-      description:
-        'Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).',
-    }),
-    refresh: ttl('Seconds between secondaries checking the serial.', { default: 3600 }),
-    retry: ttl('Seconds before a secondary retries a failed refresh.', { default: 900 }),
-    expire: ttl('Seconds after which a secondary that cannot refresh stops answering.', {
-      default: 1209600,
-    }),
-    negativeTtl: ttl('Seconds resolvers cache a negative answer (RFC 2308).', { default: 300 }),
-  },
-  { description: 'The zone SOA record.', additionalProperties: false },
-);
 export type SoaRecord = Static<typeof SoaRecordSchema>;
-
-export const NameServerSchema = Type.Object(
-  {
-    hostname: hostName(
-      'Host name of the name server; relative to the zone unless it ends in a dot.',
-    ),
-    ipv4Address: Type.Optional(
-      ipv4('Glue A record, needed when the host name is inside the zone.'),
-    ),
-    ipv6Address: Type.Optional(
-      ipv6('Glue AAAA record, needed when the host name is inside the zone.'),
-    ),
-  },
-  { description: 'An apex NS record, with optional glue.', additionalProperties: false },
-);
 export type NameServer = Static<typeof NameServerSchema>;
-
-export const DNSZoneSpecSchema = Type.Object(
-  {
-    zoneName: zoneName('The zone, e.g. example.com (no final dot).'),
-    instanceSelector: LabelSelectorSchema,
-    soaRecord: SoaRecordSchema,
-    ttl: ttl('Default TTL ($TTL) for the zone and for records that set none.', { default: 3600 }),
-    nameServers: Type.Optional(
-      Type.Array(NameServerSchema, {
-        minItems: 1,
-        maxItems: 64,
-        description: 'Apex NS records; by default the SOA primary name server alone.',
-      }),
-    ),
-    prune: Type.Boolean({
-      default: false,
-      description:
-        'Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).',
-    }),
-  },
-  { description: 'Desired state of a DNSZone.', additionalProperties: false },
-);
 export type DNSZoneSpec = Static<typeof DNSZoneSpecSchema>;
-
-export const ZoneInstanceStatusSchema = Type.Object(
-  {
-    name: objectName('Name of the Bind9Instance.'),
-    present: Type.Boolean({ description: 'Whether the instance serves the zone.' }),
-    inSync: Type.Boolean({ description: 'Whether every declared RRset matches on that instance.' }),
-    serial: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 4294967295, description: 'SOA serial last seen there.' }),
-    ),
-    message: Type.Optional(
-      text('Why the zone is not present or not in sync.', { maxLength: 4096 }),
-    ),
-  },
-  { description: 'The zone on one instance.', additionalProperties: false },
-);
 export type ZoneInstanceStatus = Static<typeof ZoneInstanceStatusSchema>;
-
-export const DNSZoneStatusSchema = Type.Object(
-  {
-    ...CONDITIONS_FIELD,
-    instances: Type.Optional(
-      Type.Array(ZoneInstanceStatusSchema, {
-        maxItems: 256,
-        description: 'The zone on each selected instance.',
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
-      }),
-    ),
-  },
-  {
-    description: 'Observed state of a DNSZone, written by the controller.',
-    additionalProperties: false,
-  },
-);
 export type DNSZoneStatus = Static<typeof DNSZoneStatusSchema>;
 
 /** The apex NS set a zone declares: `nameServers`, or the SOA primary NS alone by default. */

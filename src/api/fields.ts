@@ -1,55 +1,30 @@
 /**
- * Schema building blocks shared by every kind: DNS names, addresses, TTLs, ports.
- *
- * Every pattern here must mean the same thing to ajv (ECMAScript regexps, used by
- * `validateResource`) and to kube-apiserver (Go's RE2), so they use only the common
- * subset: no lookarounds, no backreferences, no `\d` inside classes, counted repeats
- * below 1000. Patterns are anchored explicitly because Kubernetes does not anchor them.
+ * Schema building blocks shared by every kind: DNS names, addresses, TTLs, ports. The
+ * patterns themselves live in patterns.ts (no schema library), re-exported here.
  */
 import { type SchemaOptions, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
+import {
+  anchored,
+  DOTTED_NAME,
+  IPV4,
+  IPV6,
+  LABEL,
+  LABEL_VALUE,
+  MAX_NAME_LENGTH,
+  OBJECT_NAME,
+  TOP_LABEL,
+} from './patterns.ts';
 
-/** One DNS label as people write them: letters, digits, `_` (SRV, DKIM), inner `-`; 1..63 octets (RFC 1035 §2.3.4). */
-export const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
-
-/** A name of one or more labels, without the final dot. */
-export const DOTTED_NAME = `${LABEL}(?:\\.${LABEL})*`;
-
-/**
- * A name in presentation form is at most 253 characters without the final dot: on the wire
- * that is 255 octets (RFC 1035 §3.1: each label adds a length octet, the root adds one).
- */
-export const MAX_NAME_LENGTH = 253;
-
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-
-/** Dotted-quad IPv4, no leading zeros (which some parsers read as octal). */
-export const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;
-
-const HEX = '[0-9A-Fa-f]{1,4}';
-
-/**
- * IPv6 text forms of RFC 4291 §2.2 (full, `::`-compressed, IPv4 tail), without zone ids,
- * which an AAAA record cannot carry. An explicit alternation over where `::` sits, because
- * RE2 has no lookahead to count groups. `::` stands for at least one zero group, so the
- * groups written on both sides of it number at most 7 (at most 5 before an IPv4 tail).
- */
-export const IPV6 = ipv6Pattern();
-
-function ipv6Pattern(): string {
-  const h = `(?:${HEX}:)`;
-  const hexOnly = [`${h}{7}${HEX}`, `${h}{1,7}:`, `:(?:(?::${HEX}){1,7}|:)`];
-  for (let left = 1; left <= 6; left += 1) hexOnly.push(`${h}{${left}}(?::${HEX}){1,${7 - left}}`);
-  // Everything that may precede an IPv4 tail (which takes the place of two groups).
-  const beforeIpv4 = [`${h}{6}`, `::${h}{0,5}`];
-  for (let left = 1; left <= 5; left += 1)
-    beforeIpv4.push(`${h}{${left}}(?::${HEX}){0,${5 - left}}:`);
-  return `(?:${hexOnly.join('|')}|(?:${beforeIpv4.join('|')})${IPV4})`;
-}
-
-/** `pattern` anchored at both ends (Kubernetes and ajv both search, they do not match whole). */
-export function anchored(pattern: string): string {
-  return `^(?:${pattern})$`;
-}
+export {
+  anchored,
+  DOTTED_NAME,
+  IPV4,
+  IPV6,
+  LABEL,
+  LABEL_VALUE,
+  MAX_NAME_LENGTH,
+  OBJECT_NAME,
+} from './patterns.ts';
 
 /** A string schema that must carry a description (for `kubectl explain`). */
 export function text(description: string, options: SchemaOptions = {}) {
@@ -64,9 +39,6 @@ export function stringEnum<const T extends readonly string[]>(
 ): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description, ...options });
 }
-
-/** A label value: empty, or up to 63 alphanumerics with inner `-`, `_`, `.`. */
-export const LABEL_VALUE = '(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?';
 
 /** A map of label keys to label values, as `additionalProperties` alone, which CRDs require. */
 export function stringMap(description: string): TUnsafe<Record<string, string>> {
@@ -108,12 +80,6 @@ export function ipv6(description: string) {
 export function ipAddress(description: string) {
   return Type.String({ pattern: anchored(`${IPV4}|${IPV6}`), maxLength: 45, description });
 }
-
-/**
- * The last label of a host name to connect to starts with a letter (RFC 1123 §2.1: top-level
- * labels are alphabetic), so `10.0.0.256` is a bad address rather than a host name.
- */
-const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
 /** An address to connect to: an IP address or a host name (such as a Service's DNS name). */
 export function endpointAddress(description: string) {
@@ -157,9 +123,6 @@ export function ownerName(description: string) {
     description,
   });
 }
-
-/** A Kubernetes object name (RFC 1123 subdomain), e.g. a Secret or a DNSZone. */
-export const OBJECT_NAME = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*';
 
 export function objectName(description: string) {
   return Type.String({

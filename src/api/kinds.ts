@@ -1,39 +1,13 @@
 /**
- * The registry of kinds: names, schemas, printer columns, and for record kinds the record
- * type and the spec → rdata mapping. The CRDs, the validator and the controller all read
- * from here, so a kind is described in exactly one place.
+ * The registry of kinds: names, printer columns, and for record kinds the record type and
+ * the spec → rdata mapping. The CRDs, the validator and the controller all read from here,
+ * so a kind is described in exactly one place. Each kind's schemas are in kind-schemas.ts,
+ * which only the generators (CRD YAML, validators) load: the controller needs the names
+ * and the static types, not the schema library.
  */
-import type { TSchema } from '@sinclair/typebox';
-import {
-  type Bind9InstanceSpec,
-  Bind9InstanceSpecSchema,
-  type Bind9InstanceStatus,
-  Bind9InstanceStatusSchema,
-} from './bind9instance.ts';
-import {
-  type DNSZoneSpec,
-  DNSZoneSpecSchema,
-  type DNSZoneStatus,
-  DNSZoneStatusSchema,
-} from './dnszone.ts';
-import {
-  type RecordStatus,
-  RecordStatusSchema,
-  type Resource,
-  type ResourceStatus,
-  resourceSchema,
-} from './meta.ts';
-import {
-  AAAARecordSpecSchema,
-  ARecordSpecSchema,
-  CAARecordSpecSchema,
-  CNAMERecordSpecSchema,
-  MXRecordSpecSchema,
-  NSRecordSpecSchema,
-  PTRRecordSpecSchema,
-  SRVRecordSpecSchema,
-  TXTRecordSpecSchema,
-} from './record-specs.ts';
+import type { Bind9InstanceSpec, Bind9InstanceStatus } from './bind9instance.ts';
+import type { DNSZoneSpec, DNSZoneStatus } from './dnszone.ts';
+import type { RecordStatus, Resource, ResourceStatus } from './meta.ts';
 import {
   type RdataMapper,
   RECORD_KIND_TYPES,
@@ -90,10 +64,6 @@ export interface KindInfo<K extends KindName = KindName> {
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
   readonly description: string;
-  readonly specSchema: TSchema;
-  readonly statusSchema: TSchema;
-  /** The whole object (apiVersion, kind, metadata, spec, status). */
-  readonly schema: TSchema;
   readonly printerColumns: readonly PrinterColumn[];
 }
 
@@ -131,8 +101,6 @@ function kindInfo<K extends KindName>(
   plural: string,
   shortNames: readonly string[],
   description: string,
-  specSchema: TSchema,
-  statusSchema: TSchema,
   columns: readonly PrinterColumn[],
 ): KindInfo<K> {
   return {
@@ -143,16 +111,12 @@ function kindInfo<K extends KindName>(
     shortNames,
     categories: CATEGORIES,
     description,
-    specSchema,
-    statusSchema,
-    schema: resourceSchema(kind, specSchema, statusSchema),
     printerColumns: [...columns, ...STATUS_COLUMNS],
   };
 }
 
 interface RecordKindOptions<K extends RecordKind> {
   readonly kind: K;
-  readonly specSchema: TSchema;
   readonly dataField: string;
   /** JSONPath of the column showing the data; the data field itself by default. */
   readonly dataPath?: string;
@@ -168,8 +132,6 @@ function recordKind<K extends RecordKind>(options: RecordKindOptions<K>): Record
     `${lower}records`,
     [`${lower}rec`],
     `One ${type} RRset (${options.what}) in a DNSZone, written to every BIND9 instance serving the zone.`,
-    options.specSchema,
-    RecordStatusSchema,
     [
       { name: 'Zone', type: 'string', jsonPath: '.spec.zone', description: 'DNSZone.' },
       { name: 'Name', type: 'string', jsonPath: '.spec.name', description: 'Owner name.' },
@@ -201,8 +163,6 @@ export const RESOURCE_KINDS: ResourceKinds = {
     'bind9instances',
     ['b9', 'bind9'],
     'A BIND9 server (or a Service in front of one) that the controller creates zones on (rndc) and updates (TSIG-signed RFC 2136 UPDATE). Its labels are what DNSZones select.',
-    Bind9InstanceSpecSchema,
-    Bind9InstanceStatusSchema,
     [
       {
         name: 'Role',
@@ -224,8 +184,6 @@ export const RESOURCE_KINDS: ResourceKinds = {
     'dnszones',
     ['zone', 'dz'],
     'A DNS zone, created on every selected primary Bind9Instance and transferred to selected secondaries.',
-    DNSZoneSpecSchema,
-    DNSZoneStatusSchema,
     [
       { name: 'Zone', type: 'string', jsonPath: '.spec.zoneName', description: 'Zone name.' },
       { name: 'TTL', type: 'integer', jsonPath: '.spec.ttl', description: 'Default TTL.' },
@@ -240,58 +198,49 @@ export const RESOURCE_KINDS: ResourceKinds = {
   ),
   ARecord: recordKind({
     kind: 'ARecord',
-    specSchema: ARecordSpecSchema,
     dataField: 'ipv4Addresses',
     what: 'IPv4 addresses',
   }),
   AAAARecord: recordKind({
     kind: 'AAAARecord',
-    specSchema: AAAARecordSpecSchema,
     dataField: 'ipv6Addresses',
     what: 'IPv6 addresses',
   }),
   CNAMERecord: recordKind({
     kind: 'CNAMERecord',
-    specSchema: CNAMERecordSpecSchema,
     dataField: 'target',
     what: 'an alias',
   }),
   TXTRecord: recordKind({
     kind: 'TXTRecord',
-    specSchema: TXTRecordSpecSchema,
     dataField: 'values',
     what: 'text values',
   }),
   MXRecord: recordKind({
     kind: 'MXRecord',
-    specSchema: MXRecordSpecSchema,
     dataField: 'mailServers',
     dataPath: '.spec.mailServers[*].host',
     what: 'mail exchangers',
   }),
   NSRecord: recordKind({
     kind: 'NSRecord',
-    specSchema: NSRecordSpecSchema,
     dataField: 'nameServers',
     what: 'name servers',
   }),
   SRVRecord: recordKind({
     kind: 'SRVRecord',
-    specSchema: SRVRecordSpecSchema,
     dataField: 'services',
     dataPath: '.spec.services[*].target',
     what: 'service locations',
   }),
   CAARecord: recordKind({
     kind: 'CAARecord',
-    specSchema: CAARecordSpecSchema,
     dataField: 'authorizations',
     dataPath: '.spec.authorizations[*].value',
     what: 'certification authority authorizations',
   }),
   PTRRecord: recordKind({
     kind: 'PTRRecord',
-    specSchema: PTRRecordSpecSchema,
     dataField: 'targets',
     what: 'reverse pointers',
   }),

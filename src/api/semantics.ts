@@ -7,8 +7,8 @@
 import { absoluteName, isInZone } from '../dns/rrset.ts';
 import type { Bind9InstanceSpec } from './bind9instance.ts';
 import type { DNSZoneSpec, LabelSelector } from './dnszone.ts';
-import { MAX_NAME_LENGTH } from './fields.ts';
 import type { KindName } from './kinds.ts';
+import { MAX_NAME_LENGTH } from './patterns.ts';
 import type {
   CNAMERecordSpec,
   MXRecordSpec,

@@ -1,13 +1,18 @@
 /**
  * Validation of resources before the controller or the CLI acts on them: the same JSON
- * Schema the CRDs carry (checked with ajv), then the few semantic rules a schema cannot
- * express. Every issue names the field in the user's vocabulary (`spec.ipv4Addresses[1]`)
- * so the controller can report `InvalidSpec` pointing at it.
+ * Schema the CRDs carry, then the few semantic rules a schema cannot express. Every issue
+ * names the field in the user's vocabulary (`spec.ipv4Addresses[1]`) so the controller can
+ * report `InvalidSpec` pointing at it.
+ *
+ * The schema checks are ajv's standalone code, generated from the schemas ahead of time
+ * (validators.generated.js, `npm run validators`): the same checks and errors as compiling
+ * with ajv, without loading TypeBox and ajv's compiler into the controller.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { type KindName, RESOURCE_KINDS, type ResourceOf, type SpecByKind } from './kinds.ts';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { KindName, ResourceOf, SpecByKind } from './kinds.ts';
 import { isRecordKind, type RecordSpec } from './records.ts';
 import { recordZoneIssues, semanticIssues } from './semantics.ts';
+import { VALIDATORS } from './validators.generated.js';
 
 export interface ValidationIssue {
   /** Path of the offending field, e.g. `spec.ipv4Addresses[1]` or `spec.soaRecord.adminEmail`. */
@@ -19,41 +24,9 @@ export type ValidationResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly errors: readonly ValidationIssue[] };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
-function makeAjv(): Ajv {
-  // useDefaults: fill in defaults the way kube-apiserver does before it validates.
-  const ajv = new Ajv({
-    allErrors: true,
-    useDefaults: true,
-    verbose: true,
-    strict: true,
-    // oneOf branches name properties declared beside them, which strictRequired cannot see.
-    strictRequired: false,
-  });
-  for (const keyword of [
-    'x-kubernetes-list-type',
-    'x-kubernetes-list-map-keys',
-    'x-kubernetes-validations',
-  ]) {
-    ajv.addKeyword(keyword);
-  }
-  ajv.addFormat('date-time', RFC3339);
-  return ajv;
-}
-
-const ajv = makeAjv();
-const compiled = new Map<string, ValidateFunction>();
-
+/** Named as validators-codegen.ts names them (`spec_ARecord`), typed by its .d.ts. */
 function validatorFor(kind: KindName, part: 'object' | 'spec'): ValidateFunction {
-  const key = `${kind}/${part}`;
-  let validate = compiled.get(key);
-  if (validate === undefined) {
-    const info = RESOURCE_KINDS[kind];
-    validate = ajv.compile(part === 'object' ? info.schema : info.specSchema);
-    compiled.set(key, validate);
-  }
-  return validate;
+  return VALIDATORS[`${part}_${kind}`];
 }
 
 /** `/spec/ipv4Addresses/1` → `spec.ipv4Addresses[1]`. */
