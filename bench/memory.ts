@@ -5,13 +5,22 @@
  * after converging 10,000 records in 100 zones, and its peak on the way (VmHWM).
  * Same-run baselines: a bare `node` process, and one that only imports the Kubernetes client.
  *
- *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10] [--snapshot]
+ *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10]
+ *                          [--settle-max 60] [--snapshot] [--built]
+ *
+ * `--built` measures the compiled JavaScript the image runs (`npm run build`, then
+ * dist/src/cli/main.js) instead of the TypeScript sources.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NODE_BIN, startControllerProcess, sumCounter } from './lib/controller-process.ts';
+import {
+  CONTROLLER_ENTRY_ENV,
+  NODE_BIN,
+  startControllerProcess,
+  sumCounter,
+} from './lib/controller-process.ts';
 import { environment, formatEnvironment } from './lib/env.ts';
 import {
   allAnswered,
@@ -32,15 +41,20 @@ const { values } = parseArgs({
     zones: { type: 'string', default: '100' },
     'per-zone': { type: 'string', default: '100' },
     settle: { type: 'string', default: '10' },
+    /** After --settle, RSS is read every second until 5 readings lie within 1 MB, at most
+     *  this long: V8 gives heap back some seconds after the work stops, not at once. */
+    'settle-max': { type: 'string', default: '60' },
     /** Ask the controller for a heap snapshot once converged: needs the child started with
      *  BENCH_CONTROLLER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR". */
     snapshot: { type: 'boolean', default: false },
+    built: { type: 'boolean', default: false },
   },
 });
 const STARTS = Number(values.starts);
 const ZONES = Number(values.zones);
 const PER_ZONE = Number(values['per-zone']);
 const SETTLE_MS = Number(values.settle) * 1000;
+const SETTLE_MAX_MS = Math.max(SETTLE_MS, Number(values['settle-max']) * 1000);
 const MB = 2 ** 20;
 const REPO = resolve(import.meta.dirname, '..');
 
@@ -65,6 +79,39 @@ async function baselineRss(code: string): Promise<number> {
   }
 }
 
+/** ` (new 32.0, old 60.1, ... MB)`: the V8 spaces over 1 MB, committed, from /metrics. */
+function heapSpaces(metricsText: string): string {
+  const sizes: string[] = [];
+  const line = /^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm;
+  for (const [, space, bytes] of metricsText.matchAll(line)) {
+    if (Number(bytes) >= MB) sizes.push(`${space} ${(Number(bytes) / MB).toFixed(1)}`);
+  }
+  return sizes.length === 0 ? '' : ` (${sizes.join(', ')} MB)`;
+}
+
+type Memory = { rss: number; peak: number };
+
+/**
+ * RSS once it stops moving: --settle seconds, then one reading a second until the last 5
+ * lie within 1 MB (V8's memory reducer gives heap back a few seconds after the work ends),
+ * bounded by --settle-max. Returns the last reading and how long it took.
+ */
+async function settledMemory(controller: {
+  memory(): Promise<Memory>;
+}): Promise<Memory & { waitedMs: number }> {
+  const start = performance.now();
+  await sleep(SETTLE_MS);
+  const window: Memory[] = [await controller.memory()];
+  while (performance.now() - start < SETTLE_MAX_MS) {
+    const rss = window.map((m) => m.rss);
+    if (window.length >= 5 && Math.max(...rss) - Math.min(...rss) < MB) break;
+    await sleep(1000);
+    window.push(await controller.memory());
+    if (window.length > 5) window.shift();
+  }
+  return { ...(window.at(-1) as Memory), waitedMs: performance.now() - start };
+}
+
 async function startups(fleet: Fleet) {
   const started: number[] = [];
   const readyz: number[] = [];
@@ -82,8 +129,17 @@ async function startups(fleet: Fleet) {
   return { started: summarize(started), readyz: summarize(readyz), loaded: summarize(loaded) };
 }
 
+/** The build for --built: the controller children then run dist/src/cli/main.js. */
+function useBuild(): string {
+  if (!values.built) return process.env[CONTROLLER_ENTRY_ENV] ?? 'src/cli/main.ts';
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO, stdio: 'inherit' });
+  process.env[CONTROLLER_ENTRY_ENV] = 'dist/src/cli/main.js';
+  return 'dist/src/cli/main.js';
+}
+
 async function main(): Promise<void> {
-  process.stdout.write(`${formatEnvironment(await environment())}\n`);
+  const entry = useBuild();
+  process.stdout.write(`${formatEnvironment(await environment())}\ncontroller:     ${entry}\n`);
   const bare = await baselineRss("console.log('up'); setInterval(() => {}, 1000);");
   const withClient = await baselineRss(
     "await import('@kubernetes/client-node'); console.log('up'); setInterval(() => {}, 1000);",
@@ -98,8 +154,7 @@ async function main(): Promise<void> {
       namespace: fleet.namespace,
     });
     try {
-      await sleep(SETTLE_MS);
-      const idle = await controller.memory();
+      const idle = await settledMemory(controller);
       log(`idle RSS ${(idle.rss / MB).toFixed(1)} MB; converging ${ZONES * PER_ZONE} records`);
       await fleet.admin.instance('bench', fleet.named, { role: 'primary' });
       const zones = range(ZONES, 1);
@@ -113,8 +168,7 @@ async function main(): Promise<void> {
       await watch.stop();
       if (readyAt === undefined) log('not all Ready within 300 s: RSS taken anyway');
       const converged = await controller.memory();
-      await sleep(SETTLE_MS);
-      const settled = await controller.memory();
+      const settled = await settledMemory(controller);
       if (values.snapshot) {
         process.kill(controller.pid, 'SIGUSR2');
         log('asked the controller for a heap snapshot');
@@ -124,6 +178,7 @@ async function main(): Promise<void> {
       const heap = sumCounter(metricsText, 'nodejs_heap_size_used_bytes');
       const heapTotal = sumCounter(metricsText, 'nodejs_heap_size_total_bytes');
       const external = sumCounter(metricsText, 'nodejs_external_memory_bytes');
+      const spaces = heapSpaces(metricsText);
       const scenario = 'memory';
       const base = `bare node ${(bare / MB).toFixed(1)} MB; node + @kubernetes/client-node ${(withClient / MB).toFixed(1)} MB`;
       const n = (ZONES * PER_ZONE).toLocaleString('en');
@@ -144,6 +199,7 @@ async function main(): Promise<void> {
           unit: 'MB',
           target: atMost(64),
           baseline: base,
+          note: `steady after ${(idle.waitedMs / 1000).toFixed(0)} s`,
         },
         {
           scenario,
@@ -151,8 +207,8 @@ async function main(): Promise<void> {
           value: settled.rss / MB,
           unit: 'MB',
           target: atMost(128),
-          baseline: `right at convergence ${(converged.rss / MB).toFixed(1)} MB`,
-          note: `V8 heap used ${(heap / MB).toFixed(1)} MB of ${(heapTotal / MB).toFixed(1)} MB; external (Buffers) ${(external / MB).toFixed(1)} MB; the rest is native memory outside the V8 heap`,
+          baseline: `right at convergence ${(converged.rss / MB).toFixed(1)} MB; steady after ${(settled.waitedMs / 1000).toFixed(0)} s`,
+          note: `V8 heap used ${(heap / MB).toFixed(1)} MB of ${(heapTotal / MB).toFixed(1)} MB${spaces}; external (Buffers) ${(external / MB).toFixed(1)} MB; the rest is native memory outside the V8 heap`,
         },
         {
           scenario,

@@ -17,6 +17,9 @@ export const NODE_BIN = resolve(REPO, 'node_modules/.bin/node');
 
 /** Extra node flags for the child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (profiling). */
 export const CONTROLLER_NODE_ARGS_ENV = 'BENCH_CONTROLLER_NODE_ARGS';
+/** The CLI entry the child runs, relative to the repository: the sources by default, or the
+ *  build (`dist/src/cli/main.js`, after `npm run build`) as the image runs it. */
+export const CONTROLLER_ENTRY_ENV = 'BENCH_CONTROLLER_ENTRY';
 /** A directory to keep each controller child's whole log in (`controller-PID.log`). */
 export const CONTROLLER_LOG_DIR_ENV = 'BENCH_CONTROLLER_LOG_DIR';
 
@@ -87,7 +90,7 @@ function spawnChild(o: ControllerProcessOptions, port: number): ChildProcess {
   const nodeArgs = (process.env[CONTROLLER_NODE_ARGS_ENV] ?? '').split(' ').filter((a) => a);
   const args = [
     ...nodeArgs,
-    resolve(REPO, 'src/cli/main.ts'),
+    resolve(REPO, process.env[CONTROLLER_ENTRY_ENV] ?? 'src/cli/main.ts'),
     'run',
     '--kubeconfig',
     o.kubeconfigPath,
