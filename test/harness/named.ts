@@ -191,7 +191,8 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
 
   let child: ChildProcess | undefined;
   let output = '';
-  const timeoutMs = options.startTimeoutMs ?? 20_000;
+  // Generous: named starts in about a second here; the wait ends as soon as it is up.
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
 
   async function launch(): Promise<void> {
     // -g: foreground, log to stderr; -n 1: one worker is plenty on loopback.
