@@ -152,8 +152,11 @@ async function startController(cluster: Cluster, logDir: string): Promise<ChildP
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two sources into one file: neither may end it, or the other's last lines would be a
+  // write after end (an 'error' nobody handles). The file is closed once the child is.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   child.once('exit', (code, signal) => {
     if (!stopping) say(`the controller exited (${signal ?? code}); its log: ${logFile}`);
   });
