@@ -11,18 +11,35 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 interface Demo {
   readonly child: ChildProcess;
   output(): string;
-  /** Resolves once the output matches `pattern`, rejects if the demo exits first. */
+  /** Resolves once the output matches `pattern`; rejects if the demo exits first or 5 min pass. */
   waitFor(pattern: RegExp): Promise<void>;
   /** The exit code, or the signal that ended it; after its output has been read in full. */
   exited: Promise<number | string>;
 }
+
+/** Demos started by the current test: whatever is still running after it is stopped. */
+const running = new Set<Demo>();
+
+afterEach(async () => {
+  for (const demo of running) {
+    // A failed assertion must not leave a demo (and its named and API server) running,
+    // nor keep this file from ending.
+    if (demo.child.exitCode === null && demo.child.signalCode === null) {
+      demo.child.kill('SIGINT');
+      const timer = setTimeout(() => demo.child.kill('SIGKILL'), 60_000);
+      await demo.exited;
+      clearTimeout(timer);
+    }
+  }
+  running.clear();
+});
 
 function startDemo(args: readonly string[]): Demo {
   const child = spawn(process.execPath, [join(root, 'scripts/demo.ts'), ...args], {
@@ -41,22 +58,32 @@ function startDemo(args: readonly string[]): Demo {
   const exited = new Promise<number | string>((resolve) =>
     child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
-  return {
+  const demo: Demo = {
     child,
     output: () => output,
     exited,
     waitFor: (pattern) =>
       new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${pattern} from the demo in 5 min:\n${output}`));
+        }, 300_000);
         const check = () => {
           if (!pattern.test(output)) return;
           listeners.delete(check);
+          clearTimeout(timer);
           resolve();
         };
         listeners.add(check);
         check();
-        exited.then(() => reject(new Error(`demo exited before ${pattern}:\n${output}`)));
+        exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`demo exited before ${pattern}:\n${output}`));
+        });
       }),
   };
+  running.add(demo);
+  return demo;
 }
 
 function portOpen(port: number): Promise<boolean> {
