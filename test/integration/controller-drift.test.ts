@@ -205,6 +205,9 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
     let child = spawnChild();
+    // Whichever child runs when the test ends goes, failed assertion or not: a live child
+    // would keep this file from ending.
+    t.after(() => stopChild(child));
     const total = 300;
     const ip = (i: number) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
     const create = async (from: number, to: number) => {

@@ -25,6 +25,7 @@ import {
   makeController,
   type RunningController,
   startController,
+  stopChild,
   waitFor,
   waitReady,
   zoneSpec,
@@ -215,15 +216,18 @@ describe('operating the controller', { timeout: 600_000 }, () => {
         env: { ...process.env, POD_NAME: 'pod-under-test' },
       },
     );
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const leases = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
     const read = () => leases.readNamespacedLease({ namespace: leaseNs, name: 'bind9-controller' });
-    await waitFor('the child to lead', async () =>
-      (await read()).spec?.holderIdentity === 'pod-under-test' ? true : undefined,
-    );
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    assert.equal((await read()).spec?.holderIdentity, '');
+    try {
+      await waitFor('the child to lead', async () =>
+        (await read()).spec?.holderIdentity === 'pod-under-test' ? true : undefined,
+      );
+      assert.equal(await stopChild(child, 'SIGTERM'), 0);
+      assert.equal((await read()).spec?.holderIdentity, '');
+    } finally {
+      // A failed wait must not leave the child running (it would keep this file alive).
+      await stopChild(child, 'SIGKILL');
+    }
   });
 
   it('releases a deleted zone and record with a Warning once their instance stays unreachable past the timeout', async () => {
