@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { RRset } from '../dns/rrset.ts';
 import type { EnsureResult, ZoneBackend } from './backend.ts';
-import { planWithRemovals, removalChanges, soaChange, syncZone } from './sync.ts';
+import { planWithRemovals, removalChanges, retiredGlue, soaChange, syncZone } from './sync.ts';
 
 const zone = {
   name: 'example.test',
@@ -86,6 +86,63 @@ describe('planWithRemovals', () => {
       [observedA('x.example.test', '192.0.2.5')],
     );
     assert.deepEqual(plan.changes, []);
+  });
+});
+
+describe('retiredGlue', () => {
+  const zoneOwner = 'DNSZone/ns/example';
+  const ns = (...hosts: string[]) => ({
+    name: 'example.test',
+    type: 'NS' as const,
+    ttl: 300,
+    rdata: hosts.map((host) => ({ host })),
+  });
+  const served = [ns('ns1.example.test', 'ns2.example.test', 'ns.example.net')];
+  const declared = [{ ...ns('ns1.example.test'), owner: zoneOwner }];
+
+  it('removes the address RRsets of an in-zone name server the zone no longer declares', () => {
+    const removed = retiredGlue('example.test', declared, served);
+    assert.deepEqual(
+      removed.map((r) => [r.name, r.type, r.owner]),
+      [
+        ['ns2.example.test', 'A', zoneOwner],
+        ['ns2.example.test', 'AAAA', zoneOwner],
+      ],
+    );
+  });
+
+  it('leaves hosts outside the zone and hosts still declared alone', () => {
+    const removed = retiredGlue('example.test', declared, served).map((r) => r.name);
+    assert.ok(!removed.includes('ns.example.net'));
+    assert.ok(!removed.includes('ns1.example.test'));
+  });
+
+  it('is nothing while the apex NS is as declared, or when named serves none', () => {
+    assert.deepEqual(retiredGlue('example.test', declared, [ns('ns1.example.test')]), []);
+    assert.deepEqual(retiredGlue('example.test', declared, []), []);
+  });
+
+  it('plans the glue removal with the NS change, and spares glue a record resource declares', () => {
+    const observed: RRset[] = [
+      ...served,
+      observedA('ns1.example.test', '192.0.2.53'),
+      observedA('ns2.example.test', '192.0.2.54'),
+    ];
+    const glue1 = { ...a('ns1.example.test', '192.0.2.53'), owner: zoneOwner };
+    const input = { zone, desired: [...declared, glue1], removals: [], prune: false };
+    const plan = planWithRemovals(input, observed);
+    assert.deepEqual(
+      plan.changes.map((c) => [c.action, (c.after ?? c.before)?.name, (c.after ?? c.before)?.type]),
+      [
+        ['update', 'example.test', 'NS'],
+        ['delete', 'ns2.example.test', 'A'],
+      ],
+    );
+    const kept = planWithRemovals(
+      { ...input, desired: [...input.desired, a('ns2.example.test', '192.0.2.54')] },
+      observed,
+    );
+    assert.ok(!kept.changes.some((c) => c.action === 'delete'));
   });
 });
 

@@ -9,6 +9,7 @@ import { type Change, type DesiredRRset, type Plan, planZone } from '../bind/pla
 import { adminEmailToRname, type ZoneConfig } from '../bind/zone-file.ts';
 import { compareRRsets, normalizeName, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
 import type { EnsureResult, InstanceTarget, ZoneBackend } from './backend.ts';
+import { removalOf } from './written.ts';
 
 const MAX_REPLANS = 3;
 
@@ -95,8 +96,37 @@ export function soaChange(observed: readonly RRset[], zone: ZoneConfig): Change 
   return { action: 'update', before, after };
 }
 
+/**
+ * The glue of name servers the zone no longer declares: address RRsets at in-zone hosts of
+ * the apex NS named serves now that the declared apex NS leaves out. The zone wrote them
+ * as glue (RFC 1034 §4.2.1), so they go with their NS record, in the same plan (named
+ * refuses the removal of an address an apex NS still needs). A record resource declaring
+ * the same RRset keeps it (removalChanges spares what is desired).
+ */
+export function retiredGlue(
+  zone: string,
+  desired: readonly DesiredRRset[],
+  observed: readonly RRset[],
+): DesiredRRset[] {
+  const apex = normalizeName(zone);
+  const apexNs = <T extends RRset>(list: readonly T[]) =>
+    list.find((r) => r.type === 'NS' && normalizeName(r.name) === apex);
+  const wanted = apexNs(desired);
+  const served = apexNs(observed);
+  if (wanted?.type !== 'NS' || served?.type !== 'NS') return [];
+  const kept = new Set(wanted.rdata.map((r) => normalizeName(r.host)));
+  const out: DesiredRRset[] = [];
+  for (const { host } of served.rdata) {
+    const name = normalizeName(host);
+    if (kept.has(name) || !(name === apex || name.endsWith(`.${apex}`))) continue;
+    for (const type of ['A', 'AAAA'] as const) out.push(removalOf({ name, type }, wanted.owner));
+  }
+  return out;
+}
+
 export function planWithRemovals(input: SyncInput, observed: readonly RRset[]): Plan {
-  const { changes, rest } = removalChanges(observed, input.desired, input.removals);
+  const removals = [...input.removals, ...retiredGlue(input.zone.name, input.desired, observed)];
+  const { changes, rest } = removalChanges(observed, input.desired, removals);
   const soa = soaChange(observed, input.zone);
   if (soa !== undefined) changes.push(soa);
   const plan = planZone({

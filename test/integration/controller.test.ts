@@ -90,6 +90,29 @@ describe('controller against a real API server and real named', { timeout: 600_0
     });
   });
 
+  it('keeps the apex NS and their glue as declared when the DNSZone changes its name servers', async () => {
+    const servers = (...hosts: [string, string][]) =>
+      hosts.map(([hostname, ipv4Address]) => ({ hostname, ipv4Address }));
+    await admin.patchSpec('DNSZone', 'example', {
+      nameServers: servers(['ns1', '192.0.2.53'], ['ns2', '192.0.2.54']),
+    });
+    await waitFor('both name servers at the apex', async () =>
+      (await dig(a, 'example.test', 'NS')).join() === 'ns1.example.test.,ns2.example.test.'
+        ? true
+        : undefined,
+    );
+    assert.deepEqual(await dig(a, 'ns2.example.test', 'A'), ['192.0.2.54'], 'the glue is added');
+    await admin.patchSpec('DNSZone', 'example', {
+      nameServers: servers(['ns1', '192.0.2.53']),
+    });
+    await waitFor('ns2 gone from the apex', async () =>
+      (await dig(a, 'example.test', 'NS')).join() === 'ns1.example.test.' ? true : undefined,
+    );
+    await waitFor('the glue of ns2 removed', async () =>
+      (await dig(a, 'ns2.example.test', 'A')).length === 0 ? true : undefined,
+    );
+  });
+
   it('serves exactly the data of one resource of every record kind', async () => {
     const z = { zone: 'example' };
     await admin.create('ARecord', 'www', {
@@ -159,9 +182,13 @@ describe('controller against a real API server and real named', { timeout: 600_0
     assert.deepEqual(await dig(a, '1.host.example.test', 'PTR'), ['www.example.test.']);
   });
 
-  it('replaces an RRset in one step: every answer during the change is the old or the new set', async () => {
+  it('replaces an RRset in one step: one UPDATE, and every answer during the change is the old or the new set', async () => {
     const old = ['192.0.2.1', '192.0.2.2'];
     const next = ['198.51.100.7'];
+    // named raises the SOA serial once per UPDATE message that changes the zone (RFC 2136
+    // §3.7), so the serial counts the messages the change took.
+    const serial = async () => Number((await dig(a, 'example.test', 'SOA'))[0]?.split(' ')[2]);
+    const before = await serial();
     const seen: string[][] = [];
     let done = false;
     const watcher = (async () => {
@@ -173,6 +200,7 @@ describe('controller against a real API server and real named', { timeout: 600_0
     );
     done = true;
     await watcher;
+    assert.equal(await serial(), before + 1, 'the delete and the add went in one UPDATE');
     for (const answer of seen) {
       assert.ok(
         answer.join() === old.join() || answer.join() === next.join(),
