@@ -111,7 +111,17 @@ export const NameServerSchema = Type.Object(
 
 export const DNSZoneSpecSchema = Type.Object(
   {
-    zoneName: zoneName('The zone, e.g. example.com (no final dot).'),
+    zoneName: Type.String({
+      ...zoneName('The zone, e.g. example.com (no final dot). Immutable.'),
+      // Another zone is another DNSZone: a rename would leave the old zone served with no
+      // resource left to remove it, and move every record under a different name at once.
+      'x-kubernetes-validations': [
+        {
+          rule: 'self == oldSelf',
+          message: 'zoneName is immutable; create a DNSZone for the other zone instead',
+        },
+      ],
+    }),
     instanceSelector: LabelSelectorSchema,
     soaRecord: SoaRecordSchema,
     ttl: ttl('Default TTL ($TTL) for the zone and for records that set none.', { default: 3600 }),

@@ -264,6 +264,33 @@ describe('the status subresource', () => {
   });
 });
 
+describe('immutable fields', () => {
+  it("refuses a change of a DNSZone's zoneName, naming the field, and still takes other changes", async () => {
+    const ns = await cluster.createNamespace('cp-immutable');
+    const created = await create(ns, named(validExamples.DNSZone, 'fixed'));
+    const zoneName = (created.spec as { zoneName: string }).zoneName;
+    const patch = (spec: object) =>
+      custom.patchNamespacedCustomObject(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          plural: plural('DNSZone'),
+          namespace: ns,
+          name: 'fixed',
+          body: { spec },
+        },
+        mergePatch,
+      ) as Promise<{ spec: { zoneName: string; ttl: number } }>;
+    const { code, message } = await rejection(patch({ zoneName: `other.${zoneName}` }));
+    assert.equal(code, 422, message);
+    assert.match(message, /spec\.zoneName/);
+    assert.match(message, /zoneName is immutable/);
+    const changed = await patch({ ttl: 1234 });
+    assert.equal(changed.spec.zoneName, zoneName);
+    assert.equal(changed.spec.ttl, 1234);
+  });
+});
+
 describe('watches', () => {
   it('deliver ADDED, MODIFIED and DELETED for a record, in order', async () => {
     const ns = await cluster.createNamespace('cp-watch');
