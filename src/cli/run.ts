@@ -32,12 +32,16 @@ export async function runController(args: readonly string[]): Promise<number> {
       wake();
     },
   });
+  let stopping = false;
   const onSignal = (signal: string) => {
-    log.info({ signal }, 'stopping');
+    // Kept (not `once`): a second Ctrl-C must not kill the process half-way through handing
+    // back the lease and finishing the writes in flight.
+    log.info({ signal }, stopping ? 'already stopping' : 'stopping');
+    stopping = true;
     wake();
   };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   await Promise.race([controller.start(), stopped]);
   await stopped;
   await controller.stop();
