@@ -289,6 +289,12 @@ export class KubeRest {
     return { payload, headers };
   }
 
+  /**
+   * The deadline is one plain timer, cleared as soon as the exchange ends (response closed
+   * or request failed). `AbortSignal.timeout()` would keep a Timeout, an AbortSignal and
+   * the WeakRefs of `AbortSignal.any()` alive for the whole deadline after the request
+   * ended: ~16,000 of them (~4 MB) while 10,000 records converge (issue #9).
+   */
   #send(
     url: string,
     req: RequestOptions,
@@ -297,26 +303,38 @@ export class KubeRest {
     action: string,
   ): Promise<IncomingMessage> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const caller = options.signal;
     return new Promise((resolve, reject) => {
-      const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined];
-      const signal = AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
-      if (signal.aborted) return reject(abortError(action, signal, options.signal));
+      if (caller?.aborted) return reject(abortedError(action, caller));
       let response: IncomingMessage | undefined;
-      const onAbort = () => {
-        const error = abortError(action, signal, options.signal);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const end = (error: KubeTransientError) => {
         response?.destroy(error);
         r.destroy(error);
+      };
+      const onAbort = () => end(abortedError(action, caller));
+      const done = () => {
+        clearTimeout(timer);
+        caller?.removeEventListener('abort', onAbort);
       };
       const r = request(url, { ...req }, (res) => {
         response = res;
         // The deadline keeps running while the body is read: it ends the response too.
-        res.once('close', () => signal.removeEventListener('abort', onAbort));
+        res.once('close', done);
         resolve(res);
       });
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => end(timeoutError(action, timeoutMs)), timeoutMs);
+        // Like AbortSignal.timeout(): a pending deadline alone does not keep the process up.
+        timer.unref();
+      }
+      caller?.addEventListener('abort', onAbort, { once: true });
       r.on('error', (error) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(networkError(action, error));
+      });
+      r.once('close', () => {
+        if (response === undefined) done();
       });
       r.end(payload);
     });
@@ -328,11 +346,12 @@ export class KubeRest {
   }
 }
 
-function abortError(action: string, signal: AbortSignal, caller: AbortSignal | undefined) {
-  if (caller?.aborted) {
-    return new KubeTransientError('ABORTED', `${action}: aborted`, { cause: caller.reason });
-  }
-  return new KubeTransientError('TIMEOUT', `${action}: timed out`, { cause: signal.reason });
+function abortedError(action: string, caller: AbortSignal | undefined) {
+  return new KubeTransientError('ABORTED', `${action}: aborted`, { cause: caller?.reason });
+}
+
+function timeoutError(action: string, timeoutMs: number) {
+  return new KubeTransientError('TIMEOUT', `${action}: timed out after ${timeoutMs} ms`);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@
  * RBAC refusals, watches (every event type, 410 on a too-old version), paged lists.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { DecodeError, dispositionOf } from '../../src/dns/errors.ts';
 import {
@@ -252,6 +253,45 @@ describe('KubeRest against a real kube-apiserver', () => {
     assert.ok(isKubeApiError(error), String(error));
     assert.equal(error.code, 'TIMEOUT');
     assert.equal(dispositionOf(error), 'transient');
+  });
+
+  it('leaves no deadline timer and no abort listener behind once a request has ended', async () => {
+    // A distinctive deadline, so the spy counts only the timers of these requests.
+    const deadline = 29_871;
+    const target = await loadKubeconfigFile(cluster.kubeconfigPath);
+    const own = new KubeRest(target, await createAuthenticator(target), { timeoutMs: deadline });
+    const caller = new AbortController();
+    const set = mock.method(globalThis, 'setTimeout');
+    const cleared = mock.method(globalThis, 'clearTimeout');
+    try {
+      const signal = caller.signal;
+      await own.request('POST', records(ns), { body: aRecord('timer-1'), signal });
+      await own.request('GET', records(ns, 'timer-1'), { signal });
+      await own.request('GET', records(ns), { signal });
+      assert.ok(isNotFound(await failure(own.request('GET', records(ns, 'none'), { signal }))));
+      // A watch its caller ends mid-stream: its deadline must go with it.
+      const watcher = new AbortController();
+      const watching = own.request('GET', records(ns), {
+        query: { watch: 1, fieldSelector: 'metadata.name=never', timeoutSeconds: 60 },
+        signal: watcher.signal,
+      });
+      setImmediate(() => watcher.abort());
+      assert.equal(((await failure(watching)) as { code?: string }).code, 'ABORTED');
+      const ours = set.mock.calls.filter((c) => c.arguments[1] === deadline).map((c) => c.result);
+      const gone = new Set(cleared.mock.calls.map((c) => c.arguments[0]));
+      assert.equal(ours.length, 5, 'one deadline timer per request');
+      assert.deepEqual(
+        ours.filter((t) => !gone.has(t)),
+        [],
+        'every deadline timer cleared when its request ended',
+      );
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+      assert.equal(getEventListeners(watcher.signal, 'abort').length, 0);
+    } finally {
+      set.mock.restore();
+      cleared.mock.restore();
+      own.close();
+    }
   });
 
   it('authenticates an exec-plugin user through the lazily loaded full client', async () => {
