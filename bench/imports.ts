@@ -18,9 +18,7 @@ const REPO = resolve(import.meta.dirname, '..');
 const MODULES = [
   'node:http',
   'pino',
-  'prom-client',
   'p-queue',
-  'dns-packet',
   '@sinclair/typebox',
   'yaml',
   '@kubernetes/client-node',
