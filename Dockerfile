@@ -27,7 +27,16 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}
-ENV NODE_ENV=production
+# Heap sizing (issue #9; bench/RESULTS.md, memory): by default V8 sizes its heap from the
+# machine's RAM and lets the young generation grow to 128 MB under a burst of updates (283 MB
+# RSS after converging 10,000 records, for ~45 MB of live data). A 2 MB semi-space keeps the
+# young generation at 6 MB; the 256 MB old space is a ceiling (live heap ~5 KB/record: room
+# for 30,000+ records), not a target; two malloc arenas give back memory glibc kept per
+# thread. deploy/deployment.yaml repeats these values (test/integration/deploy-flags.test.ts
+# checks they agree) and bench/memory.ts runs the controller with them.
+ENV NODE_ENV=production \
+    NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=256" \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./

@@ -6,10 +6,13 @@
  * Same-run baselines: a bare `node` process, and one that only imports the Kubernetes client.
  *
  *     node bench/memory.ts [--starts 5] [--zones 100] [--per-zone 100] [--settle 10]
- *                          [--settle-max 60] [--snapshot] [--built]
+ *                          [--settle-max 60] [--snapshot] [--built] [--node-defaults]
  *
  * `--built` measures the compiled JavaScript the image runs (`npm run build`, then
- * dist/src/cli/main.js) instead of the TypeScript sources.
+ * dist/src/cli/main.js) instead of the TypeScript sources. The controller runs with the
+ * heap flags the image ships (NODE_OPTIONS and MALLOC_ARENA_MAX of the Dockerfile's ENV,
+ * read by lib/image-env.ts); `--node-defaults` runs it without them, for comparison.
+ * BENCH_CONTROLLER_NODE_ARGS (node flags on the command line) overrides them for what-ifs.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +20,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CONTROLLER_ENTRY_ENV,
+  CONTROLLER_NODE_ARGS_ENV,
   NODE_BIN,
   startControllerProcess,
   sumCounter,
@@ -33,6 +37,7 @@ import {
   startFleet,
   stopCluster,
 } from './lib/fleet.ts';
+import { imageMemoryEnv } from './lib/image-env.ts';
 import { atMost, log, report, summarize } from './lib/report.ts';
 
 const { values } = parseArgs({
@@ -48,6 +53,7 @@ const { values } = parseArgs({
      *  BENCH_CONTROLLER_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR". */
     snapshot: { type: 'boolean', default: false },
     built: { type: 'boolean', default: false },
+    'node-defaults': { type: 'boolean', default: false },
   },
 });
 const STARTS = Number(values.starts);
@@ -57,6 +63,10 @@ const SETTLE_MS = Number(values.settle) * 1000;
 const SETTLE_MAX_MS = Math.max(SETTLE_MS, Number(values['settle-max']) * 1000);
 const MB = 2 ** 20;
 const REPO = resolve(import.meta.dirname, '..');
+/** The image's NODE_OPTIONS / MALLOC_ARENA_MAX, given to every controller child. */
+const CHILD_ENV: Record<string, string | undefined> = values['node-defaults']
+  ? { NODE_OPTIONS: undefined, MALLOC_ARENA_MAX: undefined }
+  : imageMemoryEnv();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,6 +130,7 @@ async function startups(fleet: Fleet) {
     const c = await startControllerProcess({
       kubeconfigPath: fleet.controllerKubeconfig,
       namespace: fleet.namespace,
+      env: CHILD_ENV,
     });
     started.push(c.startedMs);
     readyz.push(c.readyzMs);
@@ -139,7 +150,13 @@ function useBuild(): string {
 
 async function main(): Promise<void> {
   const entry = useBuild();
-  process.stdout.write(`${formatEnvironment(await environment())}\ncontroller:     ${entry}\n`);
+  const flags = Object.entries(CHILD_ENV).map(([k, v]) => `${k}=${JSON.stringify(v ?? '')}`);
+  const extra = process.env[CONTROLLER_NODE_ARGS_ENV];
+  process.stdout.write(
+    `${formatEnvironment(await environment())}\ncontroller:     ${entry}\n` +
+      `child env:      ${flags.join(' ')}${values['node-defaults'] ? ' (--node-defaults)' : ' (the Dockerfile ENV)'}\n` +
+      (extra ? `child args:     ${extra} (${CONTROLLER_NODE_ARGS_ENV})\n` : ''),
+  );
   const bare = await baselineRss("console.log('up'); setInterval(() => {}, 1000);");
   const withClient = await baselineRss(
     "await import('@kubernetes/client-node'); console.log('up'); setInterval(() => {}, 1000);",
@@ -152,6 +169,7 @@ async function main(): Promise<void> {
     const controller = await startControllerProcess({
       kubeconfigPath: fleet.controllerKubeconfig,
       namespace: fleet.namespace,
+      env: CHILD_ENV,
     });
     try {
       const idle = await settledMemory(controller);

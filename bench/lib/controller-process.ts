@@ -28,6 +28,10 @@ export interface ControllerProcessOptions {
   readonly namespace: string;
   readonly extraArgs?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** Set in the child's environment over the benchmark's own (e.g. the image's heap flags,
+   *  lib/image-env.ts). Node flags in BENCH_CONTROLLER_NODE_ARGS still win: node reads its
+   *  command line after NODE_OPTIONS. `undefined` removes a variable. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ControllerProcess {
@@ -100,7 +104,12 @@ function spawnChild(o: ControllerProcessOptions, port: number): ChildProcess {
     `127.0.0.1:${port}`,
     ...(o.extraArgs ?? []),
   ];
-  return spawn(NODE_BIN, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(o.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return spawn(NODE_BIN, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export async function startControllerProcess(
