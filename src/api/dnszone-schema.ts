@@ -5,12 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import { SELECTOR_OPERATORS } from './dnszone.ts';
 import {
-  anchored,
   hostName,
   ipv4,
   ipv6,
-  LABEL_VALUE,
-  MAX_NAME_LENGTH,
   objectName,
   stringEnum,
   stringMap,
@@ -19,7 +16,7 @@ import {
   zoneName,
 } from './fields.ts';
 import { CONDITIONS_FIELD } from './meta-schema.ts';
-import { ADMIN_EMAIL } from './patterns.ts';
+import { ADMIN_EMAIL, anchored, LABEL_VALUE, MAX_NAME_LENGTH } from './patterns.ts';
 
 /** The standard Kubernetes LabelSelector (`metav1.LabelSelector`). */
 export const LabelSelectorSchema = Type.Object(

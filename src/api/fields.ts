@@ -1,6 +1,6 @@
 /**
  * Schema building blocks shared by every kind: DNS names, addresses, TTLs, ports. The
- * patterns themselves live in patterns.ts (no schema library), re-exported here.
+ * patterns themselves live in patterns.ts (no schema library); import them from there.
  */
 import { type SchemaOptions, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 import {
@@ -13,17 +13,6 @@ import {
   MAX_NAME_LENGTH,
   OBJECT_NAME,
   TOP_LABEL,
-} from './patterns.ts';
-
-export {
-  anchored,
-  DOTTED_NAME,
-  IPV4,
-  IPV6,
-  LABEL,
-  LABEL_VALUE,
-  MAX_NAME_LENGTH,
-  OBJECT_NAME,
 } from './patterns.ts';
 
 /** A string schema that must carry a description (for `kubectl explain`). */

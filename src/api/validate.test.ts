@@ -3,8 +3,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { badValues, goodValues, mutate, validExamples } from '../../test/fixtures/resources.ts';
-import { anchored, IPV4, IPV6 } from './fields.ts';
 import { KIND_NAMES, type KindName } from './kinds.ts';
+import { anchored, IPV4, IPV6 } from './patterns.ts';
 import { fieldPath, formatIssues, validateResource, validateSpec } from './validate.ts';
 
 function fieldsOf(kind: KindName, object: unknown): string[] {
