@@ -80,6 +80,8 @@ export interface NamedServer {
    * it receives in order, and they reach us in order through one pipe).
    */
   logCaughtUp(): Promise<string>;
+  /** `rndc showzone` on this named over a connection of its own: the zone's statement. */
+  showzone(zone: string): Promise<string>;
   /** Stops named (SIGTERM, then SIGKILL after 5 s) and removes the directory. */
   stop(): Promise<void>;
   /** Stops named but keeps the directory (for restarts). */
@@ -273,16 +275,20 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     return output;
   };
 
-  let marks = 0;
-  const logCaughtUp = async (): Promise<string> => {
-    const mark = `log-mark-${++marks}-${randomBytes(4).toString('hex')}.invalid`;
+  const showzone = async (zone: string): Promise<string> => {
     const rndc = new RndcClient({ endpoint: { address, port: rndcPort }, key: rndcKey });
     try {
-      // No such zone: named refuses it, but logs the command first.
-      await rndc.showzone(mark).catch(() => undefined);
+      return await rndc.showzone(zone);
     } finally {
       rndc.close();
     }
+  };
+
+  let marks = 0;
+  const logCaughtUp = async (): Promise<string> => {
+    const mark = `log-mark-${++marks}-${randomBytes(4).toString('hex')}.invalid`;
+    // No such zone: named refuses it, but logs the command first.
+    await showzone(mark).catch(() => undefined);
     return waitForLog(new RegExp(`command 'showzone ${mark.replaceAll('.', '\\.')}'`));
   };
 
@@ -300,6 +306,7 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     log: () => output,
     waitForLog,
     logCaughtUp,
+    showzone,
     halt,
     async stop() {
       await halt();
