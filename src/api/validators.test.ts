@@ -43,7 +43,7 @@ describe('what the controller loads from src/api', () => {
       registerHooks({ resolve(s, c, next) { const r = next(s, c); urls.push(r.url); return r; } });
       for (const m of ['kinds', 'validate', 'dnszone', 'bind9instance', 'records', 'meta', 'semantics'])
         await import(new URL('./' + m + '.ts', ${JSON.stringify(`${import.meta.url}`)}).href);
-      console.log(JSON.stringify(urls));`;
+      process.stdout.write(JSON.stringify(urls));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code]);
     const urls = JSON.parse(stdout) as string[];
     assert.ok(urls.some((u) => u.endsWith('/src/api/validators.generated.js')));
