@@ -12,12 +12,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyFile, type HmacAlgorithm, SecretKey } from '../../src/dns/keyfile.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
-import { freePort } from './ports.ts';
+import { freePort, portOpen } from './ports.ts';
 
 export const NAMED_BIN =
   ['/usr/sbin/named', '/usr/bin/named'].find((p) => existsSync(p)) ?? 'named';
@@ -146,17 +145,6 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function portOpen(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 export async function startNamed(options: NamedOptions = {}): Promise<NamedServer> {
   const address = options.address ?? '127.0.0.1';
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'named-')));
@@ -218,8 +206,8 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
         throw new NamedStartError(`named exited during start-up:\n${output.slice(-4000)}`);
       if (
         output.includes('running') &&
-        (await portOpen(address, dnsPort)) &&
-        (await portOpen(address, rndcPort))
+        (await portOpen(dnsPort, address)) &&
+        (await portOpen(rndcPort, address))
       ) {
         return;
       }

@@ -1,6 +1,6 @@
 /** Free loopback ports for test servers (TCP and UDP both free on the same number). */
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 function tcpPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,4 +34,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     }
   }
   throw new RangeError('no free loopback port found after 50 attempts');
+}
+
+/** True when something accepts a TCP connection on `port` (at `host`). */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +19,7 @@ import {
 } from '../../scripts/lib/manifests.ts';
 import { formatKeyFile, parseKey } from '../../src/dns/keyfile.ts';
 import { generateKey, minimalZone, NAMED_BIN } from '../harness/named.ts';
-import { freePort } from '../harness/ports.ts';
+import { freePort, portOpen } from '../harness/ports.ts';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -127,23 +126,12 @@ async function waitForNamed(
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`named exited:\n${log()}`);
     }
-    if (log().includes('running') && (await Promise.all(ports.map(portOpen))).every(Boolean)) {
+    if (log().includes('running') && (await Promise.all(ports.map((p) => portOpen(p)))).every(Boolean)) {
       return;
     }
     if (Date.now() > deadline) throw new Error(`named did not start in 60 s:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Resolves once `proc` has exited, at once if it already has. */

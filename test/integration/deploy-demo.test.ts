@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
+import { portOpen } from '../harness/ports.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -84,17 +84,6 @@ function startDemo(args: readonly string[]): Demo {
   };
   running.add(demo);
   return demo;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 test('the demo in --once mode brings every example to Ready and dig answers each record', async () => {
