@@ -126,7 +126,10 @@ async function waitForNamed(
     if (proc.exitCode !== null || proc.signalCode !== null) {
       throw new Error(`named exited:\n${log()}`);
     }
-    if (log().includes('running') && (await Promise.all(ports.map((p) => portOpen(p)))).every(Boolean)) {
+    if (
+      log().includes('running') &&
+      (await Promise.all(ports.map((p) => portOpen(p)))).every(Boolean)
+    ) {
       return;
     }
     if (Date.now() > deadline) throw new Error(`named did not start in 60 s:\n${log()}`);
