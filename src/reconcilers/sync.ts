@@ -5,9 +5,16 @@
  */
 import type { Logger } from 'pino';
 import { type ApplyResult, StalePlanError } from '../bind/executor.ts';
-import { type Change, type DesiredRRset, type Plan, planZone } from '../bind/plan.ts';
+import { type Change, type DesiredRRset, isApexNs, type Plan, planZone } from '../bind/plan.ts';
 import { adminEmailToRname, type ZoneConfig } from '../bind/zone-file.ts';
-import { compareRRsets, normalizeName, type RRset, rdataText, rrsetKey } from '../dns/rrset.ts';
+import {
+  compareRRsets,
+  isInZone,
+  normalizeName,
+  type RRset,
+  rdataText,
+  rrsetKey,
+} from '../dns/rrset.ts';
 import type { EnsureResult, InstanceTarget, ZoneBackend } from './backend.ts';
 import { removalOf } from './written.ts';
 
@@ -108,17 +115,14 @@ export function retiredGlue(
   desired: readonly DesiredRRset[],
   observed: readonly RRset[],
 ): DesiredRRset[] {
-  const apex = normalizeName(zone);
-  const apexNs = <T extends RRset>(list: readonly T[]) =>
-    list.find((r) => r.type === 'NS' && normalizeName(r.name) === apex);
-  const wanted = apexNs(desired);
-  const served = apexNs(observed);
+  const wanted = desired.find((r) => isApexNs(r, zone));
+  const served = observed.find((r) => isApexNs(r, zone));
   if (wanted?.type !== 'NS' || served?.type !== 'NS') return [];
   const kept = new Set(wanted.rdata.map((r) => normalizeName(r.host)));
   const out: DesiredRRset[] = [];
   for (const { host } of served.rdata) {
     const name = normalizeName(host);
-    if (kept.has(name) || !(name === apex || name.endsWith(`.${apex}`))) continue;
+    if (kept.has(name) || !isInZone(name, zone)) continue;
     for (const type of ['A', 'AAAA'] as const) out.push(removalOf({ name, type }, wanted.owner));
   }
   return out;
