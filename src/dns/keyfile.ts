@@ -72,26 +72,50 @@ export function parseAlgorithm(text: string): HmacAlgorithm | undefined {
 const KEY_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/** Builds a key from its three parts, validating each (as a Secret's fields give them). */
+function isKeyName(text: string): boolean {
+  return text.length <= 255 && KEY_NAME.test(text);
+}
+
+/**
+ * Builds a key from its three parts, validating each (as a Secret's fields give them).
+ *
+ * No message quotes a value it refuses, not even a prefix: a Secret with its fields
+ * swapped holds the secret under `name` or `algorithm`, and these messages reach status,
+ * Events and logs (issue #18). They name the field and what is wrong with it instead.
+ */
 export function makeKey(name: string, algorithm: string, secret: string): SecretKey {
   const trimmedName = name.trim();
-  if (!KEY_NAME.test(trimmedName) || trimmedName.length > 255) {
-    throw new ValidationError('name', 'key name must be a domain name of letters, digits, - and _');
+  if (!isKeyName(trimmedName)) {
+    throw new ValidationError(
+      'name',
+      `not a key name (${describeValue(name)}): a key name is a domain name of letters, digits, - and _`,
+    );
   }
   const alg = parseAlgorithm(algorithm);
   if (alg === undefined) {
+    const swapped = parseAlgorithm(secret) !== undefined ? '; it and secret look swapped' : '';
     throw new ValidationError(
       'algorithm',
-      `unsupported key algorithm "${algorithm.slice(0, 40)}": use one of ${HMAC_ALGORITHMS.join(', ')}`,
+      `not a known algorithm (${describeValue(algorithm)}${swapped}): use one of ${HMAC_ALGORITHMS.join(', ')}`,
     );
   }
   const compact = secret.replace(/\s+/g, '');
   if (compact.length === 0 || !BASE64.test(compact)) {
-    // Never echo the secret itself.
-    throw new ValidationError('secret', 'key secret must be non-empty base64');
+    throw new ValidationError('secret', `not base64 (${describeValue(secret)})`);
   }
   const name0 = trimmedName.toLowerCase().replace(/\.$/, '');
   return new SecretKey(name0, alg, Buffer.from(compact, 'base64'));
+}
+
+/**
+ * What can be said of a refused value without showing any of it: its length, and whether
+ * it has the look of a base64 secret (the usual mistake: fields swapped).
+ */
+function describeValue(value: string): string {
+  const compact = value.replace(/\s+/g, '');
+  if (compact.length === 0) return 'empty';
+  const looksSecret = compact.length >= 16 && BASE64.test(compact);
+  return `${value.length} characters, not shown${looksSecret ? ', it looks like a base64 secret' : ''}`;
 }
 
 /** Removes `#`, `//` and C comments outside quoted strings. */
@@ -132,10 +156,12 @@ export function parseKeyFile(text: string): SecretKey[] {
     const body = match[4] ?? '';
     const algorithm = /\balgorithm\s+"?([A-Za-z0-9.-]+)"?\s*;/.exec(body)?.[1];
     const secret = /\bsecret\s+"([^"]*)"\s*;/.exec(body)?.[1];
-    if (algorithm === undefined) {
-      throw new ValidationError('algorithm', `key "${name}" has no algorithm`);
-    }
-    if (secret === undefined) throw new ValidationError('secret', `key "${name}" has no secret`);
+    // A name is quoted back only once it is a valid key name (a swapped file may hold the
+    // secret there).
+    const which = isKeyName(name) ? `key "${name}"` : 'a key statement';
+    if (algorithm === undefined)
+      throw new ValidationError('algorithm', `${which} has no algorithm`);
+    if (secret === undefined) throw new ValidationError('secret', `${which} has no secret`);
     keys.push(makeKey(name, algorithm, secret));
   }
   if (keys.length === 0) {

@@ -5,7 +5,7 @@
  * A key Secret holds either `keyfile` (the text `tsig-keygen` prints) or the three fields
  * `name`, `algorithm`, `secret`.
  */
-import { PermanentError } from '../dns/errors.ts';
+import { PermanentError, ValidationError } from '../dns/errors.ts';
 import { makeKey, parseKey, type SecretKey } from '../dns/keyfile.ts';
 import type { Kube } from './client.ts';
 import type { Clock } from './clock.ts';
@@ -16,7 +16,11 @@ export interface KeySource {
   invalidate(namespace: string, name: string): void;
 }
 
-/** Reads one key out of a Secret's decoded data. Messages never include the secret. */
+/**
+ * Reads one key out of a Secret's decoded data. Messages name the Secret and the field,
+ * never a value (keyfile.ts says why); the parser's error is not kept as the cause, so a
+ * logger that prints causes has nothing of the Secret to print either.
+ */
 export function keyFromSecretData(
   data: Readonly<Record<string, string>>,
   where: string,
@@ -27,13 +31,20 @@ export function keyFromSecretData(
       return makeKey(data.name, data.algorithm, data.secret);
     }
   } catch (error) {
-    const why = error instanceof Error ? error.message : 'unreadable';
-    throw new PermanentError('InvalidKey', `Secret ${where}: ${why}`);
+    throw new PermanentError('InvalidKey', `Secret ${where}: ${fieldProblem(data, error)}`);
   }
   throw new PermanentError(
     'InvalidKey',
     `Secret ${where} has neither "keyfile" nor "name", "algorithm" and "secret"`,
   );
+}
+
+/** `field "algorithm": not a known algorithm (...)`, from the parser's ValidationError. */
+function fieldProblem(data: Readonly<Record<string, string>>, error: unknown): string {
+  if (!(error instanceof ValidationError)) return 'the key could not be read';
+  const inFile = data.keyfile !== undefined && error.field !== 'keyfile';
+  const field = inFile ? `keyfile (its ${error.field})` : error.field;
+  return `field ${field}: ${error.message}`;
 }
 
 export class SecretKeyCache implements KeySource {
