@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PermanentError, TransientError, ValidationError } from '../dns/errors.ts';
 import { SecretKey } from '../dns/keyfile.ts';
 import type { RRset } from '../dns/rrset.ts';
+import { PermanentError, TransientError, ValidationError } from '../errors.ts';
 import { estimateUpdateSize, isPerRRsetRefusal, packGroups } from './executor.ts';
 import { type Change, groupByName, updateRequestFor } from './plan.ts';
 

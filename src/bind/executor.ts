@@ -18,10 +18,11 @@
  * (`cnameClashes`) and the desired-state code (`src/reconcilers/desired.ts`) keep such
  * adds out of every plan; a read-back (the next AXFR and plan) shows anything left over.
  */
-import { type ControllerError, isControllerError, PrerequisiteError } from '../dns/errors.ts';
+
 import type { SecretKey } from '../dns/keyfile.ts';
 import type { RdataByType, RecordType, RRset } from '../dns/rrset.ts';
 import type { DnsEndpoint, UpdateRequest } from '../dns/update-request.ts';
+import { type ControllerError, isControllerError, PrerequisiteError } from '../errors.ts';
 import { type Change, groupByName, type Plan, updateRequestFor } from './plan.ts';
 
 /** The one thing the executor needs from the DNS client (STYLE.md habit 9). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 import {
   validateAddress,
   validateDomainName,

@@ -6,7 +6,7 @@
  * ValidationError before a byte is sent.
  */
 import { isIP } from 'node:net';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 
 /** A label of letters, digits, `-` and `_` (service labels), not starting or ending in `-`. */
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 import { adminEmailToRname, renderZoneFile, type ZoneConfig } from './zone-file.ts';
 
 const run = promisify(execFile);

@@ -3,8 +3,9 @@
  * servers inside the zone. It is all named needs to load the zone (RFC 1035 §5); every
  * other record arrives later as an RFC 2136 UPDATE.
  */
-import { ValidationError } from '../dns/errors.ts';
+
 import { isInZone } from '../dns/rrset.ts';
+import { ValidationError } from '../errors.ts';
 import {
   validateAddress,
   validateEmail,

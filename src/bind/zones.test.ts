@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../dns/errors.ts';
 import { SecretKey } from '../dns/keyfile.ts';
+import { ValidationError } from '../errors.ts';
 import { type BindTarget, canonicalZoneConfig, zoneStatementBody } from './zones.ts';
 
 const generateKey = (name: string) => new SecretKey(name, 'hmac-sha256', Buffer.alloc(32, 1));

@@ -18,10 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ValidationError } from '../dns/errors.ts';
 import type { SecretKey } from '../dns/keyfile.ts';
 import { isRndcResult, RndcClient } from '../dns/rndc/client.ts';
 import type { DnsEndpoint } from '../dns/update-request.ts';
+import { ValidationError } from '../errors.ts';
 import {
   validateAddress,
   validateHostname,

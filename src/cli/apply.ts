@@ -10,8 +10,8 @@ import { type ApplyResult, applyPlan, StalePlanError } from '../bind/executor.ts
 import { type Change, changeShare, type Plan, tooMuchChange } from '../bind/plan.ts';
 import { type BindTarget, directoryStore, ensureZone } from '../bind/zones.ts';
 import { DnsClient, updateMessageSize } from '../dns/client.ts';
-import { PermanentError } from '../dns/errors.ts';
 import { fqdn, type RRset } from '../dns/rrset.ts';
+import { PermanentError } from '../errors.ts';
 import { zoneConfigOf } from '../reconcilers/zone.ts';
 import type { ZoneManifests } from './manifests.ts';
 import { loadOrReport, planFor } from './plan.ts';

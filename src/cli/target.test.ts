@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 import { errorText, parseEndpoint, parseTargetArgs } from './target.ts';
 
 describe('parseEndpoint', () => {

@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { DnsClient } from '../dns/client.ts';
-import { isControllerError, ValidationError } from '../dns/errors.ts';
 import { parseKey, type SecretKey } from '../dns/keyfile.ts';
 import type { RRset } from '../dns/rrset.ts';
 import type { DnsEndpoint } from '../dns/update-request.ts';
+import { isControllerError, ValidationError } from '../errors.ts';
 
 /** Where command output goes; tests pass their own. */
 export interface CliIO {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 import { parseConfig, parseDuration } from './config.ts';
 
 describe('parseConfig', () => {

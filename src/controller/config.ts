@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../dns/errors.ts';
+import { ValidationError } from '../errors.ts';
 
 export interface ControllerConfig {
   /** Path of a kubeconfig; undefined: in-cluster when `inCluster`, else the default chain. */

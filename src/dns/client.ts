@@ -13,7 +13,7 @@ import {
   PrerequisiteError,
   TransientError,
   TsigUnsignedReplyError,
-} from './errors.ts';
+} from '../errors.ts';
 import type { SecretKey } from './keyfile.ts';
 import {
   CLASS_IN,

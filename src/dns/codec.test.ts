@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DecodeError, ValidationError } from './errors.ts';
+import { DecodeError, ValidationError } from '../errors.ts';
 import {
   CLASS_IN,
   decodeMessage,

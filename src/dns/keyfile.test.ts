@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors.ts';
 import { formatKeyFile, makeKey, parseAlgorithm, parseKey, parseKeyFile } from './keyfile.ts';
 
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==';

@@ -8,7 +8,7 @@
  *     };
  */
 import { inspect } from 'node:util';
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors.ts';
 
 export type HmacAlgorithm =
   | 'hmac-md5'

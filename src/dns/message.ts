@@ -4,7 +4,7 @@
  * record (RFC 8945 §4.2). Decoding is bounds checked and throws only DecodeError; each
  * decoded record keeps its offset, so TSIG can be verified on the bytes received.
  */
-import { DecodeError } from './errors.ts';
+import { DecodeError } from '../errors.ts';
 import { readRdata, recordTypeOf, writeRdata } from './rdata.ts';
 import type { Rdata, RecordType } from './rrset.ts';
 import { Reader, Writer } from './wire.ts';

@@ -4,7 +4,7 @@
  * checked and throws only DecodeError.
  */
 import { isIPv4 } from 'node:net';
-import { DecodeError, ValidationError } from './errors.ts';
+import { DecodeError, ValidationError } from '../errors.ts';
 import { assertNever, type RdataByType, type RecordType } from './rrset.ts';
 import { Reader, Writer } from './wire.ts';
 

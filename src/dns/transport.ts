@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIPv6, type Socket, connect as tcpConnect } from 'node:net';
-import { DecodeError, TransientError } from './errors.ts';
+import { DecodeError, TransientError } from '../errors.ts';
 import type { DnsEndpoint } from './update-request.ts';
 
 /**

@@ -14,7 +14,7 @@ import {
   TsigBadTruncError,
   TsigError,
   TsigUnsignedReplyError,
-} from './errors.ts';
+} from '../errors.ts';
 import { HMAC_ALGORITHMS, SecretKey } from './keyfile.ts';
 import {
   CLASS_ANY,

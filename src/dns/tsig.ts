@@ -11,7 +11,7 @@ import {
   TsigBadTruncError,
   TsigError,
   TsigUnsignedReplyError,
-} from './errors.ts';
+} from '../errors.ts';
 import type { HmacAlgorithm, SecretKey } from './keyfile.ts';
 import {
   CLASS_ANY,

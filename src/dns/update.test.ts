@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors.ts';
 import { SecretKey } from './keyfile.ts';
 import {
   CLASS_ANY,

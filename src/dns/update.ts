@@ -3,7 +3,7 @@
  * prerequisites in the answer section (§2.4) and the updates in the authority section
  * (§2.5).
  */
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors.ts';
 import type { SecretKey } from './keyfile.ts';
 import {
   CLASS_ANY,

@@ -6,7 +6,7 @@
  * A label holding a `.`, a `\` or a non-printable byte is written with RFC 1035 §5.1
  * escapes (`\.`, `\\`, `\DDD`), so every wire name has exactly one text form.
  */
-import { DecodeError, ValidationError } from './errors.ts';
+import { DecodeError, ValidationError } from '../errors.ts';
 
 const MAX_NAME_WIRE = 255;
 const MAX_LABEL = 63;

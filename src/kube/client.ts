@@ -3,7 +3,7 @@
  * `Kube`, which is `RestKube` on our own REST client (rest.ts). @kubernetes/client-node is
  * not loaded on this path: importing it costs ~80 MB RSS and ~1 s of start-up (issue #9).
  */
-import { PermanentError, TransientError } from '../dns/errors.ts';
+import { PermanentError, TransientError } from '../errors.ts';
 import { isKubeApiError, statusOf } from './rest.ts';
 import { GROUP, RestKube, VERSION } from './rest-kube.ts';
 

@@ -17,7 +17,7 @@ import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { PermanentError } from '../dns/errors.ts';
+import { PermanentError } from '../errors.ts';
 
 /** A secret value that renders as `[redacted]` everywhere except through `reveal()`. */
 export class Sensitive<T = string> {

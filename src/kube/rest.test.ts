@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dispositionOf } from '../dns/errors.ts';
+import { dispositionOf } from '../errors.ts';
 import { isConflict as clientIsConflict, httpStatus } from './client.ts';
 import {
   encodeQuery,

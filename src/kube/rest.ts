@@ -18,7 +18,7 @@ import {
   DecodeError,
   PermanentError,
   TransientError,
-} from '../dns/errors.ts';
+} from '../errors.ts';
 import {
   type Authenticator,
   createAuthenticator,

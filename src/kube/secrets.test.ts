@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { isControllerError } from '../dns/errors.ts';
+import { isControllerError } from '../errors.ts';
 import { keyFromSecretData } from './secrets.ts';
 
 /** Every run of 8 characters of `secret` that `text` contains (none is the only good answer). */

@@ -5,8 +5,9 @@
  * A key Secret holds either `keyfile` (the text `tsig-keygen` prints) or the three fields
  * `name`, `algorithm`, `secret`.
  */
-import { PermanentError, ValidationError } from '../dns/errors.ts';
+
 import { makeKey, parseKey, type SecretKey } from '../dns/keyfile.ts';
+import { PermanentError, ValidationError } from '../errors.ts';
 import type { Kube } from './client.ts';
 import type { Clock } from './clock.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DecodeError } from '../dns/errors.ts';
+import { DecodeError } from '../errors.ts';
 import { NdjsonSplitter } from './watch.ts';
 
 /** Splits `bytes` at the given cut points (any positions, including inside characters). */

@@ -13,7 +13,7 @@
  * relists. Any other `ERROR` event is thrown as the error its code maps to, so the events
  * an iteration yields are only ever ADDED, MODIFIED, DELETED and BOOKMARK.
  */
-import { DecodeError } from '../dns/errors.ts';
+import { DecodeError } from '../errors.ts';
 import {
   errorForStatus,
   isKubeApiError,

@@ -15,9 +15,9 @@ import {
   type ZoneFileStore,
 } from '../bind/zones.ts';
 import { type DnsClient, updateMessageSize } from '../dns/client.ts';
-import { isControllerError } from '../dns/errors.ts';
 import { RndcClient } from '../dns/rndc/client.ts';
 import type { RRset } from '../dns/rrset.ts';
+import { isControllerError } from '../errors.ts';
 import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
 
 export interface BindBackendOptions {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Plan } from '../bind/plan.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
-import { TransientError } from '../dns/errors.ts';
 import { makeKey } from '../dns/keyfile.ts';
+import { TransientError } from '../errors.ts';
 import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
 import { EnsuredCache } from './ensured.ts';
 

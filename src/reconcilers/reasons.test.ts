@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PermanentError, TransientError, TsigBadKeyError, TsigBadSigError } from '../dns/errors.ts';
+import { PermanentError, TransientError, TsigBadKeyError, TsigBadSigError } from '../errors.ts';
 import { isKeyRejection, isRepairable, reasonFor } from './reasons.ts';
 
 describe('reasonFor', () => {

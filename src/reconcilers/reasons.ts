@@ -2,7 +2,7 @@
  * From an error to the stable CamelCase reason a condition carries (DESIGN.md: reasons
  * name the cause). Messages come from our own errors, which never carry key material.
  */
-import { isControllerError } from '../dns/errors.ts';
+import { isControllerError } from '../errors.ts';
 
 export interface Reason {
   readonly reason: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
-import { TransientError, TsigBadSigError } from '../dns/errors.ts';
+import { TransientError, TsigBadSigError } from '../errors.ts';
 import type { DesiredState } from './desired.ts';
 import { recordReady, renamedRemovals, serialsFor, zoneConfigOf } from './zone.ts';
 

@@ -11,8 +11,8 @@ import { isRecordKind, recordRRset } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
-import { TransientError } from '../dns/errors.ts';
 import { absoluteName, fqdn, normalizeName } from '../dns/rrset.ts';
+import { TransientError } from '../errors.ts';
 import {
   eachLimited,
   ensureFinalizer,

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DnsClient } from '../../src/dns/client.ts';
-import { TsigBadMacError, TsigUnsignedReplyError } from '../../src/dns/errors.ts';
 import { decodeMessage, tsigRecord } from '../../src/dns/message.ts';
 import { compareRRsets } from '../../src/dns/rrset.ts';
 import { stripTsig } from '../../src/dns/tsig.ts';
+import { TsigBadMacError, TsigUnsignedReplyError } from '../../src/errors.ts';
 import { minimalZone, type NamedServer, startNamed } from '../harness/named.ts';
 import { type ReplyTransform, startProxy } from './dns-proxy.ts';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DnsClient } from '../../src/dns/client.ts';
-import { PermanentError, PrerequisiteError, TransientError } from '../../src/dns/errors.ts';
 import { type RRset, rdataTexts } from '../../src/dns/rrset.ts';
 import type { Prerequisite, UpdateRequest } from '../../src/dns/update-request.ts';
+import { PermanentError, PrerequisiteError, TransientError } from '../../src/errors.ts';
 import { generateKey, minimalZone, type NamedServer, startNamed } from '../harness/named.ts';
 import { freePort } from '../harness/ports.ts';
 

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DnsClient } from '../../src/dns/client.ts';
-import { DecodeError } from '../../src/dns/errors.ts';
 import { decodeMessage, encodeMessage } from '../../src/dns/message.ts';
 import type { DnsEndpoint } from '../../src/dns/update-request.ts';
+import { DecodeError } from '../../src/errors.ts';
 import { generateKey, minimalZone, type NamedServer, startNamed } from '../harness/named.ts';
 import { startProxy } from './dns-proxy.ts';
 

@@ -9,17 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { DnsClient } from '../../src/dns/client.ts';
+import { SecretKey } from '../../src/dns/keyfile.ts';
+import { decodeMessage, tsigRecord } from '../../src/dns/message.ts';
+import { stripTsig, TsigResponseSigner } from '../../src/dns/tsig.ts';
+import type { UpdateRequest } from '../../src/dns/update-request.ts';
 import {
   TsigBadKeyError,
   TsigBadMacError,
   TsigBadSigError,
   TsigBadTimeError,
   TsigUnsignedReplyError,
-} from '../../src/dns/errors.ts';
-import { SecretKey } from '../../src/dns/keyfile.ts';
-import { decodeMessage, tsigRecord } from '../../src/dns/message.ts';
-import { stripTsig, TsigResponseSigner } from '../../src/dns/tsig.ts';
-import type { UpdateRequest } from '../../src/dns/update-request.ts';
+} from '../../src/errors.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
 import { type ReplyTransform, startProxy } from './dns-proxy.ts';
 

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { DecodeError, dispositionOf } from '../../src/dns/errors.ts';
+import { DecodeError, dispositionOf } from '../../src/errors.ts';
 import {
   createAuthenticator,
   loadInCluster,

@@ -10,15 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import {
-  DecodeError,
-  PermanentError,
-  TransientError,
-  ValidationError,
-} from '../../src/dns/errors.ts';
 import { formatKeyFile, HMAC_ALGORITHMS, parseKey, SecretKey } from '../../src/dns/keyfile.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
 import { decodeMessage, tableOf, textOf, verifyMessage } from '../../src/dns/rndc/codec.ts';
+import { DecodeError, PermanentError, TransientError, ValidationError } from '../../src/errors.ts';
 import { generateKey, minimalZone, type NamedServer, startNamed } from '../harness/named.ts';
 import { freePort } from '../harness/ports.ts';
 import { startTcpProxy } from '../harness/tcp-proxy.ts';

@@ -18,8 +18,8 @@ import {
   serverFingerprint,
   type ZoneConfig,
 } from '../../src/bind/zones.ts';
-import { ValidationError } from '../../src/dns/errors.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
+import { ValidationError } from '../../src/errors.ts';
 import { generateKey, type NamedServer, startNamed } from '../harness/named.ts';
 import { startTcpProxy } from '../harness/tcp-proxy.ts';
 

@@ -14,7 +14,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ControllerError, PermanentError, TransientError, ValidationError } from '../errors.ts';
+import { ControllerError, PermanentError, TransientError, ValidationError } from '../../errors.ts';
 import type { SecretKey } from '../keyfile.ts';
 import type { DnsEndpoint } from '../update-request.ts';
 import {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DecodeError } from '../errors.ts';
+import { DecodeError } from '../../errors.ts';
 import { HMAC_ALGORITHMS, SecretKey } from '../keyfile.ts';
 import {
   type CcTable,

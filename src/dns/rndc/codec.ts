@@ -12,7 +12,7 @@
  * to 88 bytes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DecodeError, ValidationError } from '../errors.ts';
+import { DecodeError, ValidationError } from '../../errors.ts';
 import type { HmacAlgorithm, SecretKey } from '../keyfile.ts';
 
 /** A binary value (ISCCC strings and numbers are binary values holding ASCII text). */

@@ -4,7 +4,7 @@
  * (client.ts) signs, verifies and sequences.
  */
 import { connect, type Socket } from 'node:net';
-import { DecodeError, TransientError } from '../errors.ts';
+import { DecodeError, TransientError } from '../../errors.ts';
 import type { DnsEndpoint } from '../update-request.ts';
 import { MAX_FRAME } from './codec.ts';
 

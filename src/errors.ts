@@ -1,5 +1,6 @@
 /**
- * Errors typed by what the caller does with them (STYLE.md habit 8):
+ * The shared error vocabulary of every layer (src/dns, src/bind, src/kube, src/controller,
+ * src/cli), typed by what the caller does with them (STYLE.md habit 8):
  *
  * - `transient`: back off and retry (timeouts, refused connections, SERVFAIL).
  * - `permanent`: surface as a condition and an Event; do not retry until the spec or the
