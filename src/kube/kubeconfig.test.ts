@@ -16,6 +16,7 @@ import {
   parseKubeconfig,
   tokenFileReader,
 } from './kubeconfig.ts';
+import { impersonationHeaders } from './rest.ts';
 
 const TOKEN = 'sekret-token-value-0123456789';
 const PASSWORD = 'pa55-w0rd-value';
@@ -147,8 +148,10 @@ describe('kubeconfig files', () => {
     assert.deepEqual((await loadKubeconfigFile(path)).auth, {
       kind: 'plugin',
       plugin: 'exec',
-      kubeconfigPath: path,
       context: 'one',
+      contextFile: path,
+      user: { name: 'u', file: path },
+      cluster: { name: 'c1', file: path },
     });
     const provider = { 'auth-provider': { name: 'oidc', config: {} } };
     const t = await loadKubeconfigFile(await file('provider.yaml', config(provider)), 'two');
@@ -226,10 +229,57 @@ describe('JSON kubeconfigs', () => {
 });
 
 describe('the default chain', () => {
-  it('takes the first file of a KUBECONFIG list', async () => {
+  it('takes the only existing file of a KUBECONFIG list', async () => {
     const path = await file('chain.yaml', config({ token: TOKEN }));
     const t = await loadKubeconfig({ env: { KUBECONFIG: `${path}:/does/not/exist`, HOME: dir } });
     assert.equal(t.origin, `kubeconfig ${path} context one`);
+  });
+
+  it('merges a KUBECONFIG list as client-go does: first current-context and first of each name win, paths relative to their own file', async () => {
+    await mkdir(join(dir, 'b'), { recursive: true });
+    await writeFile(join(dir, 'b', 'ca.pem'), 'CA-OF-B');
+    const first = await file(
+      'merge-a.yaml',
+      stringify({
+        'current-context': 'work',
+        contexts: [{ name: 'work', context: { cluster: 'shared', user: 'me', namespace: 'dns' } }],
+        users: [{ name: 'me', user: { token: TOKEN } }],
+      }),
+    );
+    const second = join(dir, 'b', 'merge-b.yaml');
+    await writeFile(
+      second,
+      stringify({
+        'current-context': 'other',
+        clusters: [
+          {
+            name: 'shared',
+            cluster: { server: 'https://b.example:6443', 'certificate-authority': 'ca.pem' },
+          },
+        ],
+        users: [{ name: 'me', user: { token: 'the-second-files-token' } }],
+        contexts: [{ name: 'work', context: { cluster: 'nowhere', user: 'me' } }],
+      }),
+    );
+    const t = await loadKubeconfig({
+      env: { KUBECONFIG: `/does/not/exist:${first}::${second}`, HOME: dir },
+    });
+    assert.equal(t.server, 'https://b.example:6443');
+    assert.equal(t.namespace, 'dns', 'the first file defines context work');
+    assert.equal(t.tls.ca?.toString(), 'CA-OF-B', 'ca.pem resolves next to the second file');
+    assert.equal((await headersOf(t)).Authorization, `Bearer ${TOKEN}`, 'the first user me wins');
+    const chosen = await loadKubeconfig({
+      env: { KUBECONFIG: `${first}:${second}`, HOME: dir },
+      context: 'work',
+    });
+    assert.equal(chosen.server, 'https://b.example:6443');
+  });
+
+  it('refuses a KUBECONFIG list none of whose files exists, naming them', async () => {
+    await assert.rejects(
+      loadKubeconfig({ env: { KUBECONFIG: '/no/a:/no/b', HOME: dir } }),
+      (e: unknown) => e instanceof KubeconfigError && /\/no\/a, \/no\/b/.test(e.message),
+    );
   });
 
   it('falls back to the service account when no kubeconfig exists', async () => {
@@ -276,5 +326,64 @@ describe('token files', () => {
     assert.equal(await read(), 'first');
     now = 60_000;
     assert.equal(await read(), 'second');
+  });
+});
+
+describe('keys that change who we are or where we connect', () => {
+  it('reads as, as-uid, as-groups and as-user-extra into the impersonation sent on every request', async () => {
+    const user = {
+      token: TOKEN,
+      as: 'jane',
+      'as-uid': 'uid-1',
+      'as-groups': ['dev', 'ops'],
+      'as-user-extra': { 'acme.com/project': ['p1', 'p2'], scopes: 'one' },
+    };
+    const t = await loadKubeconfigFile(await file('as.yaml', config(user)));
+    assert.deepEqual(t.impersonate, {
+      user: 'jane',
+      uid: 'uid-1',
+      groups: ['dev', 'ops'],
+      extra: { 'acme.com/project': ['p1', 'p2'], scopes: ['one'] },
+    });
+    assert.deepEqual(impersonationHeaders(t.impersonate), {
+      'Impersonate-User': 'jane',
+      'Impersonate-Uid': 'uid-1',
+      'Impersonate-Group': ['dev', 'ops'],
+      'Impersonate-Extra-acme.com%2Fproject': ['p1', 'p2'],
+      'Impersonate-Extra-scopes': ['one'],
+    });
+    const plain = await loadKubeconfigFile(await file('plain.yaml', config({ token: TOKEN })));
+    assert.equal(plain.impersonate, undefined);
+    assert.deepEqual(impersonationHeaders(plain.impersonate), {});
+  });
+
+  it('refuses as-groups, as-uid or as-user-extra without as, naming the key', async () => {
+    for (const [key, value] of [
+      ['as-groups', ['system:masters']],
+      ['as-uid', 'u1'],
+      ['as-user-extra', { a: ['b'] }],
+    ] as const) {
+      const path = await file(`no-as-${key}.yaml`, config({ token: TOKEN, [key]: value }));
+      await assert.rejects(
+        loadKubeconfigFile(path),
+        (e: unknown) =>
+          e instanceof KubeconfigError && e.message.includes(key) && /needs as/.test(e.message),
+      );
+    }
+    const bad = await file('bad-as.yaml', config({ token: TOKEN, as: ['x'] }));
+    await assert.rejects(loadKubeconfigFile(bad), /\bas must be a user name/);
+  });
+
+  it('refuses a cluster with proxy-url, naming the key, instead of going around the proxy', async () => {
+    const text = config({ token: TOKEN }).replace(
+      'server: https://127.0.0.1:6443/',
+      'server: https://127.0.0.1:6443/\n      proxy-url: http://proxy.example:3128',
+    );
+    assert.match(text, /proxy-url/);
+    const path = await file('proxy.yaml', text);
+    await assert.rejects(
+      loadKubeconfigFile(path),
+      (e: unknown) => e instanceof KubeconfigError && /proxy-url/.test(e.message),
+    );
   });
 });

@@ -7,6 +7,12 @@
  * says `auth.kind === 'plugin'`, and `createAuthenticator` loads the full client lazily,
  * only for them.
  *
+ * Every key that changes who we are or where requests go is either honoured or refused by
+ * name, never ignored: impersonation (`as`, `as-uid`, `as-groups`, `as-user-extra`) is sent
+ * as the Impersonate-* headers; a `KUBECONFIG` list of files is merged as client-go merges
+ * it; `proxy-url` is refused (we have no proxy transport), so the controller never talks to
+ * the API server other than the way the file says, or as someone other than it says.
+ *
  * Secrets (tokens, passwords, private keys) are held in `Sensitive` wrappers, so they
  * never appear in `JSON.stringify`, `inspect` or logs, and never in error messages: a
  * YAML error is reported by line and column only, because the parser's excerpt of the
@@ -68,13 +74,26 @@ export type KubeAuth =
   | {
       readonly kind: 'plugin';
       readonly plugin: 'exec' | 'auth-provider';
-      readonly kubeconfigPath: string;
       readonly context: string;
+      readonly contextFile: string;
+      /** Where the context's user and cluster are defined (files of a KUBECONFIG list). */
+      readonly user: { readonly name: string; readonly file: string };
+      readonly cluster: { readonly name: string; readonly file: string };
     };
+
+/** kubeconfig impersonation (`as` and friends): sent as Impersonate-* headers on every request. */
+export interface Impersonation {
+  readonly user: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra: Readonly<Record<string, readonly string[]>>;
+}
 
 export interface KubeTarget {
   /** `https://host:port` (maybe with a path prefix), no trailing slash. */
   readonly server: string;
+  /** Act as another user (the kubeconfig user's `as`); undefined: as ourselves. */
+  readonly impersonate?: Impersonation;
   /** The context's namespace, the service account's, or `default`. */
   readonly namespace: string;
   readonly tls: TlsMaterial;
@@ -99,15 +118,15 @@ export interface LoadOptions {
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
- * The default chain, as kubectl and client-go read it: an explicit file, else the first
- * file of $KUBECONFIG, else ~/.kube/config if it exists, else the in-cluster account.
+ * The default chain, as kubectl and client-go read it: an explicit file, else the files
+ * of $KUBECONFIG merged, else ~/.kube/config if it exists, else the in-cluster account.
  */
 export async function loadKubeconfig(options: LoadOptions = {}): Promise<KubeTarget> {
   const env = options.env ?? process.env;
   if (options.path !== undefined) return loadKubeconfigFile(options.path, options.context);
   if (options.inCluster) return loadInCluster(env, options.serviceAccountDir);
-  const fromEnv = env.KUBECONFIG?.split(':').find((p) => p !== '');
-  if (fromEnv !== undefined) return loadKubeconfigFile(fromEnv, options.context);
+  const fromEnv = (env.KUBECONFIG ?? '').split(':').filter((p) => p !== '');
+  if (fromEnv.length > 0) return loadKubeconfigFiles(fromEnv, options.context);
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   if (readable(home)) return loadKubeconfigFile(home, options.context);
   if (env.KUBERNETES_SERVICE_HOST) return loadInCluster(env, options.serviceAccountDir);
@@ -176,11 +195,38 @@ export function loadInCluster(
 
 type Doc = Record<string, unknown>;
 
+/** One parsed kubeconfig file: relative paths in its entries resolve against its directory. */
+interface SourceFile {
+  readonly path: string;
+  readonly doc: Doc;
+}
+
 /** Reads one kubeconfig file; relative paths inside it resolve against its directory. */
 export async function loadKubeconfigFile(path: string, context?: string): Promise<KubeTarget> {
   const absolute = resolve(path);
   const text = readOrFail(absolute, 'kubeconfig').toString('utf8');
   return parseKubeconfig(text, absolute, context);
+}
+
+/**
+ * A `KUBECONFIG` list, merged as client-go merges it: files that do not exist are skipped
+ * (all missing is an error); the first file to set `current-context` wins, and the first
+ * file to define a cluster, user or context of a given name wins that name.
+ */
+export async function loadKubeconfigFiles(
+  paths: readonly string[],
+  context?: string,
+): Promise<KubeTarget> {
+  const files: SourceFile[] = [];
+  for (const path of paths.map((p) => resolve(p))) {
+    if (!readable(path)) continue;
+    const text = readOrFail(path, 'kubeconfig').toString('utf8');
+    files.push({ path, doc: await parseDocumentText(text, path) });
+  }
+  if (files.length === 0) {
+    throw new KubeconfigError(`none of the KUBECONFIG files exists: ${paths.join(', ')}`);
+  }
+  return targetOf(files, context);
 }
 
 /** Parses kubeconfig text; `path` names the file (messages, relative paths, plugins). */
@@ -189,26 +235,96 @@ export async function parseKubeconfig(
   path: string,
   contextName?: string,
 ): Promise<KubeTarget> {
-  const doc = await parseDocumentText(text, path);
-  const name = contextName ?? stringField(doc, 'current-context');
-  if (!name) throw new KubeconfigError(`${path} has no current-context`, { path });
-  const origin = `kubeconfig ${path} context ${name}`;
-  const context = namedEntry(doc, 'contexts', 'context', name, path);
-  const clusterName = stringField(context, 'cluster');
-  const userName = stringField(context, 'user');
-  if (!clusterName) throw new KubeconfigError(`${origin} names no cluster`, { path });
-  const cluster = namedEntry(doc, 'clusters', 'cluster', clusterName, path);
-  const user = userName ? namedEntry(doc, 'users', 'user', userName, path) : {};
-  const base = dirname(path);
-  const server = stringField(cluster, 'server');
+  return targetOf([{ path, doc: await parseDocumentText(text, path) }], contextName);
+}
+
+function targetOf(files: readonly SourceFile[], contextName?: string): KubeTarget {
+  const where = files.map((f) => f.path).join(':');
+  const name =
+    contextName ?? files.map((f) => stringField(f.doc, 'current-context')).find((c) => !!c);
+  if (!name) throw new KubeconfigError(`${where} has no current-context`, { path: where });
+  const origin = `kubeconfig ${where} context ${name}`;
+  const context = namedEntry(files, 'contexts', 'context', name);
+  const clusterName = stringField(context.body, 'cluster');
+  const userName = stringField(context.body, 'user');
+  if (!clusterName) throw new KubeconfigError(`${origin} names no cluster`, { path: where });
+  const cluster = namedEntry(files, 'clusters', 'cluster', clusterName);
+  const user = userName
+    ? namedEntry(files, 'users', 'user', userName)
+    : { body: {}, path: context.path };
+  const server = stringField(cluster.body, 'server');
   if (!server) throw new KubeconfigError(`${origin}: cluster ${clusterName} has no server`);
+  refuseProxy(cluster.body, clusterName, origin);
+  const impersonate = impersonationOf(user.body, userName ?? '', origin);
   return {
     server: server.replace(/\/+$/, ''),
-    namespace: stringField(context, 'namespace') || 'default',
-    tls: tlsOf(cluster, user, base, origin),
-    auth: authOf(user, base, { kubeconfigPath: path, context: name }),
+    namespace: stringField(context.body, 'namespace') || 'default',
+    tls: tlsOf(cluster, user, origin),
+    auth: authOf(user, {
+      context: name,
+      contextFile: context.path,
+      user: { name: userName ?? '', file: user.path },
+      cluster: { name: clusterName, file: cluster.path },
+    }),
+    ...(impersonate === undefined ? {} : { impersonate }),
     origin,
   };
+}
+
+/**
+ * `proxy-url` would send every request through a proxy; our transport has none, and going
+ * around the proxy the user configured is a surprise, so the file is refused.
+ */
+function refuseProxy(cluster: Doc, name: string, origin: string): void {
+  if (cluster['proxy-url'] === undefined) return;
+  throw new KubeconfigError(
+    `${origin}: cluster ${name} sets proxy-url, which bind9-controller does not support; connect without a proxy (remove proxy-url) or run the controller where it reaches the API server directly`,
+    { key: 'proxy-url' },
+  );
+}
+
+/** `as`, `as-uid`, `as-groups`, `as-user-extra` of a kubeconfig user, validated. */
+function impersonationOf(user: Doc, userName: string, origin: string): Impersonation | undefined {
+  const fail = (key: string, why: string) => {
+    throw new KubeconfigError(`${origin}: user ${userName}: ${key} ${why}`, { key });
+  };
+  const as = user.as;
+  const uid = user['as-uid'];
+  const groups = user['as-groups'];
+  const extra = user['as-user-extra'];
+  if (as !== undefined && (typeof as !== 'string' || as === '')) fail('as', 'must be a user name');
+  if (uid !== undefined && typeof uid !== 'string') fail('as-uid', 'must be a string');
+  if (groups !== undefined && !isStringList(groups)) fail('as-groups', 'must be a list of names');
+  const extraOk =
+    extra === undefined ||
+    (isDoc(extra) && Object.values(extra).every((v) => isStringList(v) || typeof v === 'string'));
+  if (!extraOk) fail('as-user-extra', 'must map keys to lists of strings');
+  if (as === undefined) {
+    // client-go refuses these without a user to impersonate; so do we, rather than ignore them.
+    for (const [key, value] of [
+      ['as-uid', uid],
+      ['as-groups', groups],
+      ['as-user-extra', extra],
+    ]) {
+      if (value !== undefined) fail(key as string, 'needs as (the user to impersonate)');
+    }
+    return undefined;
+  }
+  return {
+    user: as as string,
+    ...(typeof uid === 'string' && uid !== '' ? { uid } : {}),
+    groups: (groups as string[] | undefined) ?? [],
+    extra: Object.fromEntries(
+      Object.entries((extra as Doc | undefined) ?? {}).map(([k, v]) => [
+        k,
+        ([] as string[]).concat(v as string),
+      ]),
+    ),
+  };
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
 /**
@@ -247,46 +363,63 @@ function stringField(doc: Doc, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** `contexts[name=..].context` and the like; an entry without its body counts as empty. */
-function namedEntry(doc: Doc, list: string, field: string, name: string, path: string): Doc {
-  const entries = doc[list];
-  const entry = Array.isArray(entries)
-    ? entries.find((e: unknown) => isDoc(e) && e.name === name)
-    : undefined;
-  if (!isDoc(entry)) {
-    throw new KubeconfigError(`${path} has no ${field} named ${name}`, { path, [field]: name });
+/** An entry's body and the file it came from (its relative paths resolve there). */
+interface Entry {
+  readonly body: Doc;
+  readonly path: string;
+}
+
+/**
+ * `contexts[name=..].context` and the like, from the first file that defines the name; an
+ * entry without its body counts as empty.
+ */
+function namedEntry(
+  files: readonly SourceFile[],
+  list: string,
+  field: string,
+  name: string,
+): Entry {
+  for (const { doc, path } of files) {
+    const entries = doc[list];
+    const entry = Array.isArray(entries)
+      ? entries.find((e: unknown) => isDoc(e) && e.name === name)
+      : undefined;
+    if (isDoc(entry)) return { body: isDoc(entry[field]) ? (entry[field] as Doc) : {}, path };
   }
-  const body = entry[field];
-  return isDoc(body) ? body : {};
+  const where = files.map((f) => f.path).join(':');
+  throw new KubeconfigError(`${where} has no ${field} named ${name}`, {
+    path: where,
+    [field]: name,
+  });
 }
 
 /** `<key>-data` (base64) wins over `<key>` (a file), as in client-go. */
-function material(doc: Doc, key: string, base: string, origin: string): Buffer | undefined {
-  const data = stringField(doc, `${key}-data`);
+function material(entry: Entry, key: string, origin: string): Buffer | undefined {
+  const data = stringField(entry.body, `${key}-data`);
   if (data) return Buffer.from(data, 'base64');
-  const file = stringField(doc, key);
+  const file = stringField(entry.body, key);
   if (!file) return undefined;
-  const absolute = isAbsolute(file) ? file : join(base, file);
+  const absolute = isAbsolute(file) ? file : join(dirname(entry.path), file);
   return readOrFail(absolute, `${key} of ${origin}:`);
 }
 
-function tlsOf(cluster: Doc, user: Doc, base: string, origin: string): TlsMaterial {
-  const key = material(user, 'client-key', base, origin);
-  const serverName = stringField(cluster, 'tls-server-name');
+function tlsOf(cluster: Entry, user: Entry, origin: string): TlsMaterial {
+  const key = material(user, 'client-key', origin);
+  const serverName = stringField(cluster.body, 'tls-server-name');
   return {
-    ca: material(cluster, 'certificate-authority', base, origin),
-    cert: material(user, 'client-certificate', base, origin),
+    ca: material(cluster, 'certificate-authority', origin),
+    cert: material(user, 'client-certificate', origin),
     ...(key ? { key: new Sensitive(key) } : {}),
-    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
+    insecureSkipTlsVerify: cluster.body['insecure-skip-tls-verify'] === true,
     ...(serverName ? { serverName } : {}),
   };
 }
 
-function authOf(
-  user: Doc,
-  base: string,
-  where: { kubeconfigPath: string; context: string },
-): KubeAuth {
+type PluginWhere = Omit<Extract<KubeAuth, { kind: 'plugin' }>, 'kind' | 'plugin'>;
+
+function authOf(entry: Entry, where: PluginWhere): KubeAuth {
+  const user = entry.body;
+  const base = dirname(entry.path);
   if (isDoc(user.exec)) return { kind: 'plugin', plugin: 'exec', ...where } as const;
   if (isDoc(user['auth-provider'])) {
     return { kind: 'plugin', plugin: 'auth-provider', ...where } as const;
@@ -348,7 +481,7 @@ export async function createAuthenticator(
     case 'tokenFile':
       return bearer(tokenFileReader(auth.path, options));
     case 'plugin':
-      return pluginAuthenticator(auth.kubeconfigPath, auth.context);
+      return pluginAuthenticator(auth);
   }
 }
 
@@ -381,11 +514,29 @@ export function tokenFileReader(path: string, options: AuthenticatorOptions = {}
  * exec and auth-provider users: the full client runs the plugin and caches its
  * credentials. Its `applyToHTTPSOptions` also sets a fresh `agent` each call; the caller
  * replaces it with its own keep-alive agent (TLS options on the request still apply).
+ * From a KUBECONFIG list it gets the user and cluster our merge chose, each read from the
+ * file that defines it (client-node's own merge throws on names defined twice).
  */
-async function pluginAuthenticator(path: string, context: string): Promise<Authenticator> {
+async function pluginAuthenticator(where: PluginWhere): Promise<Authenticator> {
   const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  kc.setCurrentContext(context);
+  const load = (file: string) => {
+    const one = new KubeConfig();
+    one.loadFromFile(file);
+    return one;
+  };
+  const kc = load(where.user.file);
+  const oneFile = where.cluster.file === where.user.file && where.contextFile === where.user.file;
+  if (oneFile) {
+    kc.setCurrentContext(where.context);
+  } else {
+    const user = kc.getUser(where.user.name);
+    const cluster = load(where.cluster.file).getCluster(where.cluster.name);
+    kc.loadFromOptions({
+      users: user === null ? [] : [user],
+      clusters: cluster === null ? [] : [cluster],
+      contexts: [{ name: where.context, user: where.user.name, cluster: where.cluster.name }],
+      currentContext: where.context,
+    });
+  }
   return { apply: (o) => kc.applyToHTTPSOptions(o) };
 }

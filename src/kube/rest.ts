@@ -22,6 +22,7 @@ import {
 import {
   type Authenticator,
   createAuthenticator,
+  type Impersonation,
   type KubeTarget,
   type LoadOptions,
   loadKubeconfig,
@@ -278,9 +279,10 @@ export class KubeRest {
   }
 
   #payload(options: RestRequestOptions) {
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       Accept: 'application/json',
       'User-Agent': this.#userAgent,
+      ...impersonationHeaders(this.target.impersonate),
     };
     if (options.body === undefined) return { payload: undefined, headers };
     const payload = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -344,6 +346,24 @@ export class KubeRest {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/**
+ * kubeconfig `as` and friends, as kubectl sends them: one Impersonate-Group header per
+ * group, `Impersonate-Extra-<key>` (key percent-encoded, RFC 3986 unreserved kept) per
+ * extra, each value a header of its own.
+ */
+export function impersonationHeaders(
+  who: Impersonation | undefined,
+): Record<string, string | string[]> {
+  if (who === undefined) return {};
+  const headers: Record<string, string | string[]> = { 'Impersonate-User': who.user };
+  if (who.uid !== undefined) headers['Impersonate-Uid'] = who.uid;
+  if (who.groups.length > 0) headers['Impersonate-Group'] = [...who.groups];
+  for (const [key, values] of Object.entries(who.extra)) {
+    if (values.length > 0) headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = [...values];
+  }
+  return headers;
 }
 
 function abortedError(action: string, caller: AbortSignal | undefined) {
