@@ -9,7 +9,13 @@
  * - 410 Gone (the version left the server's watch cache) relists at once, and the relist
  *   is diffed against the cache: what changed or vanished meanwhile is reported as
  *   update/delete, so no event is lost;
- * - any other error is retried with exponential backoff (0.5 s doubling, capped).
+ * - any other error is retried with exponential backoff (0.5 s doubling) and jitter, so
+ *   many informers do not retry in step (watchBackoff). A server that does not answer at all
+ *   is cheap to ask again and is asked at least every 2 s: after an outage the cache is
+ *   fresh within seconds, not after the half-minute a long backoff would sleep (issue #18).
+ *   A server that answers with errors waits up to `maxBackoffMs` (30 s); a 429 waits at
+ *   least its Retry-After. The backoff starts over once the server answers again: a list
+ *   that fills the cache or a watch the server accepts.
  *
  * `metadata.managedFields` is dropped from cached objects: nobody here reads it and it is
  * often the biggest part of an object (issue #9's memory target).
@@ -17,7 +23,7 @@
 import type { Logger } from 'pino';
 import type { Kube, KubeObject } from './client.ts';
 import type { Clock } from './clock.ts';
-import { isGone } from './rest.ts';
+import { isGone, isKubeApiError } from './rest.ts';
 import type { WatchEvent } from './watch.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
@@ -29,16 +35,41 @@ export interface Store<T> {
 }
 
 export interface InformerOptions<T extends KubeObject> {
-  readonly kube: Kube;
+  /** What is listed and watched (the seam unit tests fill in). */
+  readonly kube: Pick<Kube, 'list' | 'watch'>;
   readonly plural: string;
   /** Watch one namespace; all namespaces when undefined. */
   readonly namespace?: string;
   readonly clock: Clock;
   readonly log: Logger;
   readonly onChange: (type: ChangeType, obj: T) => void;
+  /** Longest wait after errors from a server that answers; default 30 s. */
   readonly maxBackoffMs?: number;
   /** Server-side watch timeout; default random in [300, 600) s (watch.ts). */
   readonly watchTimeoutSeconds?: number;
+  /** In [0, 1): the jitter's source; default Math.random. */
+  readonly random?: () => number;
+}
+
+/** The longest wait between attempts while the API server does not answer at all. */
+export const UNREACHABLE_BACKOFF_MS = 2_000;
+
+/**
+ * How long to wait after the `failures`-th failure in a row: 0.5 s doubling up to a cap,
+ * then between half and all of it (jitter); never less than a 429's Retry-After.
+ */
+export function watchBackoff(
+  failures: number,
+  error: unknown,
+  maxBackoffMs: number,
+  random: () => number,
+): number {
+  const answered = isKubeApiError(error) && error.status !== undefined;
+  const cap = answered ? maxBackoffMs : Math.min(maxBackoffMs, UNREACHABLE_BACKOFF_MS);
+  const delay = Math.min(cap, 500 * 2 ** Math.min(Math.max(failures, 1) - 1, 16));
+  const jittered = delay / 2 + (random() * delay) / 2;
+  const retryAfter = isKubeApiError(error) ? (error.retryAfterSeconds ?? 0) * 1000 : 0;
+  return Math.round(Math.max(jittered, retryAfter));
 }
 
 /** Objects by namespace, then name. */
@@ -174,7 +205,11 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       resourceVersion: from,
       allowWatchBookmarks: true,
       signal,
-      onOpen: () => this.#firstAttempt(),
+      onOpen: () => {
+        // The server answers again: the next failure starts the backoff over.
+        this.#failures = 0;
+        this.#firstAttempt();
+      },
       ...(this.#o.watchTimeoutSeconds !== undefined
         ? { timeoutSeconds: this.#o.watchTimeoutSeconds }
         : {}),
@@ -202,9 +237,11 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
 
   #backOff(error: unknown, signal: AbortSignal): Promise<void> {
     this.#failures++;
-    const delay = Math.min(
+    const delay = watchBackoff(
+      this.#failures,
+      error,
       this.#o.maxBackoffMs ?? 30_000,
-      500 * 2 ** Math.min(this.#failures - 1, 10),
+      this.#o.random ?? Math.random,
     );
     this.#o.log.warn(
       {
