@@ -6,7 +6,12 @@
  * - another holder's lease counts as expired only when its record has not changed for
  *   `leaseDurationMs` of *our* clock (no trust in the other side's clock);
  * - `acquireTime`/`renewTime` are MicroTime (RFC 3339 with microseconds);
- * - release empties `holderIdentity` so a successor need not wait out the duration.
+ * - release empties `holderIdentity` so a successor need not wait out the duration;
+ * - a leader that has not renewed for `renewDeadlineMs` (10 s) stops leading, which is
+ *   before any other candidate may take over (`leaseDurationMs`, 15 s, of no change by its
+ *   own clock): two replicas never reconcile at once. A failed renewal is retried every
+ *   `retryPeriodMs` until then;
+ * - candidates retry with jitter (up to +20 %, as client-go), so they do not ask in step.
  */
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type Kube, kubeError } from './client.ts';
@@ -27,16 +32,23 @@ interface Lease {
   };
 }
 
+/** The Lease calls the elector makes (the seam unit tests fill in). */
+export type LeaseStore = Pick<Kube, 'readLease' | 'createLease' | 'replaceLease'>;
+
 export interface LeaseOptions {
-  readonly kube: Kube;
+  readonly kube: LeaseStore;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
   readonly clock: Clock;
   readonly log: Logger;
   readonly leaseDurationMs?: number;
+  /** A leader that could not renew for this long stops leading; below leaseDurationMs. */
+  readonly renewDeadlineMs?: number;
   readonly renewPeriodMs?: number;
   readonly retryPeriodMs?: number;
+  /** In [0, 1): the jitter's source; default Math.random. */
+  readonly random?: () => number;
 }
 
 export class LeaderElector {
@@ -45,11 +57,18 @@ export class LeaderElector {
   #leading = false;
   #stopped = false;
   #timer: TimerHandle | undefined;
-  #lastRenew = 0;
+  #deadline: TimerHandle | undefined;
   #onLost: () => void = () => {};
 
   constructor(options: LeaseOptions) {
-    this.#o = { leaseDurationMs: 15_000, renewPeriodMs: 5_000, retryPeriodMs: 2_000, ...options };
+    this.#o = {
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      renewPeriodMs: 5_000,
+      retryPeriodMs: 2_000,
+      random: Math.random,
+      ...options,
+    };
   }
 
   get leading(): boolean {
@@ -63,12 +82,13 @@ export class LeaderElector {
         if (this.#stopped) return resolve();
         if (await this.#tryAcquireOrRenew()) {
           this.#leading = true;
-          this.#lastRenew = this.#o.clock.now();
+          this.#renewed();
           this.#o.log.info({ lease: this.#o.name, identity: this.#o.identity }, 'became leader');
           this.#scheduleRenew();
           return resolve();
         }
-        this.#timer = this.#o.clock.after(this.#o.retryPeriodMs, () => void attempt());
+        const wait = this.#o.retryPeriodMs * (1 + 0.2 * this.#o.random());
+        this.#timer = this.#o.clock.after(wait, () => void attempt());
       };
       void attempt();
     });
@@ -83,6 +103,7 @@ export class LeaderElector {
   async release(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
+    this.#deadline?.cancel();
     if (!this.#leading) return;
     this.#leading = false;
     try {
@@ -97,20 +118,36 @@ export class LeaderElector {
     }
   }
 
-  #scheduleRenew(): void {
-    this.#timer = this.#o.clock.after(this.#o.renewPeriodMs, async () => {
-      if (this.#stopped) return;
+  /**
+   * Renews every renewPeriod, and after a failure every retryPeriod. The deadline is a
+   * timer of its own, re-armed by each renewal: a renewal that hangs (a request times out
+   * only after 30 s) cannot keep this replica leading past it.
+   */
+  #scheduleRenew(afterMs = this.#o.renewPeriodMs): void {
+    this.#timer = this.#o.clock.after(afterMs, async () => {
+      if (this.#stopped || !this.#leading) return;
       const ok = await this.#tryAcquireOrRenew().catch(() => false);
-      const now = this.#o.clock.now();
-      if (ok) this.#lastRenew = now;
-      else if (now - this.#lastRenew >= this.#o.leaseDurationMs) {
-        this.#leading = false;
-        this.#o.log.error({ lease: this.#o.name }, 'lost leadership');
-        this.#onLost();
-        return;
-      }
-      this.#scheduleRenew();
+      if (this.#stopped || !this.#leading) return;
+      if (ok) this.#renewed();
+      this.#scheduleRenew(ok ? this.#o.renewPeriodMs : this.#o.retryPeriodMs);
     });
+  }
+
+  #renewed(): void {
+    this.#deadline?.cancel();
+    const since = this.#o.clock.now();
+    this.#deadline = this.#o.clock.after(this.#o.renewDeadlineMs, () => this.#lose(since));
+  }
+
+  #lose(lastRenew: number): void {
+    if (this.#stopped || !this.#leading) return;
+    this.#leading = false;
+    this.#timer?.cancel();
+    this.#o.log.error(
+      { lease: this.#o.name, sinceRenewMs: this.#o.clock.now() - lastRenew },
+      'lost leadership: could not renew the lease in time',
+    );
+    this.#onLost();
   }
 
   async #read(): Promise<Lease | undefined> {
