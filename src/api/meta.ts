@@ -5,12 +5,7 @@
  * schema library.
  */
 import type { Static } from '@sinclair/typebox';
-import type {
-  ConditionSchema,
-  ObjectMetaSchema,
-  RecordStatusSchema,
-  ResourceStatusSchema,
-} from './meta-schema.ts';
+import type { ConditionSchema, RecordStatusSchema, ResourceStatusSchema } from './meta-schema.ts';
 
 export const API_GROUP = 'dns.bind9-controller.io';
 export const API_VERSION = 'v1alpha1';
@@ -22,13 +17,31 @@ export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 export type Condition = Static<typeof ConditionSchema>;
 export type ResourceStatus = Static<typeof ResourceStatusSchema>;
 export type RecordStatus = Static<typeof RecordStatusSchema>;
-export type ObjectMeta = Static<typeof ObjectMetaSchema>;
+
+/**
+ * The object metadata every layer reads, the API server's objects and the CLI's manifests
+ * alike (src/kube's `KubeObject` carries this same type). Every object we handle is
+ * namespaced, so the namespace is always there: the CLI fills in `default` for a manifest
+ * that names none, as kubectl would (cli/manifests.ts). A manifest has no `uid` yet.
+ */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid?: string;
+  readonly generation?: number;
+  readonly resourceVersion?: string;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly finalizers?: readonly string[];
+}
 
 /** A custom resource of this API: `Resource<DNSZoneSpec, DNSZoneStatus>`. */
 export interface Resource<Spec, Status = ResourceStatus, Kind extends string = string> {
-  apiVersion: typeof API_GROUP_VERSION;
-  kind: Kind;
-  metadata: ObjectMeta;
-  spec: Spec;
+  readonly apiVersion: typeof API_GROUP_VERSION;
+  readonly kind: Kind;
+  readonly metadata: ObjectMeta;
+  readonly spec: Spec;
   status?: Status;
 }

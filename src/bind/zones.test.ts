@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SecretKey } from '../dns/keyfile.ts';
 import { ValidationError } from '../errors.ts';
-import { type BindTarget, canonicalZoneConfig, zoneStatementBody } from './zones.ts';
+import type { InstanceTarget } from './target.ts';
+import { canonicalZoneConfig, zoneStatementBody } from './zones.ts';
 
 const generateKey = (name: string) => new SecretKey(name, 'hmac-sha256', Buffer.alloc(32, 1));
 const key = generateKey('ctrl-key');
-const primary: BindTarget = {
-  name: 'p',
+const primary: InstanceTarget = {
+  id: 'p',
   role: 'primary',
   dns: { address: '127.0.0.1', port: 53 },
   rndc: { address: '127.0.0.1', port: 953 },
   rndcKey: generateKey('rndc-key'),
-  updateKey: key,
+  tsigKey: key,
 };
-const secondary: BindTarget = {
+const secondary: InstanceTarget = {
   ...primary,
   role: 'secondary',
   primaries: [
@@ -80,7 +81,7 @@ describe('canonicalZoneConfig', () => {
 
   it('tells configurations apart when a value differs', () => {
     const otherKey = zoneStatementBody(
-      { ...primary, updateKey: generateKey('k2') },
+      { ...primary, tsigKey: generateKey('k2') },
       { file: '/tmp/Z/example.test.db' },
     );
     const otherFile = zoneStatementBody(primary, { file: '/tmp/Z/other.db' });

@@ -14,14 +14,10 @@
  * reconcile per zone at a time); concurrent calls still end consistent ('already exists'
  * is resolved by comparing), but may rewrite the base file of a zone just added.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
-import type { SecretKey } from '../dns/keyfile.ts';
 import { isRndcResult, RndcClient } from '../dns/rndc/client.ts';
-import type { DnsEndpoint } from '../dns/update-request.ts';
 import { ValidationError } from '../errors.ts';
+import type { ZoneFiles } from './files.ts';
 import {
   validateAddress,
   validateHostname,
@@ -30,84 +26,16 @@ import {
   validatePort,
   validateZoneName,
 } from './names.ts';
+import type { InstanceTarget } from './target.ts';
 import { renderZoneFile, validateZoneConfig, type ZoneConfig } from './zone-file.ts';
 
 export type { ZoneConfig, ZoneNameServer, ZoneSoa } from './zone-file.ts';
 
-/** Paths named uses for a primary zone. */
-export interface ZoneFiles {
-  readonly file: string;
-  readonly journal?: string;
-}
-
-/** How base files reach named: a directory now, a ConfigMap later (controller). */
-export interface ZoneFileStore {
-  /**
-   * Stores the zone's base file; `file` is the path named opens. `journal`, when given, is
-   * where named keeps the zone's journal (for base files on a read-only mount, such as a
-   * ConfigMap); otherwise named writes `<file>.jnl`.
-   */
-  write(zone: string, content: string): Promise<ZoneFiles>;
-  /** Removes the zone's base file; no error when it is already gone. */
-  remove(zone: string): Promise<void>;
-}
-
-export interface BindTarget {
-  readonly name: string;
-  readonly role: 'primary' | 'secondary';
-  readonly dns: DnsEndpoint;
-  readonly rndc: DnsEndpoint;
-  readonly rndcKey: SecretKey;
-  /** The controller's TSIG key: granted updates on primaries, signs zone transfers. */
-  readonly updateKey: SecretKey;
-  /** Primaries: where base zone files go. */
-  readonly files?: ZoneFileStore;
-  /** Secondaries: where to transfer zones from. */
-  readonly primaries?: readonly DnsEndpoint[];
-}
-
-export interface DirectoryStoreOptions {
-  /** Put journals here (`<zone>.jnl`) instead of beside the base files. */
-  readonly journalDirectory?: string;
-}
-
-/**
- * Base files as `<directory>/<zone>.db`, written atomically (temporary file, then rename).
- * Writing also removes a journal left from an earlier life of the zone: named would roll
- * it forward onto the new base file and refuse the zone ("journal out of sync").
- */
-export function directoryStore(path: string, options: DirectoryStoreOptions = {}): ZoneFileStore {
-  const directory = resolve(path);
-  const journals = options.journalDirectory && resolve(options.journalDirectory);
-  const filesOf = (zone: string): ZoneFiles => {
-    const file = join(directory, `${zone}.db`);
-    return journals ? { file, journal: join(journals, `${zone}.jnl`) } : { file };
-  };
-  const journalOf = (files: ZoneFiles) => files.journal ?? `${files.file}.jnl`;
-  return {
-    async write(zone, content) {
-      const files = filesOf(zone);
-      await mkdir(directory, { recursive: true });
-      if (journals) await mkdir(journals, { recursive: true });
-      await rm(journalOf(files), { force: true });
-      const temporary = `${files.file}.${randomUUID()}.tmp`;
-      await writeFile(temporary, content, { mode: 0o644 });
-      await rename(temporary, files.file);
-      return files;
-    },
-    async remove(zone) {
-      const files = filesOf(zone);
-      const journal = journalOf(files);
-      for (const f of [files.file, journal, `${journal}.jbk`]) await rm(f, { force: true });
-    },
-  };
-}
-
 // ------------------------------------------------------------ zone statements
 
 /** The body of the zone statement we want named to have: `{ ...; };`. */
-export function zoneStatementBody(target: BindTarget, files: ZoneFiles): string {
-  const key = `"${validateKeyName(target.updateKey.name, 'updateKey.name')}"`;
+export function zoneStatementBody(target: InstanceTarget, files: ZoneFiles): string {
+  const key = `"${validateKeyName(target.tsigKey.name, 'tsigKey.name')}"`;
   const path = validatePath(files.file, 'file');
   if (target.role === 'primary') {
     const journal =
@@ -171,17 +99,17 @@ function filesOf(showzone: string): ZoneFiles | undefined {
 
 // ------------------------------------------------------------ ensure / remove
 
-function validateTarget(target: BindTarget): void {
+function validateTarget(target: InstanceTarget): void {
   // The rndc endpoint never enters command text, so a Service host name is fine there;
   // primaries do, and named wants IP addresses in them.
   if (isIP(target.rndc.address) === 0) validateHostname(target.rndc.address, 'rndc.address');
   validatePort(target.rndc.port, 'rndc.port');
-  validateKeyName(target.updateKey.name, 'updateKey.name');
+  validateKeyName(target.tsigKey.name, 'tsigKey.name');
   if (target.role === 'primary' && target.files === undefined) {
-    throw new ValidationError('files', `primary ${target.name} needs a zone file store`);
+    throw new ValidationError('files', `primary ${target.id} needs a zone file store`);
   }
   if (target.role === 'secondary' && (target.primaries ?? []).length === 0) {
-    throw new ValidationError('primaries', `secondary ${target.name} needs at least one primary`);
+    throw new ValidationError('primaries', `secondary ${target.id} needs at least one primary`);
   }
   (target.primaries ?? []).forEach((p, i) => {
     validateAddress(p.address, `primaries[${i}].address`);
@@ -190,7 +118,7 @@ function validateTarget(target: BindTarget): void {
 }
 
 async function withClient<T>(
-  target: BindTarget,
+  target: InstanceTarget,
   rndc: RndcClient | undefined,
   run: (client: RndcClient) => Promise<T>,
 ): Promise<T> {
@@ -212,7 +140,7 @@ async function showzone(client: RndcClient, zone: string): Promise<string | unde
 }
 
 /** Delivers what named needs before `addzone`; returns the files named should use. */
-async function prepareFile(target: BindTarget, zone: ZoneConfig): Promise<ZoneFiles> {
+async function prepareFile(target: InstanceTarget, zone: ZoneConfig): Promise<ZoneFiles> {
   if (target.role === 'secondary') return { file: secondaryFile(zone.name) };
   return target.files!.write(zone.name, renderZoneFile(zone));
 }
@@ -222,7 +150,7 @@ async function prepareFile(target: BindTarget, zone: ZoneConfig): Promise<ZoneFi
  * Idempotent; safe against a concurrent `addzone` of the same zone.
  */
 export async function ensureZone(
-  target: BindTarget,
+  target: InstanceTarget,
   zone: ZoneConfig,
   rndc?: RndcClient,
 ): Promise<'created' | 'unchanged' | 'modified'> {
@@ -244,13 +172,13 @@ export async function ensureZone(
   });
 }
 
-async function add(target: BindTarget, config: ZoneConfig, client: RndcClient): Promise<void> {
+async function add(target: InstanceTarget, config: ZoneConfig, client: RndcClient): Promise<void> {
   const body = zoneStatementBody(target, await prepareFile(target, config));
   await client.addzone(config.name, body);
 }
 
 async function reconcile(
-  target: BindTarget,
+  target: InstanceTarget,
   config: ZoneConfig,
   client: RndcClient,
   current: string,
@@ -277,7 +205,7 @@ async function reconcile(
 
 /** Deletes the zone and its files. Idempotent. */
 export async function removeZone(
-  target: BindTarget,
+  target: InstanceTarget,
   zoneName: string,
   rndc?: RndcClient,
 ): Promise<'removed' | 'absent'> {
@@ -297,7 +225,7 @@ export async function removeZone(
 
 /** Cheap lost-zone detection: one `status`. */
 export async function serverFingerprint(
-  target: BindTarget,
+  target: InstanceTarget,
   rndc?: RndcClient,
 ): Promise<{ bootTime: string; zoneCount: number }> {
   return withClient(target, rndc, async (client) => {

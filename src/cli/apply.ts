@@ -7,8 +7,10 @@
  * Exit 0 when every change was applied, 1 when anything was refused or failed.
  */
 import { type ApplyResult, applyPlan, StalePlanError } from '../bind/executor.ts';
+import { directoryStore } from '../bind/files.ts';
 import { type Change, changeShare, type Plan, tooMuchChange } from '../bind/plan.ts';
-import { type BindTarget, directoryStore, ensureZone } from '../bind/zones.ts';
+import type { InstanceTarget } from '../bind/target.ts';
+import { ensureZone } from '../bind/zones.ts';
 import { DnsClient, updateMessageSize } from '../dns/client.ts';
 import { fqdn, type RRset } from '../dns/rrset.ts';
 import { PermanentError } from '../errors.ts';
@@ -65,13 +67,13 @@ async function ensureIfAsked(
   io: CliIO,
 ): Promise<void> {
   if (options.rndc === undefined) return;
-  const target: BindTarget = {
-    name: 'cli',
+  const target: InstanceTarget = {
+    id: 'cli',
     role: 'primary',
     dns: options.server,
     rndc: options.rndc.endpoint,
     rndcKey: options.rndc.key,
-    updateKey: options.key,
+    tsigKey: options.key,
     files: directoryStore(options.rndc.zoneDir),
   };
   const outcome = await ensureZone(target, zoneConfigOf(zone.zone.object));

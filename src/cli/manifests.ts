@@ -8,17 +8,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { objectId, resourceKey } from '../api/ids.ts';
 import { type DNSZone, isKindName, type RecordResource } from '../api/kinds.ts';
 import { API_GROUP_VERSION } from '../api/meta.ts';
 import { isRecordKind } from '../api/records.ts';
 import { validateResource } from '../api/validate.ts';
 import { normalizeName } from '../dns/rrset.ts';
-import {
-  belongsToZone,
-  type DesiredState,
-  desiredState,
-  resourceKey,
-} from '../reconcilers/desired.ts';
+import { belongsToZone, type DesiredState, desiredState } from '../reconcilers/desired.ts';
 
 /** Where a document came from: the file and its position (1-based) in that file. */
 export interface Source {
@@ -103,11 +99,22 @@ async function readDocuments(
   return { docs, issues };
 }
 
+/** The namespace of a manifest that names none, as kubectl would apply it. */
+const DEFAULT_NAMESPACE = 'default';
+
 function describeObject(value: Record<string, unknown>): string | undefined {
   const metadata = value.metadata as { name?: unknown; namespace?: unknown } | undefined;
   if (typeof value.kind !== 'string' || typeof metadata?.name !== 'string') return undefined;
-  const ns = typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
+  const ns = typeof metadata.namespace === 'string' ? metadata.namespace : DEFAULT_NAMESPACE;
   return `${value.kind} ${ns}/${metadata.name}`;
+}
+
+/** The object with its namespace filled in: from here on every object has one (api/meta.ts). */
+function namespacedObject<T extends { readonly metadata: { readonly namespace: string } }>(
+  value: T,
+): T {
+  const namespace = (value.metadata as { namespace?: string }).namespace ?? DEFAULT_NAMESPACE;
+  return { ...value, metadata: { ...value.metadata, namespace } };
 }
 
 type Checked =
@@ -132,10 +139,13 @@ function checkDocument(doc: RawDocument): Checked {
     const issues = result.errors.map((e) => ({ source: doc.source, object, ...e }));
     return { kind: 'invalid', issues };
   }
-  if (kind === 'DNSZone')
-    return { kind: 'zone', loaded: { source: doc.source, object: result.value as DNSZone } };
+  if (kind === 'DNSZone') {
+    const object = namespacedObject(result.value as DNSZone);
+    return { kind: 'zone', loaded: { source: doc.source, object } };
+  }
   if (!isRecordKind(kind)) return { kind: 'ignored' };
-  return { kind: 'record', loaded: { source: doc.source, object: result.value as RecordResource } };
+  const record = namespacedObject(result.value as RecordResource);
+  return { kind: 'record', loaded: { source: doc.source, object: record } };
 }
 
 /** `namespace/name` of a DNSZone document that failed validation. */
@@ -144,25 +154,21 @@ function invalidZoneKey(value: unknown): string | undefined {
   return described?.startsWith('DNSZone ') ? described.slice('DNSZone '.length) : undefined;
 }
 
-function namespaced(object: { metadata: { name: string; namespace?: string } }): string {
-  return `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
-}
-
 /** Two DNSZone objects with one name, or two for one zone: the CLI could not tell which wins. */
 function duplicateZones(zones: readonly Loaded<DNSZone>[]): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
   const byName = new Map<string, Loaded<DNSZone>>();
   const byZone = new Map<string, Loaded<DNSZone>>();
   for (const z of zones) {
-    const object = `DNSZone ${namespaced(z.object)}`;
+    const object = `DNSZone ${objectId(z.object.metadata)}`;
     const zoneName = normalizeName(z.object.spec.zoneName);
-    const first = byName.get(namespaced(z.object)) ?? byZone.get(zoneName);
+    const first = byName.get(objectId(z.object.metadata)) ?? byZone.get(zoneName);
     if (first !== undefined) {
       const message = `duplicates the DNSZone of ${first.source.file}: document ${first.source.document}`;
       issues.push({ source: z.source, object, field: 'spec.zoneName', message });
       continue;
     }
-    byName.set(namespaced(z.object), z);
+    byName.set(objectId(z.object.metadata), z);
     byZone.set(zoneName, z);
   }
   return issues;
@@ -178,12 +184,12 @@ function zoneIssues(
   for (const r of records) {
     if (zones.some((z) => belongsToZone(r.object, z.zone.object))) continue;
     // Its zone is there but invalid, and already reported: one message is enough.
-    const zoneKey = `${r.object.metadata.namespace ?? 'default'}/${r.object.spec.zone}`;
-    if (invalidZones.has(zoneKey)) continue;
-    const message = `no DNSZone named "${r.object.spec.zone}" in namespace ${r.object.metadata.namespace ?? 'default'} among the manifests`;
+    const namespace = r.object.metadata.namespace;
+    if (invalidZones.has(objectId({ namespace, name: r.object.spec.zone }))) continue;
+    const message = `no DNSZone named "${r.object.spec.zone}" in namespace ${namespace} among the manifests`;
     issues.push({
       source: r.source,
-      object: `${r.object.kind} ${namespaced(r.object)}`,
+      object: `${r.object.kind} ${objectId(r.object.metadata)}`,
       field: 'spec.zone',
       message,
     });
@@ -192,7 +198,7 @@ function zoneIssues(
     for (const r of z.records) {
       const outcome = z.desired.outcomes.get(resourceKey(r.object));
       if (outcome === undefined || outcome.ok) continue;
-      const object = `${r.object.kind} ${namespaced(r.object)}`;
+      const object = `${r.object.kind} ${objectId(r.object.metadata)}`;
       const message = `${outcome.reason}: ${outcome.message}`;
       issues.push({ source: r.source, object, field: outcome.field, message });
     }

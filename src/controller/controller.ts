@@ -5,7 +5,11 @@
  * Event handlers only map objects to keys (STYLE.md habit 6); reconcilers read the caches.
  */
 import type { Logger } from 'pino';
+import { objectId, parseObjectId, resourceKey } from '../api/ids.ts';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
+import type { ZoneBackend } from '../bind/backend.ts';
+import { BindBackend } from '../bind/bind-backend.ts';
+import { EnsuredCache } from '../bind/ensured.ts';
 import { DnsClient } from '../dns/client.ts';
 import { normalizeName } from '../dns/rrset.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
@@ -15,10 +19,7 @@ import { KubeEventRecorder } from '../kube/events.ts';
 import type { ChangeType } from '../kube/informer.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { SecretKeyCache } from '../kube/secrets.ts';
-import type { ZoneBackend } from '../reconcilers/backend.ts';
-import { BindBackend } from '../reconcilers/bind-backend.ts';
 import type { ReconcileContext } from '../reconcilers/context.ts';
-import { EnsuredCache } from '../reconcilers/ensured.ts';
 import {
   type Probe,
   probeInstance,
@@ -102,7 +103,6 @@ export class Controller {
         ? new EnsuredCache({
             inner: new BindBackend({
               dns: this.#dns,
-              configMapStore: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
               onUpdate: (instance, rcode) => this.metrics.updates.inc({ instance, rcode }),
             }),
             fingerprint: (id) => this.#fingerprintOf(id),
@@ -118,6 +118,7 @@ export class Controller {
       writer: kube,
       events: new KubeEventRecorder(kube, this.#clock, log),
       keys: new SecretKeyCache(kube, this.#clock, config.resyncMs),
+      files: { configMap: (namespace, cm) => configMapStore({ kube, namespace, ...cm }) },
       backend,
       clock: this.#clock,
       log,
@@ -229,7 +230,7 @@ export class Controller {
     if (!wakes) return;
     if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
-      const id = `${ns}/${obj.metadata.name}`;
+      const id = objectId(obj.metadata);
       if (type === 'delete') {
         this.#health.delete(id);
         this.#ensured?.dropInstance(id);
@@ -265,7 +266,7 @@ export class Controller {
     const name = normalizeName(zone.spec.zoneName);
     for (const z of this.#informers.caches.zones.list()) {
       if (normalizeName(z.spec.zoneName) === name) {
-        this.queue.add(zoneKey(z.metadata.namespace ?? '', z.metadata.name));
+        this.queue.add(zoneKey(z.metadata.namespace, z.metadata.name));
       }
     }
   }
@@ -277,7 +278,8 @@ export class Controller {
     obj: KubeObject,
     isRecord: boolean,
   ): { previous: Seen | undefined; state: string } {
-    const uid = obj.metadata.uid;
+    // Objects from the API server always carry a uid (a recreated object gets a new one).
+    const uid = obj.metadata.uid ?? resourceKey({ kind, metadata: obj.metadata });
     const previous = this.#seen.get(uid);
     const state = watchedState(kind, obj);
     if (type === 'delete') this.#seen.delete(uid);
@@ -293,14 +295,13 @@ export class Controller {
   #queueEverything(): void {
     const { caches } = this.#informers;
     for (const i of caches.instances.list()) {
-      this.queue.add(instanceKey(i.metadata.namespace ?? '', i.metadata.name));
+      this.queue.add(instanceKey(i.metadata.namespace, i.metadata.name));
     }
     for (const z of caches.zones.list()) {
-      this.queue.add(zoneKey(z.metadata.namespace ?? '', z.metadata.name));
+      this.queue.add(zoneKey(z.metadata.namespace, z.metadata.name));
     }
     for (const store of caches.records.values()) {
-      for (const r of store.list())
-        this.queue.add(zoneKey(r.metadata.namespace ?? '', r.spec.zone));
+      for (const r of store.list()) this.queue.add(zoneKey(r.metadata.namespace, r.spec.zone));
     }
   }
 
@@ -351,7 +352,7 @@ export class Controller {
   /** Probes one instance unless its previous probe is still running. */
   #pollOne(instance: Bind9Instance, compare = true): void {
     if (this.#stopping) return;
-    const id = `${instance.metadata.namespace ?? ''}/${instance.metadata.name}`;
+    const id = objectId(instance.metadata);
     if (this.#polling.has(id)) return;
     this.#polling.add(id);
     void this.#poll(instance, compare)
@@ -362,8 +363,7 @@ export class Controller {
   readonly #polling = new Set<string>();
 
   async #poll(instance: Bind9Instance, compare: boolean): Promise<void> {
-    const ns = instance.metadata.namespace ?? '';
-    const id = `${ns}/${instance.metadata.name}`;
+    const id = objectId(instance.metadata);
     const probe = await probeInstance(this.#ctx, instance);
     const before = this.#health.get(id);
     const now: InstanceHealth = probe.ok
@@ -387,7 +387,7 @@ export class Controller {
   #onDataLoss(id: string, zoneName: string): string[] {
     const instance = this.#instanceById(id);
     if (instance === undefined) return [];
-    const ns = instance.metadata.namespace ?? '';
+    const ns = instance.metadata.namespace;
     const zones = this.#zonesOf(instance);
     this.#o.log.warn(
       { instance: id, zone: zoneName, zones: zones.length },
@@ -414,8 +414,8 @@ export class Controller {
   }
 
   #instanceById(id: string): Bind9Instance | undefined {
-    const slash = id.indexOf('/');
-    return this.#informers.caches.instances.get(id.slice(0, slash), id.slice(slash + 1));
+    const parsed = parseObjectId(id);
+    return parsed && this.#informers.caches.instances.get(parsed.namespace, parsed.name);
   }
 
   async #compareHealth(
@@ -424,8 +424,8 @@ export class Controller {
     before: InstanceHealth,
     now: InstanceHealth,
   ): Promise<void> {
-    const ns = instance.metadata.namespace ?? '';
-    const id = `${ns}/${instance.metadata.name}`;
+    const ns = instance.metadata.namespace;
+    const id = objectId(instance.metadata);
     const cameBack = now.up && !before.up;
     const lostData =
       now.up &&

@@ -3,6 +3,7 @@
  * `Kube`, which is `RestKube` on our own REST client (rest.ts). @kubernetes/client-node is
  * not loaded on this path: importing it costs ~80 MB RSS and ~1 s of start-up (issue #9).
  */
+import type { ObjectMeta } from '../api/meta.ts';
 import { PermanentError, TransientError } from '../errors.ts';
 import { isKubeApiError, statusOf } from './rest.ts';
 import { GROUP, RestKube, VERSION } from './rest-kube.ts';
@@ -17,20 +18,10 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const Kube = RestKube;
 export type Kube = RestKube;
 
-export interface ObjectMeta {
-  readonly name: string;
-  readonly namespace: string;
-  readonly uid: string;
-  readonly generation?: number;
-  readonly resourceVersion?: string;
-  readonly creationTimestamp?: string;
-  readonly deletionTimestamp?: string;
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly finalizers?: readonly string[];
-}
-
-/** A namespaced object as the API server returns it, spec and status left to the caller. */
+/**
+ * A namespaced object as the API server returns it, spec and status left to the caller;
+ * its metadata is src/api's `ObjectMeta`, so every resource type of src/api is one.
+ */
 export interface KubeObject<Spec = unknown, Status = unknown> {
   readonly apiVersion: string;
   readonly kind: string;

@@ -3,7 +3,7 @@
  * base file as a key of a ConfigMap that the BIND9 pods mount at `mountPath`. Only base
  * files travel this way; records always travel as UPDATE messages.
  *
- * Structurally a `ZoneFileStore` of src/bind/zones.ts. A ConfigMap mount is read-only, and
+ * Structurally a `ZoneFileStore` of src/bind/files.ts. A ConfigMap mount is read-only, and
  * named keeps a zone's journal beside its file unless told otherwise: every UPDATE would
  * then fail ("journal open failed", SERVFAIL). So the journal is named relative, which
  * named resolves against its own writable `directory` option.
@@ -33,6 +33,8 @@ export function configMapStore(o: ConfigMapStoreOptions) {
     await o.kube.patchConfigMap(o.namespace, o.name, { data });
   };
   return {
+    /** What an ensured zone depends on (src/bind/ensured.ts): the ConfigMap and the mount. */
+    where: `configMap:${o.namespace}/${o.name} mountPath:${o.mountPath}`,
     async write(zone: string, content: string): Promise<{ file: string; journal: string }> {
       const key = zoneFileKey(zone);
       try {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { RESOURCE_KINDS } from '../api/kinds.ts';
 import type { RecordKind } from '../api/records.ts';
+import type { ZoneBackend } from '../bind/backend.ts';
 import type { KubeObject, ObjectRef } from '../kube/client.ts';
 import type { Clock } from '../kube/clock.ts';
 import {
@@ -18,7 +19,7 @@ import {
 import type { EventRecorder } from '../kube/events.ts';
 import type { Store } from '../kube/informer.ts';
 import type { KeySource } from '../kube/secrets.ts';
-import type { ZoneBackend } from './backend.ts';
+import type { FileStores } from './target.ts';
 import type { WrittenLedger } from './written.ts';
 
 export const FINALIZER = 'dns.bind9-controller.io/finalizer';
@@ -49,6 +50,8 @@ export interface ReconcileContext extends UpdateObserver {
   readonly writer: ObjectWriter;
   readonly events: EventRecorder;
   readonly keys: KeySource;
+  /** Where base files go for `configMap` delivery (directory delivery needs nothing). */
+  readonly files: FileStores;
   readonly backend: ZoneBackend;
   readonly clock: Clock;
   readonly log: Logger;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DNSZoneSpec } from '../api/dnszone.ts';
+import { resourceKey } from '../api/ids.ts';
 import type { RecordSpec } from '../api/records.ts';
 import {
   belongsToZone,
   desiredState,
   olderFirst,
   type RecordObject,
-  resourceKey,
   type ZoneObject,
   zoneOwnedRRsets,
 } from './desired.ts';

@@ -15,8 +15,9 @@
  */
 import type { DNSZoneSpec } from '../api/dnszone.ts';
 import { zoneNameServers } from '../api/dnszone.ts';
+import { objectId, resourceKey } from '../api/ids.ts';
 import type { ObjectMeta } from '../api/meta.ts';
-import { canonicalIpv6, isRecordKind, type RecordSpec, recordRRset } from '../api/records.ts';
+import { canonicalIpv6, declaredRRset, isRecordKind, type RecordSpec } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import {
@@ -62,11 +63,6 @@ export interface DesiredState {
   readonly outcomes: Map<string, Outcome>;
 }
 
-/** `Kind/namespace/name`: the owner written in plans and scripts. */
-export function resourceKey(object: { kind: string; metadata: ObjectMeta }): string {
-  return `${object.kind}/${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
-}
-
 /** Zone TTL when the object carries none (the schema default, as the API server fills it). */
 const DEFAULT_ZONE_TTL = 3600;
 
@@ -85,16 +81,17 @@ export function olderFirst(
   const ta = creationTime(a.metadata);
   const tb = creationTime(b.metadata);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  const na = `${a.metadata.namespace ?? 'default'}/${a.metadata.name}`;
-  const nb = `${b.metadata.namespace ?? 'default'}/${b.metadata.name}`;
+  const na = objectId(a.metadata);
+  const nb = objectId(b.metadata);
   if (na !== nb) return na < nb ? -1 : 1;
   return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
 }
 
 /** True when the record resource names this zone, in the zone's namespace. */
 export function belongsToZone(record: RecordObject, zone: ZoneObject): boolean {
-  const ns = (m: ObjectMeta) => m.namespace ?? 'default';
-  return record.spec.zone === zone.metadata.name && ns(record.metadata) === ns(zone.metadata);
+  return (
+    record.spec.zone === zone.metadata.name && record.metadata.namespace === zone.metadata.namespace
+  );
 }
 
 /**
@@ -148,18 +145,19 @@ function refused(reason: RefusalReason, field: string, message: string): Built {
 
 /** The RRset one record resource declares, or why it declares none. */
 function buildRRset(record: RecordObject, apex: string, ttl: number): Built {
-  if (!isRecordKind(record.kind)) {
-    return refused('InvalidSpec', 'kind', `${record.kind} is not a record kind`);
+  const kind = record.kind;
+  if (!isRecordKind(kind)) {
+    return refused('InvalidSpec', 'kind', `${kind} is not a record kind`);
   }
   // The API server enforced the schema, not the rules it cannot express (a CNAME at the
   // apex, a null MX beside others, an apex NSRecord, names too long once the zone is known).
-  const valid = validateSpec(record.kind, record.spec, { zoneName: apex });
+  const valid = validateSpec(kind, record.spec, { zoneName: apex });
   if (!valid.ok) {
     return refused('InvalidSpec', valid.errors[0]?.field ?? 'spec', formatIssues(valid.errors));
   }
   let rrset: RRset;
   try {
-    rrset = recordRRset(record.kind, record.spec as never, apex, ttl) as RRset;
+    rrset = declaredRRset({ kind, spec: record.spec }, apex, ttl);
   } catch (error) {
     // The schema normally catches malformed values first; this is the last guard.
     const message = error instanceof Error ? error.message : String(error);

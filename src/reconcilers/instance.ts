@@ -4,7 +4,7 @@
  * with the reason of the first thing that failed.
  */
 import type { Bind9Instance } from '../api/kinds.ts';
-import type { Fingerprint } from './backend.ts';
+import type { Fingerprint } from '../bind/backend.ts';
 import { type ReconcileContext, writeReady } from './context.ts';
 import { GONE, OK, type Outcome } from './outcome.ts';
 import { isKeyRejection, reasonFor } from './reasons.ts';
@@ -20,7 +20,7 @@ export async function probeInstance(
   instance: Bind9Instance,
 ): Promise<Probe> {
   try {
-    const target = await resolveTarget(instance, ctx.keys);
+    const target = await resolveTarget(instance, ctx.keys, ctx.files);
     const fingerprint = await ctx.backend.fingerprint(target);
     await ctx.backend.probeDns(target);
     return { ok: true, fingerprint };

@@ -1,49 +1,56 @@
 /**
- * A Bind9Instance resolved into what the backend talks to: endpoints and the two keys,
- * read from Secrets in the instance's namespace.
+ * From a Bind9Instance to the instance to talk to (src/bind/target.ts): endpoints, the two
+ * keys read from Secrets in the instance's namespace, and the store its base files go to.
  */
 import { primariesPort } from '../api/bind9instance.ts';
+import { objectId } from '../api/ids.ts';
 import type { Bind9Instance } from '../api/kinds.ts';
+import { directoryStore, type ZoneFileStore } from '../bind/files.ts';
+import type { InstanceTarget } from '../bind/target.ts';
 import type { KeySource } from '../kube/secrets.ts';
-import type { InstanceTarget } from './backend.ts';
 
-export function instanceId(instance: Bind9Instance): string {
-  return `${instance.metadata.namespace ?? ''}/${instance.metadata.name}`;
+/** The stores that need more than a path (`configMap` delivery needs the Kubernetes client). */
+export interface FileStores {
+  configMap(namespace: string, spec: { name: string; mountPath: string }): ZoneFileStore;
+}
+
+function filesOf(instance: Bind9Instance, stores: FileStores): ZoneFileStore | undefined {
+  const z = instance.spec.zoneFiles;
+  if (z?.directory !== undefined) return directoryStore(z.directory.path);
+  if (z?.configMap !== undefined) return stores.configMap(instance.metadata.namespace, z.configMap);
+  return undefined;
 }
 
 export async function resolveTarget(
   instance: Bind9Instance,
   keys: KeySource,
+  stores: FileStores,
 ): Promise<InstanceTarget> {
-  const namespace = instance.metadata.namespace ?? '';
+  const namespace = instance.metadata.namespace;
   const spec = instance.spec;
   const [tsigKey, rndcKey] = await Promise.all([
     keys.key(namespace, spec.tsigKeySecretRef.name),
     keys.key(namespace, spec.rndc.keySecretRef.name),
   ]);
-  const zoneFiles = spec.zoneFiles?.directory
-    ? { directory: spec.zoneFiles.directory }
-    : spec.zoneFiles?.configMap
-      ? { configMap: spec.zoneFiles.configMap }
-      : undefined;
+  const files = filesOf(instance, stores);
+  const port = primariesPort(spec);
   return {
-    id: instanceId(instance),
-    namespace,
+    id: objectId(instance.metadata),
     role: spec.role,
     dns: { address: spec.dns.address, port: spec.dns.port ?? 53 },
     rndc: { address: spec.rndc.address, port: spec.rndc.port ?? 953 },
     tsigKey,
     rndcKey,
-    ...(zoneFiles === undefined ? {} : { zoneFiles }),
+    ...(files === undefined ? {} : { files }),
     ...(spec.primaries === undefined
       ? {}
-      : { primaries: spec.primaries, primariesPort: primariesPort(spec) }),
+      : { primaries: spec.primaries.map((address) => ({ address, port })) }),
   };
 }
 
 /** Forget cached keys of an instance (after a server rejected one). */
 export function forgetKeys(instance: Bind9Instance, keys: KeySource): void {
-  const namespace = instance.metadata.namespace ?? '';
+  const namespace = instance.metadata.namespace;
   keys.invalidate(namespace, instance.spec.tsigKeySecretRef.name);
   keys.invalidate(namespace, instance.spec.rndc.keySecretRef.name);
 }

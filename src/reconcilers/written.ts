@@ -17,22 +17,12 @@
  * the controller; this covers everything in between.
  */
 import type { DesiredRRset } from '../bind/plan.ts';
+import { removalOf } from '../bind/sync.ts';
 import { normalizeName, rrsetKey } from '../dns/rrset.ts';
 
 interface Written {
   readonly name: string;
   readonly type: string;
-}
-
-/** A removal needs only the name and type: removalChanges deletes whatever the zone holds there. */
-export function removalOf(at: Written, owner: string): DesiredRRset {
-  return {
-    name: normalizeName(at.name),
-    type: at.type,
-    ttl: 0,
-    rdata: [],
-    owner,
-  } as unknown as DesiredRRset;
 }
 
 export class WrittenLedger {

@@ -6,10 +6,12 @@
 
 import { primariesPort } from '../api/bind9instance.ts';
 import { zoneNameServers } from '../api/dnszone.ts';
+import { objectId, resourceKey } from '../api/ids.ts';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
-import { isRecordKind, recordRRset } from '../api/records.ts';
+import { declaredRRset } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
+import { removalOf, type SyncInput, type SyncResult, syncZone } from '../bind/sync.ts';
 import type { ZoneConfig } from '../bind/zone-file.ts';
 import { absoluteName, fqdn, normalizeName } from '../dns/rrset.ts';
 import { TransientError } from '../errors.ts';
@@ -23,13 +25,11 @@ import {
   releaseFinalizer,
   writeReady,
 } from './context.ts';
-import { type DesiredState, desiredState, olderFirst, resourceKey } from './desired.ts';
+import { type DesiredState, desiredState, olderFirst } from './desired.ts';
 import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
 import { isKeyRejection, isRepairable, type Reason, reasonFor } from './reasons.ts';
 import { selectorMatches } from './selector.ts';
-import { type SyncInput, type SyncResult, syncZone } from './sync.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
-import { removalOf } from './written.ts';
 
 /** Status writes in flight at once for the records of one zone. */
 const STATUS_PARALLELISM = 8;
@@ -108,10 +108,9 @@ function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): Desired
       out.push(removalOf(written, resourceKey(r)));
       continue;
     }
-    if (!isRecordKind(r.kind)) continue;
     try {
-      const rrset = recordRRset(r.kind, r.spec as never, apex, zone.spec.ttl ?? 3600);
-      out.push({ ...(rrset as DesiredRRset), owner: resourceKey(r) });
+      const rrset = declaredRRset(r, apex, zone.spec.ttl ?? 3600);
+      out.push({ ...rrset, owner: resourceKey(r) });
     } catch {
       // A spec that never made an RRset has nothing to remove.
     }
@@ -126,7 +125,7 @@ async function runInstance(
 ): Promise<InstanceRun> {
   let result: SyncResult;
   try {
-    const target = await resolveTarget(instance, ctx.keys);
+    const target = await resolveTarget(instance, ctx.keys, ctx.files);
     result = await syncZone(ctx.backend, target, input, ctx.log);
   } catch (error) {
     result = { ok: false, error };
@@ -151,7 +150,7 @@ async function primarySerials(
       .filter((r) => r.result.ok)
       .map(async (r) => {
         try {
-          const target = await resolveTarget(r.instance, ctx.keys);
+          const target = await resolveTarget(r.instance, ctx.keys, ctx.files);
           const serial = await ctx.backend.zoneSerial(target, zoneName);
           return serial === undefined ? undefined : { instance: r.instance, serial };
         } catch {
@@ -301,13 +300,13 @@ function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'F
 function pointerElsewhere(ctx: ReconcileContext, r: RecordResource): string | undefined {
   const before = r.status?.zone;
   if (typeof before !== 'string' || before === r.spec.zone) return undefined;
-  const other = ctx.caches.zones.get(r.metadata.namespace ?? '', before);
+  const other = ctx.caches.zones.get(r.metadata.namespace, before);
   return other !== undefined && !isDeleting(other) ? before : undefined;
 }
 
 /** The ledger key of a DNSZone (written.ts). */
 function zoneId(zone: DNSZone): string {
-  return `${zone.metadata.namespace ?? ''}/${zone.metadata.name}`;
+  return objectId(zone.metadata);
 }
 
 /** Whether a record may have an RRset in this zone: its status says so, or this process gave it one. */
@@ -328,9 +327,9 @@ async function releaseUnlessHeld(ctx: ReconcileContext, r: RecordResource): Prom
     const waited = waitedMs(ctx, r);
     if (waited < ctx.deletionTimeoutMs) return true;
     const message = `gave up waiting for DNSZone ${other} to remove the RRset after ${Math.round(waited / 1000)} s`;
-    await ctx.events.record(r as never, 'Warning', 'DeletionIncomplete', message);
+    await ctx.events.record(r, 'Warning', 'DeletionIncomplete', message);
   }
-  await releaseFinalizer(ctx, r as never);
+  await releaseFinalizer(ctx, r);
   return false;
 }
 
@@ -384,9 +383,7 @@ async function releaseDeparted(
 ): Promise<void> {
   if (primaries.length === 0 || primaries.some((p) => !p.result.ok)) return;
   const cleared = { fqdn: null, recordType: null, zone: null };
-  await eachLimited(departed, STATUS_PARALLELISM, (r) =>
-    ctx.writer.patchStatus(refOf(r as never), cleared),
-  );
+  await eachLimited(departed, STATUS_PARALLELISM, (r) => ctx.writer.patchStatus(refOf(r), cleared));
 }
 
 /**
@@ -401,7 +398,7 @@ async function withFinalizers(
   const kept: RecordResource[] = [];
   await eachLimited(records, STATUS_PARALLELISM, async (r) => {
     try {
-      await ensureFinalizer(ctx, r as never);
+      await ensureFinalizer(ctx, r);
       kept.push(r);
     } catch (error) {
       ctx.log.debug(
@@ -467,7 +464,7 @@ export async function reconcileZone(
   const zone = ctx.caches.zones.get(namespace, name);
   const records = recordsOfZone(ctx.caches, namespace, name);
   if (zone === undefined) {
-    ctx.written?.forgetZone(`${namespace}/${name}`);
+    ctx.written?.forgetZone(objectId({ namespace, name }));
     return orphanRecords(ctx, records, name);
   }
   const rival = olderRival(ctx, zone);
@@ -478,7 +475,7 @@ export async function reconcileZone(
     const message = formatIssues(invalid.errors);
     return blocked(ctx, zone, records, { reason: 'InvalidSpec', message });
   }
-  await ensureFinalizer(ctx, zone as never);
+  await ensureFinalizer(ctx, zone);
   // A finalizer goes on before the RRset is written, so no RRset can outlive its resource.
   const live = await withFinalizers(
     ctx,
@@ -537,13 +534,13 @@ function allApplied(primaries: readonly InstanceRun[]): boolean {
 /** The oldest other DNSZone, in any watched namespace, for the same zone name, if older. */
 export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | undefined {
   const name = normalizeName(zone.spec.zoneName);
-  const self = `${zone.metadata.namespace}/${zone.metadata.name}`;
+  const self = objectId(zone.metadata);
   const oldest = ctx.caches.zones
     .list()
     .filter((z) => normalizeName(z.spec.zoneName) === name)
     .sort(olderFirst)[0];
   if (oldest === undefined) return undefined;
-  return `${oldest.metadata.namespace}/${oldest.metadata.name}` === self ? undefined : oldest;
+  return objectId(oldest.metadata) === self ? undefined : oldest;
 }
 
 /**
@@ -588,12 +585,12 @@ async function standAside(
 ): Promise<Outcome> {
   if (isDeleting(zone)) {
     await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
-      releaseFinalizer(ctx, r as never),
+      releaseFinalizer(ctx, r),
     );
-    await releaseFinalizer(ctx, zone as never);
+    await releaseFinalizer(ctx, zone);
     return records.some((r) => !isDeleting(r)) ? OK : GONE;
   }
-  const older = `${rival.metadata.namespace}/${rival.metadata.name}`;
+  const older = objectId(rival.metadata);
   const message = `zone ${fqdn(zone.spec.zoneName)} is already managed by the older DNSZone ${older}`;
   return blocked(ctx, zone, records, { reason: 'Conflict', message });
 }
@@ -622,7 +619,7 @@ async function releaseDeleted(
       const waited = waitedMs(ctx, r);
       if (waited < ctx.deletionTimeoutMs) return;
       const message = `gave up removing the RRset from ${failed.join(', ')} after ${Math.round(waited / 1000)} s`;
-      await ctx.events.record(r as never, 'Warning', 'DeletionIncomplete', message);
+      await ctx.events.record(r, 'Warning', 'DeletionIncomplete', message);
     }
     if (await releaseUnlessHeld(ctx, r)) waiting = true;
   });
@@ -644,10 +641,10 @@ async function dropUnselected(
   const zoneName = normalizeName(zone.spec.zoneName);
   for (const previous of zone.status?.instances ?? []) {
     if (!previous.present || selected.some((i) => i.metadata.name === previous.name)) continue;
-    const instance = ctx.caches.instances.get(zone.metadata.namespace ?? '', previous.name);
+    const instance = ctx.caches.instances.get(zone.metadata.namespace, previous.name);
     if (instance === undefined || isDeleting(instance)) continue;
     try {
-      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys), zoneName);
+      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys, ctx.files), zoneName);
       ctx.log.info(
         { zone: zoneName, instance: previous.name },
         'zone removed from unselected instance',
@@ -675,7 +672,7 @@ async function deleteZone(
   const failures: { instance: string; error: unknown }[] = [];
   for (const instance of instances) {
     try {
-      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys), zoneName);
+      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys, ctx.files), zoneName);
       ctx.log.info({ zone: zoneName, instance: instance.metadata.name }, 'zone removed');
     } catch (error) {
       failures.push({ instance: instance.metadata.name, error });
@@ -686,7 +683,7 @@ async function deleteZone(
     const summary = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
     if (waited < ctx.deletionTimeoutMs) return { result: 'transient', error: failures[0]!.error };
     await ctx.events.record(
-      zone as never,
+      zone,
       'Warning',
       'DeletionIncomplete',
       `gave up removing ${zoneName} after ${Math.round(waited / 1000)} s: ${summary}`,
@@ -695,9 +692,9 @@ async function deleteZone(
   // The zone is gone from named with everything in it: nothing is left to remove.
   ctx.written?.forgetZone(zoneId(zone));
   await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
-    releaseFinalizer(ctx, r as never),
+    releaseFinalizer(ctx, r),
   );
-  await releaseFinalizer(ctx, zone as never);
+  await releaseFinalizer(ctx, zone);
   return records.some((r) => !isDeleting(r)) ? OK : GONE;
 }
 

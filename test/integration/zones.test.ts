@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { directoryStore } from '../../src/bind/files.ts';
+import type { InstanceTarget } from '../../src/bind/target.ts';
 import {
-  type BindTarget,
-  directoryStore,
   ensureZone,
   removeZone,
   serverFingerprint,
@@ -45,14 +45,14 @@ function zoneConfig(name: string, serial = 2026112701): ZoneConfig {
   };
 }
 
-function primaryTarget(named: NamedServer, updateKey = named.tsigKey): BindTarget {
+function primaryTarget(named: NamedServer, tsigKey = named.tsigKey): InstanceTarget {
   return {
-    name: 'primary',
+    id: 'primary',
     role: 'primary',
     dns: { address: named.address, port: named.dnsPort },
     rndc: { address: named.address, port: named.rndcPort },
     rndcKey: named.rndcKey,
-    updateKey,
+    tsigKey,
     files: directoryStore(named.zoneDir),
   };
 }
@@ -207,7 +207,7 @@ describe('zones on a real primary named', () => {
 
   it('keeps the journal where the store says, for base files on a read-only mount', async () => {
     const journals = join(named.dir, 'journals');
-    const target: BindTarget = {
+    const target: InstanceTarget = {
       ...primaryTarget(named),
       files: directoryStore(join(named.dir, 'base'), { journalDirectory: journals }),
     };
@@ -246,7 +246,7 @@ describe('zones on a real primary named', () => {
   });
 
   it('reaches rndc by host name, as a Kubernetes Service would be named', async () => {
-    const target: BindTarget = {
+    const target: InstanceTarget = {
       ...primaryTarget(named),
       rndc: { address: 'localhost', port: named.rndcPort },
     };
@@ -257,16 +257,16 @@ describe('zones on a real primary named', () => {
   it('refuses injection attempts before sending anything to named', async () => {
     const proxy = await startTcpProxy({ target: { address: named.address, port: named.rndcPort } });
     try {
-      const target: BindTarget = {
+      const target: InstanceTarget = {
         ...primaryTarget(named),
         rndc: { address: '127.0.0.1', port: proxy.port },
       };
       const base = zoneConfig('safe.test');
-      const attempts: [BindTarget, ZoneConfig][] = [
+      const attempts: [InstanceTarget, ZoneConfig][] = [
         [target, { ...base, name: 'evil.test; }; zone "x" {' }],
         [target, { ...base, name: 'evil.test" { type primary; file "/etc/passwd"; }; #' }],
         [target, { ...base, soa: { ...base.soa, primaryNs: 'ns1 }; include "/etc/x' } }],
-        [{ ...target, updateKey: generateKey('k"; }; allow-update { any; }; #') }, base],
+        [{ ...target, tsigKey: generateKey('k"; }; allow-update { any; }; #') }, base],
         [
           {
             ...target,
@@ -341,14 +341,14 @@ describe('a secondary named', () => {
     await primary.stop();
   });
 
-  function secondaryTarget(): BindTarget {
+  function secondaryTarget(): InstanceTarget {
     return {
-      name: 'secondary',
+      id: 'secondary',
       role: 'secondary',
       dns: { address: secondary.address, port: secondary.dnsPort },
       rndc: { address: secondary.address, port: secondary.rndcPort },
       rndcKey: secondary.rndcKey,
-      updateKey: secondary.tsigKey,
+      tsigKey: secondary.tsigKey,
       primaries: [{ address: primary.address, port: primary.dnsPort }],
     };
   }
@@ -413,7 +413,7 @@ describe('a secondary named', () => {
 
   it('turns a primary zone into a secondary one when the instance changes role', async () => {
     await ensureZone(primaryTarget(primary), zoneConfig('role.test'));
-    const asPrimary: BindTarget = { ...primaryTarget(secondary), updateKey: secondary.tsigKey };
+    const asPrimary: InstanceTarget = { ...primaryTarget(secondary), tsigKey: secondary.tsigKey };
     assert.equal(await ensureZone(asPrimary, zoneConfig('role.test', 5)), 'created');
     assert.equal(await ensureZone(secondaryTarget(), zoneConfig('role.test')), 'modified');
     const soa = await eventually(
@@ -428,11 +428,11 @@ describe('a secondary named', () => {
     const strangers = await startNamed();
     try {
       await ensureZone(primaryTarget(primary), zoneConfig('guarded.test'));
-      const target: BindTarget = {
+      const target: InstanceTarget = {
         ...secondaryTarget(),
         rndc: { address: strangers.address, port: strangers.rndcPort },
         rndcKey: strangers.rndcKey,
-        updateKey: strangers.tsigKey,
+        tsigKey: strangers.tsigKey,
       };
       assert.equal(await ensureZone(target, zoneConfig('guarded.test')), 'created');
       // The SOA query the secondary signs with its own key fails at the primary.

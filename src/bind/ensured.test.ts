@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Plan } from '../bind/plan.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
 import { makeKey } from '../dns/keyfile.ts';
 import { TransientError } from '../errors.ts';
-import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
+import type { EnsureResult, Fingerprint, ZoneBackend } from './backend.ts';
 import { EnsuredCache } from './ensured.ts';
+import { directoryStore } from './files.ts';
+import type { Plan } from './plan.ts';
+import type { InstanceTarget } from './target.ts';
+import type { ZoneConfig } from './zone-file.ts';
 
 const zone: ZoneConfig = {
   name: 'example.test',
@@ -25,13 +27,12 @@ const zone: ZoneConfig = {
 const key = makeKey('k', 'hmac-sha256', Buffer.alloc(32, 1).toString('base64'));
 const target: InstanceTarget = {
   id: 'ns/alpha',
-  namespace: 'ns',
   role: 'primary',
   dns: { address: '127.0.0.1', port: 5300 },
   rndc: { address: '127.0.0.1', port: 9530 },
   tsigKey: key,
   rndcKey: key,
-  zoneFiles: { directory: { path: '/tmp/zones' } },
+  files: directoryStore('/tmp/zones'),
 };
 
 /** The inner backend: counts ensures; reads fail while `failReads` is set. */

@@ -1,32 +1,21 @@
 /**
- * The `ZoneBackend` on the real thing: rndc zone provisioning (src/bind/zones.ts), the
- * planner's executor and the DNS client (TSIG-signed UPDATE and AXFR).
+ * The `ZoneBackend` on the real thing: rndc zone provisioning (zones.ts), the planner's
+ * executor and the DNS client (TSIG-signed UPDATE and AXFR).
  */
-import { type ApplyResult, applyPlan } from '../bind/executor.ts';
-import { validateZoneName } from '../bind/names.ts';
-import type { Plan } from '../bind/plan.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
-import {
-  type BindTarget,
-  directoryStore,
-  ensureZone,
-  removeZone,
-  serverFingerprint,
-  type ZoneFileStore,
-} from '../bind/zones.ts';
 import { type DnsClient, updateMessageSize } from '../dns/client.ts';
 import { RndcClient } from '../dns/rndc/client.ts';
 import type { RRset } from '../dns/rrset.ts';
 import { isControllerError } from '../errors.ts';
-import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
+import type { EnsureResult, Fingerprint, ZoneBackend } from './backend.ts';
+import { type ApplyResult, applyPlan } from './executor.ts';
+import { validateZoneName } from './names.ts';
+import type { Plan } from './plan.ts';
+import type { InstanceTarget } from './target.ts';
+import type { ZoneConfig } from './zone-file.ts';
+import { ensureZone, removeZone, serverFingerprint } from './zones.ts';
 
 export interface BindBackendOptions {
   readonly dns: DnsClient;
-  /** The store for `configMap` delivery (needs the Kubernetes client, so it is injected). */
-  readonly configMapStore?: (
-    namespace: string,
-    spec: { name: string; mountPath: string },
-  ) => ZoneFileStore;
   /** One UPDATE message answered (`NOERROR` or the error's code). */
   readonly onUpdate?: (instance: string, rcode: string) => void;
 }
@@ -41,41 +30,16 @@ export class BindBackend implements ZoneBackend {
     this.#o = options;
   }
 
-  #files(t: InstanceTarget): ZoneFileStore | undefined {
-    const z = t.zoneFiles;
-    if (z === undefined) return undefined;
-    if ('directory' in z) return directoryStore(z.directory.path);
-    return this.#o.configMapStore?.(t.namespace, z.configMap);
-  }
-
-  #bindTarget(t: InstanceTarget): BindTarget {
-    const files = this.#files(t);
-    return {
-      name: t.id,
-      role: t.role,
-      dns: t.dns,
-      rndc: t.rndc,
-      rndcKey: t.rndcKey,
-      updateKey: t.tsigKey,
-      ...(files === undefined ? {} : { files }),
-      ...(t.primaries === undefined
-        ? {}
-        : {
-            primaries: t.primaries.map((address) => ({ address, port: t.primariesPort ?? 53 })),
-          }),
-    };
-  }
-
   ensureZone(t: InstanceTarget, zone: ZoneConfig): Promise<EnsureResult> {
-    return ensureZone(this.#bindTarget(t), zone);
+    return ensureZone(t, zone);
   }
 
   async removeZone(t: InstanceTarget, zoneName: string): Promise<void> {
-    await removeZone(this.#bindTarget(t), zoneName);
+    await removeZone(t, zoneName);
   }
 
   fingerprint(t: InstanceTarget): Promise<Fingerprint> {
-    return serverFingerprint(this.#bindTarget(t));
+    return serverFingerprint(t);
   }
 
   /**

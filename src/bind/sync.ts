@@ -4,9 +4,6 @@
  * the zone since it was read: read again and plan again, a bounded number of times.
  */
 import type { Logger } from 'pino';
-import { type ApplyResult, StalePlanError } from '../bind/executor.ts';
-import { type Change, type DesiredRRset, isApexNs, type Plan, planZone } from '../bind/plan.ts';
-import { adminEmailToRname, type ZoneConfig } from '../bind/zone-file.ts';
 import {
   compareRRsets,
   isInZone,
@@ -15,8 +12,11 @@ import {
   rdataText,
   rrsetKey,
 } from '../dns/rrset.ts';
-import type { EnsureResult, InstanceTarget, ZoneBackend } from './backend.ts';
-import { removalOf } from './written.ts';
+import type { EnsureResult, ZoneBackend } from './backend.ts';
+import { type ApplyResult, StalePlanError } from './executor.ts';
+import { type Change, type DesiredRRset, isApexNs, type Plan, planZone } from './plan.ts';
+import type { InstanceTarget } from './target.ts';
+import { adminEmailToRname, type ZoneConfig } from './zone-file.ts';
 
 const MAX_REPLANS = 3;
 
@@ -51,6 +51,17 @@ export type SyncResult =
       readonly transferPending?: boolean;
     }
   | { readonly ok: false; readonly error: unknown };
+
+/** A removal needs only the name and type: removalChanges deletes whatever the zone holds there. */
+export function removalOf(at: { readonly name: string; readonly type: string }, owner: string) {
+  return {
+    name: normalizeName(at.name),
+    type: at.type,
+    ttl: 0,
+    rdata: [],
+    owner,
+  } as unknown as DesiredRRset;
+}
 
 /** The deletions for RRsets whose resources are gone, with observed minus those RRsets. */
 export function removalChanges(

@@ -1,34 +1,14 @@
 /**
- * What the reconcilers need from BIND9 (STYLE.md habit 9: the seam is declared by its
- * user). `src/reconcilers/bind-backend.ts` implements it on src/bind and src/dns; nothing
- * here knows how.
+ * What the sync loop (sync.ts) and the reconcilers need from a BIND9 server (STYLE.md
+ * habit 9: the seam is declared by its user). `bind-backend.ts` implements it on rndc and
+ * the DNS client; `ensured.ts` wraps it to skip showzone for zones already ensured; unit
+ * tests record it in memory.
  */
-import type { ApplyResult } from '../bind/executor.ts';
-import type { Plan } from '../bind/plan.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
-import type { SecretKey } from '../dns/keyfile.ts';
 import type { RRset } from '../dns/rrset.ts';
-import type { DnsEndpoint } from '../dns/update-request.ts';
-
-/** One Bind9Instance, resolved: endpoints and keys read from its Secrets. */
-export interface InstanceTarget {
-  /** `namespace/name` of the Bind9Instance: the label used in logs and metrics. */
-  readonly id: string;
-  readonly namespace: string;
-  readonly role: 'primary' | 'secondary';
-  readonly dns: DnsEndpoint;
-  readonly rndc: DnsEndpoint;
-  readonly tsigKey: SecretKey;
-  readonly rndcKey: SecretKey;
-  /** How base zone files reach a primary. */
-  readonly zoneFiles?:
-    | { readonly directory: { readonly path: string } }
-    | { readonly configMap: { readonly name: string; readonly mountPath: string } };
-  /** For a secondary: the primaries it transfers from. */
-  readonly primaries?: readonly string[];
-  /** For a secondary: the port its primaries serve transfers on (53 by default). */
-  readonly primariesPort?: number;
-}
+import type { ApplyResult } from './executor.ts';
+import type { Plan } from './plan.ts';
+import type { InstanceTarget } from './target.ts';
+import type { ZoneConfig } from './zone-file.ts';
 
 export type EnsureResult = 'created' | 'unchanged' | 'modified';
 

@@ -19,11 +19,12 @@
  * once; the zones it names are then expected to come back 'created' without telling it
  * again, until each has been ensured once.
  */
-import type { ApplyResult } from '../bind/executor.ts';
-import type { Plan } from '../bind/plan.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
 import { normalizeName, type RRset } from '../dns/rrset.ts';
-import type { EnsureResult, Fingerprint, InstanceTarget, ZoneBackend } from './backend.ts';
+import type { EnsureResult, Fingerprint, ZoneBackend } from './backend.ts';
+import type { ApplyResult } from './executor.ts';
+import type { Plan } from './plan.ts';
+import type { InstanceTarget } from './target.ts';
+import type { ZoneConfig } from './zone-file.ts';
 
 export interface EnsuredCacheOptions {
   readonly inner: ZoneBackend;
@@ -48,11 +49,12 @@ interface Entry {
 
 /** Everything a cached ensure depends on, as one string. */
 export function ensureStamp(target: InstanceTarget, zone: ZoneConfig, fp: Fingerprint): string {
-  const { role, dns, rndc, zoneFiles, primaries, primariesPort } = target;
+  const { role, dns, rndc, files, primaries } = target;
   return JSON.stringify([
     fp.bootTime,
     fp.zoneCount,
-    { role, dns, rndc, zoneFiles, primaries, primariesPort },
+    { role, dns, rndc, primaries },
+    files?.where,
     zone,
   ]);
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DesiredRRset } from '../bind/plan.ts';
 import type { RRset } from '../dns/rrset.ts';
 import type { EnsureResult, ZoneBackend } from './backend.ts';
+import type { DesiredRRset } from './plan.ts';
 import { planWithRemovals, removalChanges, retiredGlue, soaChange, syncZone } from './sync.ts';
 
 const zone = {
@@ -181,13 +181,12 @@ describe('soaChange', () => {
 describe('syncZone on a secondary', () => {
   const target = {
     id: 'ns/sec',
-    namespace: 'ns',
     role: 'secondary' as const,
     dns: { address: '127.0.0.1', port: 5300 },
     rndc: { address: '127.0.0.1', port: 9530 },
     tsigKey: undefined as never,
     rndcKey: undefined as never,
-    primaries: ['127.0.0.1'],
+    primaries: [{ address: '127.0.0.1', port: 53 }],
   };
   const log = { info: () => undefined } as never;
 

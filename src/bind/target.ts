@@ -1,0 +1,29 @@
+/**
+ * An instance to talk to: the one type every part of src/bind, the reconcilers and the
+ * CLI pass around for a BIND9 server. The controller makes one from a Bind9Instance and
+ * its Secrets (reconcilers/target.ts), the CLI from its flags (cli/target.ts).
+ *
+ * Everything here is data that says how to reach the server and with which keys, plus the
+ * store its base files go to; nothing is connected yet. The keys are SecretKeys and never
+ * leave this process in any message.
+ */
+import type { SecretKey } from '../dns/keyfile.ts';
+import type { DnsEndpoint } from '../dns/update-request.ts';
+import type { ZoneFileStore } from './files.ts';
+
+export interface InstanceTarget {
+  /** `namespace/name` of the Bind9Instance (`cli` for the CLI): the label in logs and metrics. */
+  readonly id: string;
+  readonly role: 'primary' | 'secondary';
+  /** Where UPDATE, AXFR and queries go. */
+  readonly dns: DnsEndpoint;
+  /** Signs UPDATE and AXFR; the key the zone's `update-policy` grants and transfers require. */
+  readonly tsigKey: SecretKey;
+  /** The control channel (`rndc addzone`, `delzone`, `status`). */
+  readonly rndc: DnsEndpoint;
+  readonly rndcKey: SecretKey;
+  /** Primaries: where base zone files go. */
+  readonly files?: ZoneFileStore;
+  /** Secondaries: where they transfer zones from. */
+  readonly primaries?: readonly DnsEndpoint[];
+}
