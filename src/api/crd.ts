@@ -116,6 +116,9 @@ function rootSchema(info: KindInfo): JsonObject {
       spec: structural(KIND_SCHEMAS[info.kind].spec),
       status: structural(KIND_SCHEMAS[info.kind].status),
     },
+    ...(info.rootValidations === undefined
+      ? {}
+      : { 'x-kubernetes-validations': info.rootValidations.map((v) => ({ ...v })) }),
   };
 }
 

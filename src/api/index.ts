@@ -1,4 +1,6 @@
 /** The resource API: schemas, static types, the kind registry, validation and CRDs. */
+export * from './bind9cluster.ts';
+export * from './bind9cluster-schema.ts';
 export * from './bind9instance.ts';
 export * from './bind9instance-schema.ts';
 export * from './crd.ts';

@@ -5,6 +5,7 @@
  * controller never loads this file: it costs ~18 MB of RSS for nothing at run time.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { Bind9ClusterSpecSchema, Bind9ClusterStatusSchema } from './bind9cluster-schema.ts';
 import { Bind9InstanceSpecSchema, Bind9InstanceStatusSchema } from './bind9instance-schema.ts';
 import { DNSZoneSpecSchema, DNSZoneStatusSchema } from './dnszone-schema.ts';
 import type { KindName } from './kinds.ts';
@@ -35,6 +36,7 @@ function schemas(kind: KindName, spec: TSchema, status: TSchema): KindSchemas {
 const record = (kind: KindName, spec: TSchema) => schemas(kind, spec, RecordStatusSchema);
 
 export const KIND_SCHEMAS: { readonly [K in KindName]: KindSchemas } = {
+  Bind9Cluster: schemas('Bind9Cluster', Bind9ClusterSpecSchema, Bind9ClusterStatusSchema),
   Bind9Instance: schemas('Bind9Instance', Bind9InstanceSpecSchema, Bind9InstanceStatusSchema),
   DNSZone: schemas('DNSZone', DNSZoneSpecSchema, DNSZoneStatusSchema),
   ARecord: record('ARecord', ARecordSpecSchema),

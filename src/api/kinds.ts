@@ -5,9 +5,11 @@
  * which only the generators (CRD YAML, validators) load: the controller needs the names
  * and the static types, not the schema library.
  */
+import type { Bind9ClusterSpec, Bind9ClusterStatus } from './bind9cluster.ts';
 import type { Bind9InstanceSpec, Bind9InstanceStatus } from './bind9instance.ts';
 import type { DNSZoneSpec, DNSZoneStatus } from './dnszone.ts';
 import type { RecordStatus, Resource, ResourceStatus } from './meta.ts';
+import { anchored, CLUSTER_NAME, MAX_CLUSTER_NAME_LENGTH } from './patterns.ts';
 import {
   type RdataMapper,
   RECORD_KIND_TYPES,
@@ -18,6 +20,7 @@ import {
 } from './records.ts';
 
 export interface SpecByKind extends RecordSpecByKind {
+  Bind9Cluster: Bind9ClusterSpec;
   Bind9Instance: Bind9InstanceSpec;
   DNSZone: DNSZoneSpec;
 }
@@ -26,6 +29,7 @@ export type KindName = keyof SpecByKind;
 export type StatusByKind = { [K in KindName]: ResourceStatus } & {
   [K in RecordKind]: RecordStatus;
 } & {
+  Bind9Cluster: Bind9ClusterStatus;
   Bind9Instance: Bind9InstanceStatus;
   DNSZone: DNSZoneStatus;
 };
@@ -33,6 +37,7 @@ export type StatusByKind = { [K in KindName]: ResourceStatus } & {
 /** A whole object of one kind, e.g. `ResourceOf<'DNSZone'>`. */
 export type ResourceOf<K extends KindName> = Resource<SpecByKind[K], StatusByKind[K], K>;
 
+export type Bind9Cluster = ResourceOf<'Bind9Cluster'>;
 export type Bind9Instance = ResourceOf<'Bind9Instance'>;
 export type DNSZone = ResourceOf<'DNSZone'>;
 export type ARecord = ResourceOf<'ARecord'>;
@@ -56,6 +61,13 @@ export interface PrinterColumn {
   readonly priority?: number;
 }
 
+/** A CEL rule on the whole object (the only place a CRD may check `metadata.name`). */
+export interface RootValidation {
+  readonly rule: string;
+  readonly message: string;
+  readonly fieldPath?: string;
+}
+
 export interface KindInfo<K extends KindName = KindName> {
   readonly kind: K;
   readonly plural: string;
@@ -65,6 +77,7 @@ export interface KindInfo<K extends KindName = KindName> {
   readonly categories: readonly string[];
   readonly description: string;
   readonly printerColumns: readonly PrinterColumn[];
+  readonly rootValidations?: readonly RootValidation[];
 }
 
 export interface RecordKindInfo<K extends RecordKind = RecordKind> extends KindInfo<K> {
@@ -153,11 +166,54 @@ function recordKind<K extends RecordKind>(options: RecordKindOptions<K>): Record
 }
 
 export type ResourceKinds = {
+  readonly Bind9Cluster: KindInfo<'Bind9Cluster'>;
   readonly Bind9Instance: KindInfo<'Bind9Instance'>;
   readonly DNSZone: KindInfo<'DNSZone'>;
 } & { readonly [K in RecordKind]: RecordKindInfo<K> };
 
 export const RESOURCE_KINDS: ResourceKinds = {
+  Bind9Cluster: {
+    ...kindInfo(
+      'Bind9Cluster',
+      'bind9clusters',
+      ['b9c'],
+      'A BIND9 fleet the controller runs: one primary and N secondaries (StatefulSets), their named.conf, keys and Services, and one Bind9Instance per pod labelled bind9-controller.io/cluster=<name>, which DNSZones select.',
+      [
+        {
+          name: 'Secondaries',
+          type: 'integer',
+          jsonPath: '.spec.secondaries.replicas',
+          description: 'Secondaries asked for.',
+        },
+        {
+          name: 'Pods Ready',
+          type: 'integer',
+          jsonPath: '.status.readyReplicas',
+          description: 'Ready pods, primary and secondaries.',
+        },
+        {
+          name: 'Address',
+          type: 'string',
+          jsonPath: '.status.serviceAddress',
+          description: 'Cluster IP of the query Service.',
+        },
+        {
+          name: 'Image',
+          type: 'string',
+          jsonPath: '.spec.image',
+          description: 'BIND9 image.',
+          priority: 1,
+        },
+      ],
+    ),
+    rootValidations: [
+      {
+        rule: `self.metadata.name.size() <= ${MAX_CLUSTER_NAME_LENGTH} && self.metadata.name.matches(r'${anchored(CLUSTER_NAME)}')`,
+        // No fieldPath: the CRD schema does not describe metadata, so the message names it.
+        message: `metadata.name of a Bind9Cluster must be a DNS label of at most ${MAX_CLUSTER_NAME_LENGTH} characters starting with a letter (it prefixes its pods, Services and keys)`,
+      },
+    ],
+  },
   Bind9Instance: kindInfo(
     'Bind9Instance',
     'bind9instances',
@@ -246,7 +302,7 @@ export const RESOURCE_KINDS: ResourceKinds = {
   }),
 };
 
-/** Every kind, in a fixed order (instances, zones, then records). */
+/** Every kind, in a fixed order (clusters, instances, zones, then records). */
 export const KIND_NAMES = Object.keys(RESOURCE_KINDS) as KindName[];
 
 export function isKindName(kind: string): kind is KindName {

@@ -69,3 +69,38 @@ export const OBJECT_NAME = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-
  * need a `\.` escape in the RNAME (RFC 1035 §8), which our name vocabulary does not carry.
  */
 export const ADMIN_EMAIL = `[A-Za-z0-9_+-]{1,63}@${DOTTED_NAME}\\.?`;
+
+/** An IPv4 prefix length, 0..32. */
+const V4_PREFIX = '(?:3[0-2]|[12]?[0-9])';
+/** An IPv6 prefix length, 0..128. */
+const V6_PREFIX = '(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])';
+
+/**
+ * One element of a named.conf address match list (allow-query, exempt-clients): a
+ * built-in name, an address or a prefix, optionally negated with `!`. Nothing else: the
+ * element is written into named.conf as it is, so no quote, brace or `;` can pass.
+ */
+export const ADDRESS_MATCH = `!?(?:any|none|localhost|localnets|${IPV4}(?:/${V4_PREFIX})?|${IPV6}(?:/${V6_PREFIX})?)`;
+
+/** A Kubernetes resource quantity (`50m`, `64Mi`, `1.5`, `1e3`), never negative. */
+export const QUANTITY =
+  '(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?';
+
+const IMAGE_PART = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+
+/**
+ * A container image reference: an optional registry host (with a port), path components,
+ * then a tag and/or a sha256 digest (the grammar of the distribution reference, narrowed).
+ */
+export const IMAGE = `(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?${IMAGE_PART}(?:/${IMAGE_PART})*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;
+
+/** A label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of 1..63. */
+export const QUALIFIED_NAME = `(?:${OBJECT_NAME}/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?`;
+
+/**
+ * A Bind9Cluster's name: an RFC 1035 label (Service names must start with a letter), at most
+ * 40 characters, so that `<name>-secondary-<n>` stays a valid pod host name and label value
+ * and the StatefulSets' revision labels stay within 63 characters.
+ */
+export const CLUSTER_NAME = '[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?';
+export const MAX_CLUSTER_NAME_LENGTH = 40;

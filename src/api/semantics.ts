@@ -5,10 +5,17 @@
  */
 
 import { absoluteName, isInZone } from '../dns/rrset.ts';
+import type { Bind9ClusterSpec } from './bind9cluster.ts';
 import type { Bind9InstanceSpec } from './bind9instance.ts';
 import type { DNSZoneSpec, LabelSelector } from './dnszone.ts';
 import type { KindName } from './kinds.ts';
-import { MAX_NAME_LENGTH } from './patterns.ts';
+import {
+  anchored,
+  CLUSTER_NAME,
+  MAX_CLUSTER_NAME_LENGTH,
+  MAX_NAME_LENGTH,
+  QUALIFIED_NAME,
+} from './patterns.ts';
 import type {
   CNAMERecordSpec,
   MXRecordSpec,
@@ -31,6 +38,8 @@ const LABEL_KEY =
 /** The semantic issues of one spec of `kind` (which the schema has already accepted). */
 export function semanticIssues(kind: KindName, spec: unknown): SpecIssue[] {
   switch (kind) {
+    case 'Bind9Cluster':
+      return clusterIssues(spec as Bind9ClusterSpec);
     case 'Bind9Instance':
       return instanceIssues(spec as Bind9InstanceSpec);
     case 'DNSZone':
@@ -46,6 +55,50 @@ export function semanticIssues(kind: KindName, spec: unknown): SpecIssue[] {
     default:
       return [];
   }
+}
+
+const QUALIFIED = new RegExp(anchored(QUALIFIED_NAME));
+
+/**
+ * Mirrors the CRD's rule on Service annotation keys, and checks the node selector's keys,
+ * which the StatefulSet would otherwise refuse only when the controller applies it.
+ */
+function clusterIssues(spec: Bind9ClusterSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  for (const key of Object.keys(spec.service.annotations ?? {})) {
+    if (key.length > 317 || !QUALIFIED.test(key)) {
+      issues.push({
+        field: 'service.annotations',
+        message: `${JSON.stringify(key)} is not a valid annotation key`,
+      });
+    }
+  }
+  for (const key of Object.keys(spec.nodeSelector ?? {})) {
+    if (!LABEL_KEY.test(key)) {
+      issues.push({
+        field: 'nodeSelector',
+        message: `${JSON.stringify(key)} is not a valid label key`,
+      });
+    }
+  }
+  return issues;
+}
+
+const CLUSTER_NAME_RE = new RegExp(anchored(CLUSTER_NAME));
+
+/**
+ * Rules on `metadata.name` (the CRD's root CEL rules): a Bind9Cluster's name prefixes its
+ * pods, Services and key names, so it must be a short DNS label.
+ */
+export function nameIssues(kind: KindName, name: string): SpecIssue[] {
+  if (kind !== 'Bind9Cluster') return [];
+  if (name.length <= MAX_CLUSTER_NAME_LENGTH && CLUSTER_NAME_RE.test(name)) return [];
+  return [
+    {
+      field: 'metadata.name',
+      message: `${JSON.stringify(name)} is not a DNS label of at most ${MAX_CLUSTER_NAME_LENGTH} characters starting with a letter`,
+    },
+  ];
 }
 
 /** Mirrors the CRD's x-kubernetes-validations rules on Bind9Instance. */

@@ -11,7 +11,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { KindName, ResourceOf, SpecByKind } from './kinds.ts';
 import { isRecordKind, type RecordSpec } from './records.ts';
-import { recordZoneIssues, semanticIssues } from './semantics.ts';
+import { nameIssues, recordZoneIssues, semanticIssues } from './semantics.ts';
 import { VALIDATORS } from './validators.generated.js';
 
 export interface ValidationIssue {
@@ -121,7 +121,7 @@ export function validateResource<K extends KindName>(
   const validate = validatorFor(kind, 'object');
   if (!validate(copy)) return { ok: false, errors: schemaIssues(validate.errors ?? [], '') };
   const value = copy as unknown as ResourceOf<K>;
-  const errors = checkSpec(kind, value.spec, 'spec');
+  const errors = [...nameIssues(kind, value.metadata.name), ...checkSpec(kind, value.spec, 'spec')];
   if (errors.length > 0) return { ok: false, errors };
   if (status !== undefined) value.status = status as ResourceOf<K>['status'];
   return { ok: true, value };

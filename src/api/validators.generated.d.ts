@@ -3,6 +3,8 @@
 import type { ValidateFunction } from 'ajv';
 
 export declare const VALIDATORS: {
+  readonly spec_Bind9Cluster: ValidateFunction;
+  readonly object_Bind9Cluster: ValidateFunction;
   readonly spec_Bind9Instance: ValidateFunction;
   readonly object_Bind9Instance: ValidateFunction;
   readonly spec_DNSZone: ValidateFunction;

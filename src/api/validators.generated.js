@@ -5,21 +5,45 @@
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 
 "use strict";
-export const spec_Bind9Instance = validate21;
-const schema6 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles)","message":"a primary needs zoneFiles","fieldPath":".zoneFiles"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","rndc","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"rndc":{"description":"rndc control channel, used to add and delete zones.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
-const func2 = ucs2lengthModule.default;
-const pattern0 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$", "u");
-const pattern2 = new RegExp("^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$", "u");
-const pattern4 = new RegExp("^/[A-Za-z0-9._/-]*$", "u");
-const pattern7 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
+export const spec_Bind9Cluster = validate21;
+const schema6 = {"description":"Desired state of a Bind9Cluster.","additionalProperties":false,"type":"object","required":["image","imagePullPolicy","secondaries","resources","storage","service","options"],"properties":{"image":{"pattern":"^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$","maxLength":512,"default":"internetsystemsconsortium/bind9:9.18","description":"BIND9 image (9.18 or later), e.g. internetsystemsconsortium/bind9:9.18.","type":"string"},"imagePullPolicy":{"type":"string","enum":["Always","IfNotPresent","Never"],"description":"Always, IfNotPresent or Never.","default":"IfNotPresent"},"secondaries":{"default":{},"description":"The secondaries: type secondary of the primary, transfers signed with the cluster key, NOTIFY from the primary.","additionalProperties":false,"type":"object","required":["replicas","topologySpread"],"properties":{"replicas":{"minimum":0,"maximum":32,"description":"Number of secondaries (each its own pod, Bind9Instance and Service).","default":1,"type":"integer"},"topologySpread":{"default":{},"description":"How secondaries spread over nodes (a pod topology spread constraint).","additionalProperties":false,"type":"object","required":["topologyKey","maxSkew","whenUnsatisfiable"],"properties":{"topologyKey":{"description":"Node label whose values the secondaries spread over.","default":"kubernetes.io/hostname","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"maxSkew":{"minimum":1,"maximum":100,"default":1,"description":"Largest allowed difference in secondaries between two topology domains.","type":"integer"},"whenUnsatisfiable":{"type":"string","enum":["ScheduleAnyway","DoNotSchedule"],"description":"ScheduleAnyway (a preference) or DoNotSchedule (a rule).","default":"ScheduleAnyway"}}}}},"resources":{"default":{},"description":"Compute resources of each named container.","additionalProperties":false,"type":"object","required":["requests","limits"],"properties":{"requests":{"default":{"cpu":"50m","memory":"64Mi"},"description":"Resource requests.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU requests, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory requests, e.g. 64Mi.","type":"string"}}},"limits":{"default":{"memory":"256Mi"},"description":"Resource limits.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU limits, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory limits, e.g. 64Mi.","type":"string"}}}}},"storage":{"default":{"emptyDir":{}},"description":"Where named keeps its data (journals, transferred zones, the NZD database). Exactly one of emptyDir or persistentVolumeClaim. Immutable.","additionalProperties":false,"oneOf":[{"required":["emptyDir"]},{"required":["persistentVolumeClaim"]}],"x-kubernetes-validations":[{"rule":"self == oldSelf","message":"storage is immutable (StatefulSet volume claims cannot change); create another Bind9Cluster instead"}],"type":"object","properties":{"emptyDir":{"description":"A volume that lives as long as the pod: a replaced pod starts empty, and the controller restores every zone and record.","additionalProperties":false,"type":"object","properties":{"medium":{"type":"string","enum":["","Memory"],"description":"\"\" (node disk) or Memory."},"sizeLimit":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Largest size of the volume.","type":"string"}}},"persistentVolumeClaim":{"description":"One PersistentVolumeClaim per pod (StatefulSet volumeClaimTemplates).","additionalProperties":false,"type":"object","required":["size"],"properties":{"storageClassName":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"StorageClass of the claims; the cluster default when empty.","type":"string"},"size":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Requested size of each claim, e.g. 1Gi.","type":"string"}}}}},"service":{"default":{},"description":"The query Service in front of every pod of the cluster (53/udp and 53/tcp).","additionalProperties":false,"type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["ClusterIP","NodePort","LoadBalancer"],"description":"ClusterIP, NodePort or LoadBalancer.","default":"ClusterIP"},"annotations":{"type":"object","maxProperties":64,"description":"Annotations of the query Service (e.g. for a cloud load balancer).","additionalProperties":{"type":"string","maxLength":4096,"description":"An annotation value."},"x-kubernetes-validations":[{"rule":"self.all(k, k.size() <= 317 && k.matches(r'^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$'))","message":"annotation keys are qualified names (prefix/name)"}]}}},"nodeSelector":{"type":"object","description":"Nodes the BIND9 pods may run on, by label.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"tolerations":{"maxItems":32,"description":"Tolerations of the BIND9 pods.","type":"array","items":{"description":"A toleration of the BIND9 pods (core/v1 Toleration).","additionalProperties":false,"type":"object","required":["operator"],"properties":{"key":{"description":"Taint key; empty with Exists tolerates every taint.","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"type":"string","enum":["Exists","Equal"],"description":"Exists or Equal.","default":"Equal"},"value":{"description":"Taint value, for Equal.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"},"effect":{"type":"string","enum":["NoSchedule","PreferNoSchedule","NoExecute"],"description":"NoSchedule, PreferNoSchedule or NoExecute; empty: all."},"tolerationSeconds":{"minimum":0,"description":"For NoExecute: how long the pod stays bound after the taint.","type":"integer"}}}},"options":{"default":{},"description":"The named options people set, each validated; no raw named.conf text is accepted. Zone transfers always need the cluster key.","additionalProperties":false,"type":"object","required":["recursion","allowQuery"],"properties":{"recursion":{"default":false,"description":"Answer recursive queries (named recursion). Off: these servers are authoritative only.","type":"boolean"},"allowQuery":{"minItems":1,"maxItems":64,"description":"Who may query (named allow-query). Queries signed with the cluster key (the controller) are always allowed.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"},"default":["any"]},"rateLimit":{"description":"Response rate limiting (named rate-limit, UDP only): damps reflection attacks. TCP, and so the controller, is never limited.","additionalProperties":false,"type":"object","required":["responsesPerSecond","window","slip","logOnly"],"properties":{"responsesPerSecond":{"minimum":0,"maximum":1000,"description":"Identical responses per second to one client network.","type":"integer"},"nxdomainsPerSecond":{"minimum":0,"maximum":1000,"description":"NXDOMAIN responses per second (default: as responsesPerSecond).","type":"integer"},"errorsPerSecond":{"minimum":0,"maximum":1000,"description":"Error responses per second (default: as responsesPerSecond).","type":"integer"},"window":{"minimum":1,"maximum":3600,"default":15,"description":"Seconds over which rates are averaged.","type":"integer"},"slip":{"minimum":0,"maximum":10,"description":"Every slip-th dropped response is sent truncated instead (0: never).","default":2,"type":"integer"},"logOnly":{"default":false,"description":"Only log what would be limited (to tune the rates first).","type":"boolean"},"exemptClients":{"minItems":1,"maxItems":64,"description":"A named address match list, in order.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"}}}}}},"tsigKeySecretRef":{"description":"A Secret of yours holding the TSIG key (field keyfile, as tsig-keygen prints it) that signs updates, transfers and NOTIFY. Default: one the controller generates, <name>-tsig-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}},"rndcKeySecretRef":{"description":"A Secret of yours holding the rndc key (field keyfile). Default: one the controller generates, <name>-rndc-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}}},"$id":"spec_Bind9Cluster"};
+const func2 = Object.prototype.hasOwnProperty;
+const func3 = ucs2lengthModule.default;
+const pattern0 = new RegExp("^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$", "u");
+const pattern1 = new RegExp("^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$", "u");
+const pattern2 = new RegExp("^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$", "u");
+const pattern7 = new RegExp("^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$", "u");
+const pattern9 = new RegExp("^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$", "u");
+const pattern12 = new RegExp("^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_Bind9Instance" */;
+/*# sourceURL="spec_Bind9Cluster" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.role === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'",schema:schema6.required,parentSchema:schema6,data};
+if(data.image === undefined){
+data.image = "internetsystemsconsortium/bind9:9.18";
+}
+if(data.imagePullPolicy === undefined){
+data.imagePullPolicy = "IfNotPresent";
+}
+if(data.secondaries === undefined){
+data.secondaries = {};
+}
+if(data.resources === undefined){
+data.resources = {};
+}
+if(data.storage === undefined){
+data.storage = {"emptyDir":{}};
+}
+if(data.service === undefined){
+data.service = {};
+}
+if(data.options === undefined){
+data.options = {};
+}
+if(data.image === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image"},message:"must have required property '"+"image"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -28,8 +52,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.dns === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema6.required,parentSchema:schema6,data};
+if(data.imagePullPolicy === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "imagePullPolicy"},message:"must have required property '"+"imagePullPolicy"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -38,8 +62,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.rndc === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rndc"},message:"must have required property '"+"rndc"+"'",schema:schema6.required,parentSchema:schema6,data};
+if(data.secondaries === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "secondaries"},message:"must have required property '"+"secondaries"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -48,8 +72,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.tsigKeySecretRef === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tsigKeySecretRef"},message:"must have required property '"+"tsigKeySecretRef"+"'",schema:schema6.required,parentSchema:schema6,data};
+if(data.resources === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resources"},message:"must have required property '"+"resources"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -58,9 +82,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((((key0 === "role") || (key0 === "dns")) || (key0 === "rndc")) || (key0 === "tsigKeySecretRef")) || (key0 === "zoneFiles")) || (key0 === "primaries")) || (key0 === "primariesPort"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data};
+if(data.storage === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "storage"},message:"must have required property '"+"storage"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -69,11 +92,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.role !== undefined){
-let data0 = data.role;
-if(typeof data0 !== "string"){
-const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.role.type,parentSchema:schema6.properties.role,data:data0};
+if(data.service === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "service"},message:"must have required property '"+"service"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -82,8 +102,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!((data0 === "primary") || (data0 === "secondary"))){
-const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/enum",keyword:"enum",params:{allowedValues: schema6.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.role.enum,parentSchema:schema6.properties.role,data:data0};
+if(data.options === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'",schema:schema6.required,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -92,15 +112,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.dns !== undefined){
-let data1 = data.dns;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.port === undefined){
-data1.port = 53;
-}
-if(data1.address === undefined){
-const err7 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema6.properties.dns.required,parentSchema:schema6.properties.dns,data:data1};
+for(const key0 in data){
+if(!(func2.call(schema6.properties, key0))){
+const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema6,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -109,8 +123,11 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data1.port === undefined){
-const err8 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema6.properties.dns.required,parentSchema:schema6.properties.dns,data:data1};
+}
+let data0 = data.image;
+if(typeof data0 === "string"){
+if(func3(data0) > 512){
+const err8 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema6.properties.image,data:data0};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -119,9 +136,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-for(const key1 in data1){
-if(!((key1 === "address") || (key1 === "port"))){
-const err9 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.dns,data:data1};
+if(!pattern0.test(data0)){
+const err9 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$",parentSchema:schema6.properties.image,data:data0};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -131,11 +147,8 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data1.address !== undefined){
-let data2 = data1.address;
-if(typeof data2 === "string"){
-if(func2(data2) > 254){
-const err10 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema6.properties.dns.properties.address,data:data2};
+else {
+const err10 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.image.type,parentSchema:schema6.properties.image,data:data0};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -144,8 +157,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern0.test(data2)){
-const err11 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema6.properties.dns.properties.address,data:data2};
+let data1 = data.imagePullPolicy;
+if(typeof data1 !== "string"){
+const err11 = {instancePath:instancePath+"/imagePullPolicy",schemaPath:"#/properties/imagePullPolicy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.imagePullPolicy.type,parentSchema:schema6.properties.imagePullPolicy,data:data1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -154,9 +168,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-else {
-const err12 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.dns.properties.address.type,parentSchema:schema6.properties.dns.properties.address,data:data2};
+if(!(((data1 === "Always") || (data1 === "IfNotPresent")) || (data1 === "Never"))){
+const err12 = {instancePath:instancePath+"/imagePullPolicy",schemaPath:"#/properties/imagePullPolicy/enum",keyword:"enum",params:{allowedValues: schema6.properties.imagePullPolicy.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.imagePullPolicy.enum,parentSchema:schema6.properties.imagePullPolicy,data:data1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -165,10 +178,16 @@ vErrors.push(err12);
 }
 errors++;
 }
+let data2 = data.secondaries;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.replicas === undefined){
+data2.replicas = 1;
 }
-let data3 = data1.port;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err13 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.dns.properties.port.type,parentSchema:schema6.properties.dns.properties.port,data:data3};
+if(data2.topologySpread === undefined){
+data2.topologySpread = {};
+}
+if(data2.replicas === undefined){
+const err13 = {instancePath:instancePath+"/secondaries",schemaPath:"#/properties/secondaries/required",keyword:"required",params:{missingProperty: "replicas"},message:"must have required property '"+"replicas"+"'",schema:schema6.properties.secondaries.required,parentSchema:schema6.properties.secondaries,data:data2};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -177,9 +196,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 65535 || isNaN(data3)){
-const err14 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema6.properties.dns.properties.port,data:data3};
+if(data2.topologySpread === undefined){
+const err14 = {instancePath:instancePath+"/secondaries",schemaPath:"#/properties/secondaries/required",keyword:"required",params:{missingProperty: "topologySpread"},message:"must have required property '"+"topologySpread"+"'",schema:schema6.properties.secondaries.required,parentSchema:schema6.properties.secondaries,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -188,8 +206,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data3 < 0 || isNaN(data3)){
-const err15 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.dns.properties.port,data:data3};
+for(const key1 in data2){
+if(!((key1 === "replicas") || (key1 === "topologySpread"))){
+const err15 = {instancePath:instancePath+"/secondaries",schemaPath:"#/properties/secondaries/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.secondaries,data:data2};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -199,9 +218,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-}
-else {
-const err16 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.dns.type,parentSchema:schema6.properties.dns,data:data1};
+let data3 = data2.replicas;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err16 = {instancePath:instancePath+"/secondaries/replicas",schemaPath:"#/properties/secondaries/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.secondaries.properties.replicas.type,parentSchema:schema6.properties.secondaries.properties.replicas,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -210,15 +229,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-if(data.rndc !== undefined){
-let data4 = data.rndc;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.port === undefined){
-data4.port = 953;
-}
-if(data4.address === undefined){
-const err17 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema6.properties.rndc.required,parentSchema:schema6.properties.rndc,data:data4};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 32 || isNaN(data3)){
+const err17 = {instancePath:instancePath+"/secondaries/replicas",schemaPath:"#/properties/secondaries/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema6.properties.secondaries.properties.replicas,data:data3};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -227,8 +240,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data4.port === undefined){
-const err18 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema6.properties.rndc.required,parentSchema:schema6.properties.rndc,data:data4};
+if(data3 < 0 || isNaN(data3)){
+const err18 = {instancePath:instancePath+"/secondaries/replicas",schemaPath:"#/properties/secondaries/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.secondaries.properties.replicas,data:data3};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -237,8 +250,20 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data4.keySecretRef === undefined){
-const err19 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "keySecretRef"},message:"must have required property '"+"keySecretRef"+"'",schema:schema6.properties.rndc.required,parentSchema:schema6.properties.rndc,data:data4};
+}
+let data4 = data2.topologySpread;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.topologyKey === undefined){
+data4.topologyKey = "kubernetes.io/hostname";
+}
+if(data4.maxSkew === undefined){
+data4.maxSkew = 1;
+}
+if(data4.whenUnsatisfiable === undefined){
+data4.whenUnsatisfiable = "ScheduleAnyway";
+}
+if(data4.topologyKey === undefined){
+const err19 = {instancePath:instancePath+"/secondaries/topologySpread",schemaPath:"#/properties/secondaries/properties/topologySpread/required",keyword:"required",params:{missingProperty: "topologyKey"},message:"must have required property '"+"topologyKey"+"'",schema:schema6.properties.secondaries.properties.topologySpread.required,parentSchema:schema6.properties.secondaries.properties.topologySpread,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -247,9 +272,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key2 in data4){
-if(!(((key2 === "address") || (key2 === "port")) || (key2 === "keySecretRef"))){
-const err20 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.rndc,data:data4};
+if(data4.maxSkew === undefined){
+const err20 = {instancePath:instancePath+"/secondaries/topologySpread",schemaPath:"#/properties/secondaries/properties/topologySpread/required",keyword:"required",params:{missingProperty: "maxSkew"},message:"must have required property '"+"maxSkew"+"'",schema:schema6.properties.secondaries.properties.topologySpread.required,parentSchema:schema6.properties.secondaries.properties.topologySpread,data:data4};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -258,12 +282,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data4.address !== undefined){
-let data5 = data4.address;
-if(typeof data5 === "string"){
-if(func2(data5) > 254){
-const err21 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema6.properties.rndc.properties.address,data:data5};
+if(data4.whenUnsatisfiable === undefined){
+const err21 = {instancePath:instancePath+"/secondaries/topologySpread",schemaPath:"#/properties/secondaries/properties/topologySpread/required",keyword:"required",params:{missingProperty: "whenUnsatisfiable"},message:"must have required property '"+"whenUnsatisfiable"+"'",schema:schema6.properties.secondaries.properties.topologySpread.required,parentSchema:schema6.properties.secondaries.properties.topologySpread,data:data4};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -272,8 +292,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern0.test(data5)){
-const err22 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema6.properties.rndc.properties.address,data:data5};
+for(const key2 in data4){
+if(!(((key2 === "topologyKey") || (key2 === "maxSkew")) || (key2 === "whenUnsatisfiable"))){
+const err22 = {instancePath:instancePath+"/secondaries/topologySpread",schemaPath:"#/properties/secondaries/properties/topologySpread/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.secondaries.properties.topologySpread,data:data4};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -283,8 +304,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-else {
-const err23 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndc.properties.address.type,parentSchema:schema6.properties.rndc.properties.address,data:data5};
+let data5 = data4.topologyKey;
+if(typeof data5 === "string"){
+if(func3(data5) > 317){
+const err23 = {instancePath:instancePath+"/secondaries/topologySpread/topologyKey",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/topologyKey/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.topologyKey,data:data5};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -293,10 +316,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-let data6 = data4.port;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err24 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.rndc.properties.port.type,parentSchema:schema6.properties.rndc.properties.port,data:data6};
+if(!pattern1.test(data5)){
+const err24 = {instancePath:instancePath+"/secondaries/topologySpread/topologyKey",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/topologyKey/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.topologyKey,data:data5};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -305,9 +326,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 65535 || isNaN(data6)){
-const err25 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema6.properties.rndc.properties.port,data:data6};
+}
+else {
+const err25 = {instancePath:instancePath+"/secondaries/topologySpread/topologyKey",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/topologyKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.secondaries.properties.topologySpread.properties.topologyKey.type,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.topologyKey,data:data5};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -316,8 +337,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data6 < 0 || isNaN(data6)){
-const err26 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.rndc.properties.port,data:data6};
+let data6 = data4.maxSkew;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err26 = {instancePath:instancePath+"/secondaries/topologySpread/maxSkew",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/maxSkew/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.secondaries.properties.topologySpread.properties.maxSkew.type,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.maxSkew,data:data6};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -326,12 +348,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-if(data4.keySecretRef !== undefined){
-let data7 = data4.keySecretRef;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name === undefined){
-const err27 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.rndc.properties.keySecretRef.required,parentSchema:schema6.properties.rndc.properties.keySecretRef,data:data7};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 100 || isNaN(data6)){
+const err27 = {instancePath:instancePath+"/secondaries/topologySpread/maxSkew",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/maxSkew/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.maxSkew,data:data6};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -340,9 +359,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-for(const key3 in data7){
-if(!(key3 === "name")){
-const err28 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.rndc.properties.keySecretRef,data:data7};
+if(data6 < 1 || isNaN(data6)){
+const err28 = {instancePath:instancePath+"/secondaries/topologySpread/maxSkew",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/maxSkew/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.maxSkew,data:data6};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -352,11 +370,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data7.name !== undefined){
-let data8 = data7.name;
-if(typeof data8 === "string"){
-if(func2(data8) > 253){
-const err29 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+let data7 = data4.whenUnsatisfiable;
+if(typeof data7 !== "string"){
+const err29 = {instancePath:instancePath+"/secondaries/topologySpread/whenUnsatisfiable",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/whenUnsatisfiable/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.secondaries.properties.topologySpread.properties.whenUnsatisfiable.type,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.whenUnsatisfiable,data:data7};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -365,8 +381,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(func2(data8) < 1){
-const err30 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+if(!((data7 === "ScheduleAnyway") || (data7 === "DoNotSchedule"))){
+const err30 = {instancePath:instancePath+"/secondaries/topologySpread/whenUnsatisfiable",schemaPath:"#/properties/secondaries/properties/topologySpread/properties/whenUnsatisfiable/enum",keyword:"enum",params:{allowedValues: schema6.properties.secondaries.properties.topologySpread.properties.whenUnsatisfiable.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.secondaries.properties.topologySpread.properties.whenUnsatisfiable.enum,parentSchema:schema6.properties.secondaries.properties.topologySpread.properties.whenUnsatisfiable,data:data7};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -375,8 +391,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!pattern2.test(data8)){
-const err31 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+}
+else {
+const err31 = {instancePath:instancePath+"/secondaries/topologySpread",schemaPath:"#/properties/secondaries/properties/topologySpread/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.secondaries.properties.topologySpread.type,parentSchema:schema6.properties.secondaries.properties.topologySpread,data:data4};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -387,7 +404,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndc.properties.keySecretRef.properties.name.type,parentSchema:schema6.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+const err32 = {instancePath:instancePath+"/secondaries",schemaPath:"#/properties/secondaries/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.secondaries.type,parentSchema:schema6.properties.secondaries,data:data2};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -396,10 +413,16 @@ vErrors.push(err32);
 }
 errors++;
 }
+let data8 = data.resources;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.requests === undefined){
+data8.requests = {"cpu":"50m","memory":"64Mi"};
 }
+if(data8.limits === undefined){
+data8.limits = {"memory":"256Mi"};
 }
-else {
-const err33 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.rndc.properties.keySecretRef.type,parentSchema:schema6.properties.rndc.properties.keySecretRef,data:data7};
+if(data8.requests === undefined){
+const err33 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/required",keyword:"required",params:{missingProperty: "requests"},message:"must have required property '"+"requests"+"'",schema:schema6.properties.resources.required,parentSchema:schema6.properties.resources,data:data8};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -408,10 +431,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.rndc.type,parentSchema:schema6.properties.rndc,data:data4};
+if(data8.limits === undefined){
+const err34 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/required",keyword:"required",params:{missingProperty: "limits"},message:"must have required property '"+"limits"+"'",schema:schema6.properties.resources.required,parentSchema:schema6.properties.resources,data:data8};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -420,12 +441,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-if(data.tsigKeySecretRef !== undefined){
-let data9 = data.tsigKeySecretRef;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.name === undefined){
-const err35 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.tsigKeySecretRef.required,parentSchema:schema6.properties.tsigKeySecretRef,data:data9};
+for(const key3 in data8){
+if(!((key3 === "requests") || (key3 === "limits"))){
+const err35 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.resources,data:data8};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -434,9 +452,12 @@ vErrors.push(err35);
 }
 errors++;
 }
+}
+let data9 = data8.requests;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
 for(const key4 in data9){
-if(!(key4 === "name")){
-const err36 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.tsigKeySecretRef,data:data9};
+if(!((key4 === "cpu") || (key4 === "memory"))){
+const err36 = {instancePath:instancePath+"/resources/requests",schemaPath:"#/properties/resources/properties/requests/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.resources.properties.requests,data:data9};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -446,11 +467,11 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data9.name !== undefined){
-let data10 = data9.name;
+if(data9.cpu !== undefined){
+let data10 = data9.cpu;
 if(typeof data10 === "string"){
-if(func2(data10) > 253){
-const err37 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data10};
+if(func3(data10) > 64){
+const err37 = {instancePath:instancePath+"/resources/requests/cpu",schemaPath:"#/properties/resources/properties/requests/properties/cpu/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.resources.properties.requests.properties.cpu,data:data10};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -459,8 +480,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(func2(data10) < 1){
-const err38 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data10};
+if(!pattern2.test(data10)){
+const err38 = {instancePath:instancePath+"/resources/requests/cpu",schemaPath:"#/properties/resources/properties/requests/properties/cpu/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.resources.properties.requests.properties.cpu,data:data10};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -469,8 +490,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(!pattern2.test(data10)){
-const err39 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data10};
+}
+else {
+const err39 = {instancePath:instancePath+"/resources/requests/cpu",schemaPath:"#/properties/resources/properties/requests/properties/cpu/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.resources.properties.requests.properties.cpu.type,parentSchema:schema6.properties.resources.properties.requests.properties.cpu,data:data10};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -480,8 +502,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data10};
+if(data9.memory !== undefined){
+let data11 = data9.memory;
+if(typeof data11 === "string"){
+if(func3(data11) > 64){
+const err40 = {instancePath:instancePath+"/resources/requests/memory",schemaPath:"#/properties/resources/properties/requests/properties/memory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.resources.properties.requests.properties.memory,data:data11};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -490,10 +515,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-}
-else {
-const err41 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.tsigKeySecretRef.type,parentSchema:schema6.properties.tsigKeySecretRef,data:data9};
+if(!pattern2.test(data11)){
+const err41 = {instancePath:instancePath+"/resources/requests/memory",schemaPath:"#/properties/resources/properties/requests/properties/memory/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.resources.properties.requests.properties.memory,data:data11};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -503,15 +526,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data.zoneFiles !== undefined){
-let data11 = data.zoneFiles;
-const _errs30 = errors;
-let valid5 = false;
-let passing0 = null;
-const _errs31 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.directory === undefined){
-const err42 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema6.properties.zoneFiles.oneOf[0].required,parentSchema:schema6.properties.zoneFiles.oneOf[0],data:data11};
+else {
+const err42 = {instancePath:instancePath+"/resources/requests/memory",schemaPath:"#/properties/resources/properties/requests/properties/memory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.resources.properties.requests.properties.memory.type,parentSchema:schema6.properties.resources.properties.requests.properties.memory,data:data11};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -521,15 +537,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-var _valid0 = _errs31 === errors;
-if(_valid0){
-valid5 = true;
-passing0 = 0;
 }
-const _errs32 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.configMap === undefined){
-const err43 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema6.properties.zoneFiles.oneOf[1].required,parentSchema:schema6.properties.zoneFiles.oneOf[1],data:data11};
+else {
+const err43 = {instancePath:instancePath+"/resources/requests",schemaPath:"#/properties/resources/properties/requests/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.resources.properties.requests.type,parentSchema:schema6.properties.resources.properties.requests,data:data9};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -538,20 +548,11 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-var _valid0 = _errs32 === errors;
-if(_valid0 && valid5){
-valid5 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid5 = true;
-passing0 = 1;
-}
-}
-if(!valid5){
-const err44 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema6.properties.zoneFiles.oneOf,parentSchema:schema6.properties.zoneFiles,data:data11};
+let data12 = data8.limits;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key5 in data12){
+if(!((key5 === "cpu") || (key5 === "memory"))){
+const err44 = {instancePath:instancePath+"/resources/limits",schemaPath:"#/properties/resources/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.resources.properties.limits,data:data12};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -560,21 +561,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-else {
-errors = _errs30;
-if(vErrors !== null){
-if(_errs30){
-vErrors.length = _errs30;
 }
-else {
-vErrors = null;
-}
-}
-}
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key5 in data11){
-if(!((key5 === "directory") || (key5 === "configMap"))){
-const err45 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.zoneFiles,data:data11};
+if(data12.cpu !== undefined){
+let data13 = data12.cpu;
+if(typeof data13 === "string"){
+if(func3(data13) > 64){
+const err45 = {instancePath:instancePath+"/resources/limits/cpu",schemaPath:"#/properties/resources/properties/limits/properties/cpu/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.resources.properties.limits.properties.cpu,data:data13};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -583,12 +575,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data11.directory !== undefined){
-let data12 = data11.directory;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(data12.path === undefined){
-const err46 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema6.properties.zoneFiles.properties.directory.required,parentSchema:schema6.properties.zoneFiles.properties.directory,data:data12};
+if(!pattern2.test(data13)){
+const err46 = {instancePath:instancePath+"/resources/limits/cpu",schemaPath:"#/properties/resources/properties/limits/properties/cpu/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.resources.properties.limits.properties.cpu,data:data13};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -597,9 +585,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-for(const key6 in data12){
-if(!(key6 === "path")){
-const err47 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.zoneFiles.properties.directory,data:data12};
+}
+else {
+const err47 = {instancePath:instancePath+"/resources/limits/cpu",schemaPath:"#/properties/resources/properties/limits/properties/cpu/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.resources.properties.limits.properties.cpu.type,parentSchema:schema6.properties.resources.properties.limits.properties.cpu,data:data13};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -609,11 +597,11 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data12.path !== undefined){
-let data13 = data12.path;
-if(typeof data13 === "string"){
-if(func2(data13) > 1024){
-const err48 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema6.properties.zoneFiles.properties.directory.properties.path,data:data13};
+if(data12.memory !== undefined){
+let data14 = data12.memory;
+if(typeof data14 === "string"){
+if(func3(data14) > 64){
+const err48 = {instancePath:instancePath+"/resources/limits/memory",schemaPath:"#/properties/resources/properties/limits/properties/memory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.resources.properties.limits.properties.memory,data:data14};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -622,8 +610,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(!pattern4.test(data13)){
-const err49 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema6.properties.zoneFiles.properties.directory.properties.path,data:data13};
+if(!pattern2.test(data14)){
+const err49 = {instancePath:instancePath+"/resources/limits/memory",schemaPath:"#/properties/resources/properties/limits/properties/memory/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.resources.properties.limits.properties.memory,data:data14};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -634,7 +622,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema6.properties.zoneFiles.properties.directory.properties.path,data:data13};
+const err50 = {instancePath:instancePath+"/resources/limits/memory",schemaPath:"#/properties/resources/properties/limits/properties/memory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.resources.properties.limits.properties.memory.type,parentSchema:schema6.properties.resources.properties.limits.properties.memory,data:data14};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -646,7 +634,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.zoneFiles.properties.directory.type,parentSchema:schema6.properties.zoneFiles.properties.directory,data:data12};
+const err51 = {instancePath:instancePath+"/resources/limits",schemaPath:"#/properties/resources/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.resources.properties.limits.type,parentSchema:schema6.properties.resources.properties.limits,data:data12};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -656,11 +644,8 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data11.configMap !== undefined){
-let data14 = data11.configMap;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err52 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.zoneFiles.properties.configMap.required,parentSchema:schema6.properties.zoneFiles.properties.configMap,data:data14};
+else {
+const err52 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.resources.type,parentSchema:schema6.properties.resources,data:data8};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -669,8 +654,14 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data14.mountPath === undefined){
-const err53 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema6.properties.zoneFiles.properties.configMap.required,parentSchema:schema6.properties.zoneFiles.properties.configMap,data:data14};
+let data15 = data.storage;
+const _errs39 = errors;
+let valid6 = false;
+let passing0 = null;
+const _errs40 = errors;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.emptyDir === undefined){
+const err53 = {instancePath:instancePath+"/storage",schemaPath:"#/properties/storage/oneOf/0/required",keyword:"required",params:{missingProperty: "emptyDir"},message:"must have required property '"+"emptyDir"+"'",schema:schema6.properties.storage.oneOf[0].required,parentSchema:schema6.properties.storage.oneOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -679,9 +670,16 @@ vErrors.push(err53);
 }
 errors++;
 }
-for(const key7 in data14){
-if(!((key7 === "name") || (key7 === "mountPath"))){
-const err54 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.zoneFiles.properties.configMap,data:data14};
+}
+var _valid0 = _errs40 === errors;
+if(_valid0){
+valid6 = true;
+passing0 = 0;
+}
+const _errs41 = errors;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.persistentVolumeClaim === undefined){
+const err54 = {instancePath:instancePath+"/storage",schemaPath:"#/properties/storage/oneOf/1/required",keyword:"required",params:{missingProperty: "persistentVolumeClaim"},message:"must have required property '"+"persistentVolumeClaim"+"'",schema:schema6.properties.storage.oneOf[1].required,parentSchema:schema6.properties.storage.oneOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -691,11 +689,19 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func2(data15) > 253){
-const err55 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+var _valid0 = _errs41 === errors;
+if(_valid0 && valid6){
+valid6 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid6 = true;
+passing0 = 1;
+}
+}
+if(!valid6){
+const err55 = {instancePath:instancePath+"/storage",schemaPath:"#/properties/storage/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema6.properties.storage.oneOf,parentSchema:schema6.properties.storage,data:data15};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -704,8 +710,21 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func2(data15) < 1){
-const err56 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+else {
+errors = _errs39;
+if(vErrors !== null){
+if(_errs39){
+vErrors.length = _errs39;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key6 in data15){
+if(!((key6 === "emptyDir") || (key6 === "persistentVolumeClaim"))){
+const err56 = {instancePath:instancePath+"/storage",schemaPath:"#/properties/storage/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.storage,data:data15};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -714,8 +733,13 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(!pattern2.test(data15)){
-const err57 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+}
+if(data15.emptyDir !== undefined){
+let data16 = data15.emptyDir;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key7 in data16){
+if(!((key7 === "medium") || (key7 === "sizeLimit"))){
+const err57 = {instancePath:instancePath+"/storage/emptyDir",schemaPath:"#/properties/storage/properties/emptyDir/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.storage.properties.emptyDir,data:data16};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -725,8 +749,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-else {
-const err58 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+if(data16.medium !== undefined){
+let data17 = data16.medium;
+if(typeof data17 !== "string"){
+const err58 = {instancePath:instancePath+"/storage/emptyDir/medium",schemaPath:"#/properties/storage/properties/emptyDir/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.storage.properties.emptyDir.properties.medium.type,parentSchema:schema6.properties.storage.properties.emptyDir.properties.medium,data:data17};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -735,12 +761,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data14.mountPath !== undefined){
-let data16 = data14.mountPath;
-if(typeof data16 === "string"){
-if(func2(data16) > 1024){
-const err59 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+if(!((data17 === "") || (data17 === "Memory"))){
+const err59 = {instancePath:instancePath+"/storage/emptyDir/medium",schemaPath:"#/properties/storage/properties/emptyDir/properties/medium/enum",keyword:"enum",params:{allowedValues: schema6.properties.storage.properties.emptyDir.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.storage.properties.emptyDir.properties.medium.enum,parentSchema:schema6.properties.storage.properties.emptyDir.properties.medium,data:data17};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -749,8 +771,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(!pattern4.test(data16)){
-const err60 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+}
+if(data16.sizeLimit !== undefined){
+let data18 = data16.sizeLimit;
+if(typeof data18 === "string"){
+if(func3(data18) > 64){
+const err60 = {instancePath:instancePath+"/storage/emptyDir/sizeLimit",schemaPath:"#/properties/storage/properties/emptyDir/properties/sizeLimit/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.storage.properties.emptyDir.properties.sizeLimit,data:data18};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -759,9 +785,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-else {
-const err61 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema6.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+if(!pattern2.test(data18)){
+const err61 = {instancePath:instancePath+"/storage/emptyDir/sizeLimit",schemaPath:"#/properties/storage/properties/emptyDir/properties/sizeLimit/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.storage.properties.emptyDir.properties.sizeLimit,data:data18};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -771,9 +796,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-}
 else {
-const err62 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.zoneFiles.properties.configMap.type,parentSchema:schema6.properties.zoneFiles.properties.configMap,data:data14};
+const err62 = {instancePath:instancePath+"/storage/emptyDir/sizeLimit",schemaPath:"#/properties/storage/properties/emptyDir/properties/sizeLimit/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.storage.properties.emptyDir.properties.sizeLimit.type,parentSchema:schema6.properties.storage.properties.emptyDir.properties.sizeLimit,data:data18};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -785,7 +809,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.zoneFiles.type,parentSchema:schema6.properties.zoneFiles,data:data11};
+const err63 = {instancePath:instancePath+"/storage/emptyDir",schemaPath:"#/properties/storage/properties/emptyDir/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.storage.properties.emptyDir.type,parentSchema:schema6.properties.storage.properties.emptyDir,data:data16};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -795,11 +819,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.primaries !== undefined){
-let data17 = data.primaries;
-if(Array.isArray(data17)){
-if(data17.length > 64){
-const err64 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema6.properties.primaries,data:data17};
+if(data15.persistentVolumeClaim !== undefined){
+let data19 = data15.persistentVolumeClaim;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.size === undefined){
+const err64 = {instancePath:instancePath+"/storage/persistentVolumeClaim",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/required",keyword:"required",params:{missingProperty: "size"},message:"must have required property '"+"size"+"'",schema:schema6.properties.storage.properties.persistentVolumeClaim.required,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim,data:data19};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -808,8 +832,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data17.length < 1){
-const err65 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema6.properties.primaries,data:data17};
+for(const key8 in data19){
+if(!((key8 === "storageClassName") || (key8 === "size"))){
+const err65 = {instancePath:instancePath+"/storage/persistentVolumeClaim",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim,data:data19};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -818,12 +843,12 @@ vErrors.push(err65);
 }
 errors++;
 }
-const len0 = data17.length;
-for(let i0=0; i0<len0; i0++){
-let data18 = data17[i0];
-if(typeof data18 === "string"){
-if(func2(data18) > 45){
-const err66 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema6.properties.primaries.items,data:data18};
+}
+if(data19.storageClassName !== undefined){
+let data20 = data19.storageClassName;
+if(typeof data20 === "string"){
+if(func3(data20) > 253){
+const err66 = {instancePath:instancePath+"/storage/persistentVolumeClaim/storageClassName",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/storageClassName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.storageClassName,data:data20};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -832,8 +857,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!pattern7.test(data18)){
-const err67 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema6.properties.primaries.items,data:data18};
+if(func3(data20) < 1){
+const err67 = {instancePath:instancePath+"/storage/persistentVolumeClaim/storageClassName",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/storageClassName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.storageClassName,data:data20};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -842,9 +867,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.primaries.items.type,parentSchema:schema6.properties.primaries.items,data:data18};
+if(!pattern7.test(data20)){
+const err68 = {instancePath:instancePath+"/storage/persistentVolumeClaim/storageClassName",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/storageClassName/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.storageClassName,data:data20};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -854,9 +878,8 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
 else {
-const err69 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.primaries.type,parentSchema:schema6.properties.primaries,data:data17};
+const err69 = {instancePath:instancePath+"/storage/persistentVolumeClaim/storageClassName",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/storageClassName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.storage.properties.persistentVolumeClaim.properties.storageClassName.type,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.storageClassName,data:data20};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -866,10 +889,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.primariesPort !== undefined){
-let data19 = data.primariesPort;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err70 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.primariesPort.type,parentSchema:schema6.properties.primariesPort,data:data19};
+if(data19.size !== undefined){
+let data21 = data19.size;
+if(typeof data21 === "string"){
+if(func3(data21) > 64){
+const err70 = {instancePath:instancePath+"/storage/persistentVolumeClaim/size",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/size/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.size,data:data21};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -878,9 +902,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 65535 || isNaN(data19)){
-const err71 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema6.properties.primariesPort,data:data19};
+if(!pattern2.test(data21)){
+const err71 = {instancePath:instancePath+"/storage/persistentVolumeClaim/size",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/size/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"},message:"must match pattern \""+"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$"+"\"",schema:"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$",parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.size,data:data21};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -889,8 +912,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data19 < 0 || isNaN(data19)){
-const err72 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.primariesPort,data:data19};
+}
+else {
+const err72 = {instancePath:instancePath+"/storage/persistentVolumeClaim/size",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/properties/size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.storage.properties.persistentVolumeClaim.properties.size.type,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim.properties.size,data:data21};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -901,9 +925,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err73 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
+const err73 = {instancePath:instancePath+"/storage/persistentVolumeClaim",schemaPath:"#/properties/storage/properties/persistentVolumeClaim/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.storage.properties.persistentVolumeClaim.type,parentSchema:schema6.properties.storage.properties.persistentVolumeClaim,data:data19};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -912,14 +935,1024 @@ vErrors.push(err73);
 }
 errors++;
 }
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/storage",schemaPath:"#/properties/storage/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.storage.type,parentSchema:schema6.properties.storage,data:data15};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+let data22 = data.service;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.type === undefined){
+data22.type = "ClusterIP";
+}
+if(data22.type === undefined){
+const err75 = {instancePath:instancePath+"/service",schemaPath:"#/properties/service/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema6.properties.service.required,parentSchema:schema6.properties.service,data:data22};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+for(const key9 in data22){
+if(!((key9 === "type") || (key9 === "annotations"))){
+const err76 = {instancePath:instancePath+"/service",schemaPath:"#/properties/service/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.service,data:data22};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+let data23 = data22.type;
+if(typeof data23 !== "string"){
+const err77 = {instancePath:instancePath+"/service/type",schemaPath:"#/properties/service/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.service.properties.type.type,parentSchema:schema6.properties.service.properties.type,data:data23};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+if(!(((data23 === "ClusterIP") || (data23 === "NodePort")) || (data23 === "LoadBalancer"))){
+const err78 = {instancePath:instancePath+"/service/type",schemaPath:"#/properties/service/properties/type/enum",keyword:"enum",params:{allowedValues: schema6.properties.service.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.service.properties.type.enum,parentSchema:schema6.properties.service.properties.type,data:data23};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+if(data22.annotations !== undefined){
+let data24 = data22.annotations;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(Object.keys(data24).length > 64){
+const err79 = {instancePath:instancePath+"/service/annotations",schemaPath:"#/properties/service/properties/annotations/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties",schema:64,parentSchema:schema6.properties.service.properties.annotations,data:data24};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+for(const key10 in data24){
+let data25 = data24[key10];
+if(typeof data25 === "string"){
+if(func3(data25) > 4096){
+const err80 = {instancePath:instancePath+"/service/annotations/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/service/properties/annotations/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema6.properties.service.properties.annotations.additionalProperties,data:data25};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/service/annotations/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/service/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.service.properties.annotations.additionalProperties.type,parentSchema:schema6.properties.service.properties.annotations.additionalProperties,data:data25};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/service/annotations",schemaPath:"#/properties/service/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.service.properties.annotations.type,parentSchema:schema6.properties.service.properties.annotations,data:data24};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+}
+else {
+const err83 = {instancePath:instancePath+"/service",schemaPath:"#/properties/service/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.service.type,parentSchema:schema6.properties.service,data:data22};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+if(data.nodeSelector !== undefined){
+let data26 = data.nodeSelector;
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+for(const key11 in data26){
+let data27 = data26[key11];
+if(typeof data27 === "string"){
+if(func3(data27) > 63){
+const err84 = {instancePath:instancePath+"/nodeSelector/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodeSelector/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema6.properties.nodeSelector.additionalProperties,data:data27};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+if(!pattern9.test(data27)){
+const err85 = {instancePath:instancePath+"/nodeSelector/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodeSelector/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema6.properties.nodeSelector.additionalProperties,data:data27};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/nodeSelector/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodeSelector/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.nodeSelector.additionalProperties.type,parentSchema:schema6.properties.nodeSelector.additionalProperties,data:data27};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/nodeSelector",schemaPath:"#/properties/nodeSelector/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.nodeSelector.type,parentSchema:schema6.properties.nodeSelector,data:data26};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+if(data.tolerations !== undefined){
+let data28 = data.tolerations;
+if(Array.isArray(data28)){
+if(data28.length > 32){
+const err88 = {instancePath:instancePath+"/tolerations",schemaPath:"#/properties/tolerations/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema6.properties.tolerations,data:data28};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+const len0 = data28.length;
+for(let i0=0; i0<len0; i0++){
+let data29 = data28[i0];
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.operator === undefined){
+data29.operator = "Equal";
+}
+if(data29.operator === undefined){
+const err89 = {instancePath:instancePath+"/tolerations/" + i0,schemaPath:"#/properties/tolerations/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'",schema:schema6.properties.tolerations.items.required,parentSchema:schema6.properties.tolerations.items,data:data29};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+for(const key12 in data29){
+if(!(((((key12 === "key") || (key12 === "operator")) || (key12 === "value")) || (key12 === "effect")) || (key12 === "tolerationSeconds"))){
+const err90 = {instancePath:instancePath+"/tolerations/" + i0,schemaPath:"#/properties/tolerations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.tolerations.items,data:data29};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+if(data29.key !== undefined){
+let data30 = data29.key;
+if(typeof data30 === "string"){
+if(func3(data30) > 317){
+const err91 = {instancePath:instancePath+"/tolerations/" + i0+"/key",schemaPath:"#/properties/tolerations/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema6.properties.tolerations.items.properties.key,data:data30};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+if(!pattern1.test(data30)){
+const err92 = {instancePath:instancePath+"/tolerations/" + i0+"/key",schemaPath:"#/properties/tolerations/items/properties/key/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"},message:"must match pattern \""+"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"+"\"",schema:"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$",parentSchema:schema6.properties.tolerations.items.properties.key,data:data30};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/tolerations/" + i0+"/key",schemaPath:"#/properties/tolerations/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tolerations.items.properties.key.type,parentSchema:schema6.properties.tolerations.items.properties.key,data:data30};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+let data31 = data29.operator;
+if(typeof data31 !== "string"){
+const err94 = {instancePath:instancePath+"/tolerations/" + i0+"/operator",schemaPath:"#/properties/tolerations/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tolerations.items.properties.operator.type,parentSchema:schema6.properties.tolerations.items.properties.operator,data:data31};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+if(!((data31 === "Exists") || (data31 === "Equal"))){
+const err95 = {instancePath:instancePath+"/tolerations/" + i0+"/operator",schemaPath:"#/properties/tolerations/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema6.properties.tolerations.items.properties.operator.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.tolerations.items.properties.operator.enum,parentSchema:schema6.properties.tolerations.items.properties.operator,data:data31};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+if(data29.value !== undefined){
+let data32 = data29.value;
+if(typeof data32 === "string"){
+if(func3(data32) > 63){
+const err96 = {instancePath:instancePath+"/tolerations/" + i0+"/value",schemaPath:"#/properties/tolerations/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema6.properties.tolerations.items.properties.value,data:data32};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+if(!pattern9.test(data32)){
+const err97 = {instancePath:instancePath+"/tolerations/" + i0+"/value",schemaPath:"#/properties/tolerations/items/properties/value/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema6.properties.tolerations.items.properties.value,data:data32};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/tolerations/" + i0+"/value",schemaPath:"#/properties/tolerations/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tolerations.items.properties.value.type,parentSchema:schema6.properties.tolerations.items.properties.value,data:data32};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data29.effect !== undefined){
+let data33 = data29.effect;
+if(typeof data33 !== "string"){
+const err99 = {instancePath:instancePath+"/tolerations/" + i0+"/effect",schemaPath:"#/properties/tolerations/items/properties/effect/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tolerations.items.properties.effect.type,parentSchema:schema6.properties.tolerations.items.properties.effect,data:data33};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+if(!(((data33 === "NoSchedule") || (data33 === "PreferNoSchedule")) || (data33 === "NoExecute"))){
+const err100 = {instancePath:instancePath+"/tolerations/" + i0+"/effect",schemaPath:"#/properties/tolerations/items/properties/effect/enum",keyword:"enum",params:{allowedValues: schema6.properties.tolerations.items.properties.effect.enum},message:"must be equal to one of the allowed values",schema:schema6.properties.tolerations.items.properties.effect.enum,parentSchema:schema6.properties.tolerations.items.properties.effect,data:data33};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data29.tolerationSeconds !== undefined){
+let data34 = data29.tolerationSeconds;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err101 = {instancePath:instancePath+"/tolerations/" + i0+"/tolerationSeconds",schemaPath:"#/properties/tolerations/items/properties/tolerationSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.tolerations.items.properties.tolerationSeconds.type,parentSchema:schema6.properties.tolerations.items.properties.tolerationSeconds,data:data34};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 0 || isNaN(data34)){
+const err102 = {instancePath:instancePath+"/tolerations/" + i0+"/tolerationSeconds",schemaPath:"#/properties/tolerations/items/properties/tolerationSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.tolerations.items.properties.tolerationSeconds,data:data34};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/tolerations/" + i0,schemaPath:"#/properties/tolerations/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.tolerations.items.type,parentSchema:schema6.properties.tolerations.items,data:data29};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/tolerations",schemaPath:"#/properties/tolerations/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.tolerations.type,parentSchema:schema6.properties.tolerations,data:data28};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+let data35 = data.options;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.recursion === undefined){
+data35.recursion = false;
+}
+if(data35.allowQuery === undefined){
+data35.allowQuery = ["any"];
+}
+if(data35.recursion === undefined){
+const err105 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/required",keyword:"required",params:{missingProperty: "recursion"},message:"must have required property '"+"recursion"+"'",schema:schema6.properties.options.required,parentSchema:schema6.properties.options,data:data35};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if(data35.allowQuery === undefined){
+const err106 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/required",keyword:"required",params:{missingProperty: "allowQuery"},message:"must have required property '"+"allowQuery"+"'",schema:schema6.properties.options.required,parentSchema:schema6.properties.options,data:data35};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+for(const key13 in data35){
+if(!(((key13 === "recursion") || (key13 === "allowQuery")) || (key13 === "rateLimit"))){
+const err107 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.options,data:data35};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+let data36 = data35.recursion;
+if(typeof data36 !== "boolean"){
+const err108 = {instancePath:instancePath+"/options/recursion",schemaPath:"#/properties/options/properties/recursion/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema6.properties.options.properties.recursion.type,parentSchema:schema6.properties.options.properties.recursion,data:data36};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+let data37 = data35.allowQuery;
+if(Array.isArray(data37)){
+if(data37.length > 64){
+const err109 = {instancePath:instancePath+"/options/allowQuery",schemaPath:"#/properties/options/properties/allowQuery/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema6.properties.options.properties.allowQuery,data:data37};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+if(data37.length < 1){
+const err110 = {instancePath:instancePath+"/options/allowQuery",schemaPath:"#/properties/options/properties/allowQuery/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema6.properties.options.properties.allowQuery,data:data37};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+const len1 = data37.length;
+for(let i1=0; i1<len1; i1++){
+let data38 = data37[i1];
+if(typeof data38 === "string"){
+if(func3(data38) > 50){
+const err111 = {instancePath:instancePath+"/options/allowQuery/" + i1,schemaPath:"#/properties/options/properties/allowQuery/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema6.properties.options.properties.allowQuery.items,data:data38};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+if(!pattern12.test(data38)){
+const err112 = {instancePath:instancePath+"/options/allowQuery/" + i1,schemaPath:"#/properties/options/properties/allowQuery/items/pattern",keyword:"pattern",params:{pattern: "^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$"},message:"must match pattern \""+"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$"+"\"",schema:"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$",parentSchema:schema6.properties.options.properties.allowQuery.items,data:data38};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/options/allowQuery/" + i1,schemaPath:"#/properties/options/properties/allowQuery/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.options.properties.allowQuery.items.type,parentSchema:schema6.properties.options.properties.allowQuery.items,data:data38};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/options/allowQuery",schemaPath:"#/properties/options/properties/allowQuery/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.options.properties.allowQuery.type,parentSchema:schema6.properties.options.properties.allowQuery,data:data37};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+if(data35.rateLimit !== undefined){
+let data39 = data35.rateLimit;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.window === undefined){
+data39.window = 15;
+}
+if(data39.slip === undefined){
+data39.slip = 2;
+}
+if(data39.logOnly === undefined){
+data39.logOnly = false;
+}
+if(data39.responsesPerSecond === undefined){
+const err115 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/required",keyword:"required",params:{missingProperty: "responsesPerSecond"},message:"must have required property '"+"responsesPerSecond"+"'",schema:schema6.properties.options.properties.rateLimit.required,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+if(data39.window === undefined){
+const err116 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/required",keyword:"required",params:{missingProperty: "window"},message:"must have required property '"+"window"+"'",schema:schema6.properties.options.properties.rateLimit.required,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+if(data39.slip === undefined){
+const err117 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/required",keyword:"required",params:{missingProperty: "slip"},message:"must have required property '"+"slip"+"'",schema:schema6.properties.options.properties.rateLimit.required,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+if(data39.logOnly === undefined){
+const err118 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/required",keyword:"required",params:{missingProperty: "logOnly"},message:"must have required property '"+"logOnly"+"'",schema:schema6.properties.options.properties.rateLimit.required,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+for(const key14 in data39){
+if(!(((((((key14 === "responsesPerSecond") || (key14 === "nxdomainsPerSecond")) || (key14 === "errorsPerSecond")) || (key14 === "window")) || (key14 === "slip")) || (key14 === "logOnly")) || (key14 === "exemptClients"))){
+const err119 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+if(data39.responsesPerSecond !== undefined){
+let data40 = data39.responsesPerSecond;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err120 = {instancePath:instancePath+"/options/rateLimit/responsesPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/responsesPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.options.properties.rateLimit.properties.responsesPerSecond.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.responsesPerSecond,data:data40};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 1000 || isNaN(data40)){
+const err121 = {instancePath:instancePath+"/options/rateLimit/responsesPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/responsesPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema6.properties.options.properties.rateLimit.properties.responsesPerSecond,data:data40};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+if(data40 < 0 || isNaN(data40)){
+const err122 = {instancePath:instancePath+"/options/rateLimit/responsesPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/responsesPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.options.properties.rateLimit.properties.responsesPerSecond,data:data40};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+}
+if(data39.nxdomainsPerSecond !== undefined){
+let data41 = data39.nxdomainsPerSecond;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err123 = {instancePath:instancePath+"/options/rateLimit/nxdomainsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/nxdomainsPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.options.properties.rateLimit.properties.nxdomainsPerSecond.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.nxdomainsPerSecond,data:data41};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1000 || isNaN(data41)){
+const err124 = {instancePath:instancePath+"/options/rateLimit/nxdomainsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/nxdomainsPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema6.properties.options.properties.rateLimit.properties.nxdomainsPerSecond,data:data41};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+if(data41 < 0 || isNaN(data41)){
+const err125 = {instancePath:instancePath+"/options/rateLimit/nxdomainsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/nxdomainsPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.options.properties.rateLimit.properties.nxdomainsPerSecond,data:data41};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+}
+if(data39.errorsPerSecond !== undefined){
+let data42 = data39.errorsPerSecond;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err126 = {instancePath:instancePath+"/options/rateLimit/errorsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/errorsPerSecond/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.options.properties.rateLimit.properties.errorsPerSecond.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.errorsPerSecond,data:data42};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 1000 || isNaN(data42)){
+const err127 = {instancePath:instancePath+"/options/rateLimit/errorsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/errorsPerSecond/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema6.properties.options.properties.rateLimit.properties.errorsPerSecond,data:data42};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+if(data42 < 0 || isNaN(data42)){
+const err128 = {instancePath:instancePath+"/options/rateLimit/errorsPerSecond",schemaPath:"#/properties/options/properties/rateLimit/properties/errorsPerSecond/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.options.properties.rateLimit.properties.errorsPerSecond,data:data42};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+}
+let data43 = data39.window;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err129 = {instancePath:instancePath+"/options/rateLimit/window",schemaPath:"#/properties/options/properties/rateLimit/properties/window/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.options.properties.rateLimit.properties.window.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.window,data:data43};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 3600 || isNaN(data43)){
+const err130 = {instancePath:instancePath+"/options/rateLimit/window",schemaPath:"#/properties/options/properties/rateLimit/properties/window/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema6.properties.options.properties.rateLimit.properties.window,data:data43};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+if(data43 < 1 || isNaN(data43)){
+const err131 = {instancePath:instancePath+"/options/rateLimit/window",schemaPath:"#/properties/options/properties/rateLimit/properties/window/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema6.properties.options.properties.rateLimit.properties.window,data:data43};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+let data44 = data39.slip;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err132 = {instancePath:instancePath+"/options/rateLimit/slip",schemaPath:"#/properties/options/properties/rateLimit/properties/slip/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema6.properties.options.properties.rateLimit.properties.slip.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.slip,data:data44};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 10 || isNaN(data44)){
+const err133 = {instancePath:instancePath+"/options/rateLimit/slip",schemaPath:"#/properties/options/properties/rateLimit/properties/slip/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema6.properties.options.properties.rateLimit.properties.slip,data:data44};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+if(data44 < 0 || isNaN(data44)){
+const err134 = {instancePath:instancePath+"/options/rateLimit/slip",schemaPath:"#/properties/options/properties/rateLimit/properties/slip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema6.properties.options.properties.rateLimit.properties.slip,data:data44};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+let data45 = data39.logOnly;
+if(typeof data45 !== "boolean"){
+const err135 = {instancePath:instancePath+"/options/rateLimit/logOnly",schemaPath:"#/properties/options/properties/rateLimit/properties/logOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema6.properties.options.properties.rateLimit.properties.logOnly.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.logOnly,data:data45};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+if(data39.exemptClients !== undefined){
+let data46 = data39.exemptClients;
+if(Array.isArray(data46)){
+if(data46.length > 64){
+const err136 = {instancePath:instancePath+"/options/rateLimit/exemptClients",schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients,data:data46};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+if(data46.length < 1){
+const err137 = {instancePath:instancePath+"/options/rateLimit/exemptClients",schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients,data:data46};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+const len2 = data46.length;
+for(let i2=0; i2<len2; i2++){
+let data47 = data46[i2];
+if(typeof data47 === "string"){
+if(func3(data47) > 50){
+const err138 = {instancePath:instancePath+"/options/rateLimit/exemptClients/" + i2,schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients.items,data:data47};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(!pattern12.test(data47)){
+const err139 = {instancePath:instancePath+"/options/rateLimit/exemptClients/" + i2,schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/items/pattern",keyword:"pattern",params:{pattern: "^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$"},message:"must match pattern \""+"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$"+"\"",schema:"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$",parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients.items,data:data47};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+else {
+const err140 = {instancePath:instancePath+"/options/rateLimit/exemptClients/" + i2,schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.options.properties.rateLimit.properties.exemptClients.items.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients.items,data:data47};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/options/rateLimit/exemptClients",schemaPath:"#/properties/options/properties/rateLimit/properties/exemptClients/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema6.properties.options.properties.rateLimit.properties.exemptClients.type,parentSchema:schema6.properties.options.properties.rateLimit.properties.exemptClients,data:data46};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/options/rateLimit",schemaPath:"#/properties/options/properties/rateLimit/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.options.properties.rateLimit.type,parentSchema:schema6.properties.options.properties.rateLimit,data:data39};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+}
+else {
+const err143 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.options.type,parentSchema:schema6.properties.options,data:data35};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+if(data.tsigKeySecretRef !== undefined){
+let data48 = data.tsigKeySecretRef;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.name === undefined){
+const err144 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.tsigKeySecretRef.required,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+for(const key15 in data48){
+if(!(key15 === "name")){
+const err145 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+if(data48.name !== undefined){
+let data49 = data48.name;
+if(typeof data49 === "string"){
+if(func3(data49) > 253){
+const err146 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data49};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+if(func3(data49) < 1){
+const err147 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data49};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+if(!pattern7.test(data49)){
+const err148 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data49};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema6.properties.tsigKeySecretRef.properties.name,data:data49};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+}
+else {
+const err150 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.tsigKeySecretRef.type,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+if(data.rndcKeySecretRef !== undefined){
+let data50 = data.rndcKeySecretRef;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.name === undefined){
+const err151 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.rndcKeySecretRef.required,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+for(const key16 in data50){
+if(!(key16 === "name")){
+const err152 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data50.name !== undefined){
+let data51 = data50.name;
+if(typeof data51 === "string"){
+if(func3(data51) > 253){
+const err153 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+if(func3(data51) < 1){
+const err154 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+if(!pattern7.test(data51)){
+const err155 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+else {
+const err156 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndcKeySecretRef.properties.name.type,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+}
+else {
+const err157 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.rndcKeySecretRef.type,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+}
+else {
+const err158 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
 validate21.errors = vErrors;
 return errors === 0;
 }
 
-export const object_Bind9Instance = validate22;
-const schema7 = {"description":"A Bind9Instance.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_Bind9Instance","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["Bind9Instance"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_Bind9Instance"}}};
+export const object_Bind9Cluster = validate22;
+const schema7 = {"description":"A Bind9Cluster.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_Bind9Cluster","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["Bind9Cluster"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_Bind9Cluster"}}};
 const schema8 = {"description":"Standard object metadata.","type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the object, unique in its namespace.","type":"string"},"namespace":{"description":"Namespace of the object.","type":"string"},"uid":{"description":"Unique id assigned by the API server.","type":"string"},"generation":{"description":"Sequence number of spec changes.","type":"integer"},"resourceVersion":{"description":"Opaque version for optimistic concurrency.","type":"string"},"creationTimestamp":{"description":"When the object was created (RFC 3339).","type":"string"},"deletionTimestamp":{"description":"When deletion was requested (RFC 3339).","type":"string"},"labels":{"type":"object","description":"Labels of the object.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"annotations":{"type":"object","additionalProperties":{"type":"string"},"description":"Annotations of the object."},"finalizers":{"description":"Finalizers.","type":"array","items":{"type":"string"}}},"$id":"ObjectMeta"};
-const pattern9 = new RegExp("^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="ObjectMeta" */;
@@ -939,7 +1972,7 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema8.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err1];
@@ -949,7 +1982,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema8.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -959,7 +1992,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema8.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -1065,7 +2098,7 @@ if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 for(const key0 in data7){
 let data8 = data7[key0];
 if(typeof data8 === "string"){
-if(func2(data8) > 63){
+if(func3(data8) > 63){
 const err11 = {instancePath:instancePath+"/labels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/labels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema8.properties.labels.additionalProperties,data:data8};
 if(vErrors === null){
 vErrors = [err11];
@@ -1183,7 +2216,7 @@ return errors === 0;
 
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_Bind9Instance" */;
+/*# sourceURL="object_Bind9Cluster" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -1262,7 +2295,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "Bind9Instance")){
+if(!(data1 === "Bind9Cluster")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema7.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema7.properties.kind.enum,parentSchema:schema7.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -1300,27 +2333,19 @@ validate22.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_DNSZone = validate26;
-const schema9 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"}},"$id":"spec_DNSZone"};
-const pattern10 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
-const pattern13 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern14 = new RegExp("^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern16 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
-const pattern17 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
+export const spec_Bind9Instance = validate26;
+const schema9 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles)","message":"a primary needs zoneFiles","fieldPath":".zoneFiles"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","rndc","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"rndc":{"description":"rndc control channel, used to add and delete zones.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
+const pattern18 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$", "u");
+const pattern22 = new RegExp("^/[A-Za-z0-9._/-]*$", "u");
+const pattern25 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_DNSZone" */;
+/*# sourceURL="spec_Bind9Instance" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.ttl === undefined){
-data.ttl = 3600;
-}
-if(data.prune === undefined){
-data.prune = false;
-}
-if(data.zoneName === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "zoneName"},message:"must have required property '"+"zoneName"+"'",schema:schema9.required,parentSchema:schema9,data};
+if(data.role === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1329,8 +2354,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.instanceSelector === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "instanceSelector"},message:"must have required property '"+"instanceSelector"+"'",schema:schema9.required,parentSchema:schema9,data};
+if(data.dns === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1339,8 +2364,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.soaRecord === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "soaRecord"},message:"must have required property '"+"soaRecord"+"'",schema:schema9.required,parentSchema:schema9,data};
+if(data.rndc === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rndc"},message:"must have required property '"+"rndc"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1349,8 +2374,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.ttl === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ttl"},message:"must have required property '"+"ttl"+"'",schema:schema9.required,parentSchema:schema9,data};
+if(data.tsigKeySecretRef === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tsigKeySecretRef"},message:"must have required property '"+"tsigKeySecretRef"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1359,8 +2384,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.prune === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prune"},message:"must have required property '"+"prune"+"'",schema:schema9.required,parentSchema:schema9,data};
+for(const key0 in data){
+if(!(((((((key0 === "role") || (key0 === "dns")) || (key0 === "rndc")) || (key0 === "tsigKeySecretRef")) || (key0 === "zoneFiles")) || (key0 === "primaries")) || (key0 === "primariesPort"))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1369,9 +2395,11 @@ vErrors.push(err4);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune"))){
-const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema9,data};
+}
+if(data.role !== undefined){
+let data0 = data.role;
+if(typeof data0 !== "string"){
+const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.role.type,parentSchema:schema9.properties.role,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1380,12 +2408,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data.zoneName !== undefined){
-let data0 = data.zoneName;
-if(typeof data0 === "string"){
-if(func2(data0) > 253){
-const err6 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneName,data:data0};
+if(!((data0 === "primary") || (data0 === "secondary"))){
+const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/enum",keyword:"enum",params:{allowedValues: schema9.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema9.properties.role.enum,parentSchema:schema9.properties.role,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1394,8 +2418,15 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err7 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneName,data:data0};
+}
+if(data.dns !== undefined){
+let data1 = data.dns;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.port === undefined){
+data1.port = 53;
+}
+if(data1.address === undefined){
+const err7 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1404,8 +2435,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern10.test(data0)){
-const err8 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$",parentSchema:schema9.properties.zoneName,data:data0};
+if(data1.port === undefined){
+const err8 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1414,9 +2445,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneName.type,parentSchema:schema9.properties.zoneName,data:data0};
+for(const key1 in data1){
+if(!((key1 === "address") || (key1 === "port"))){
+const err9 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1426,12 +2457,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.instanceSelector !== undefined){
-let data1 = data.instanceSelector;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-for(const key1 in data1){
-if(!((key1 === "matchLabels") || (key1 === "matchExpressions"))){
-const err10 = {instancePath:instancePath+"/instanceSelector",schemaPath:"#/properties/instanceSelector/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.instanceSelector,data:data1};
+if(data1.address !== undefined){
+let data2 = data1.address;
+if(typeof data2 === "string"){
+if(func3(data2) > 254){
+const err10 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1440,15 +2470,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data1.matchLabels !== undefined){
-let data2 = data1.matchLabels;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key2 in data2){
-let data3 = data2[key2];
-if(typeof data3 === "string"){
-if(func2(data3) > 63){
-const err11 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema9.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
+if(!pattern18.test(data2)){
+const err11 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1457,8 +2480,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern9.test(data3)){
-const err12 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema9.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
+}
+else {
+const err12 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.dns.properties.address.type,parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1468,8 +2492,9 @@ vErrors.push(err12);
 errors++;
 }
 }
-else {
-const err13 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.instanceSelector.properties.matchLabels.additionalProperties.type,parentSchema:schema9.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
+let data3 = data1.port;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err13 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.dns.properties.port.type,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1478,10 +2503,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/instanceSelector/matchLabels",schemaPath:"#/properties/instanceSelector/properties/matchLabels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.instanceSelector.properties.matchLabels.type,parentSchema:schema9.properties.instanceSelector.properties.matchLabels,data:data2};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 65535 || isNaN(data3)){
+const err14 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1490,12 +2514,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data1.matchExpressions !== undefined){
-let data4 = data1.matchExpressions;
-if(Array.isArray(data4)){
-if(data4.length > 64){
-const err15 = {instancePath:instancePath+"/instanceSelector/matchExpressions",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions,data:data4};
+if(data3 < 0 || isNaN(data3)){
+const err15 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1504,12 +2524,10 @@ vErrors.push(err15);
 }
 errors++;
 }
-const len0 = data4.length;
-for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.key === undefined){
-const err16 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.required,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items,data:data5};
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.dns.type,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1518,8 +2536,15 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(data5.operator === undefined){
-const err17 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.required,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items,data:data5};
+}
+if(data.rndc !== undefined){
+let data4 = data.rndc;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.port === undefined){
+data4.port = 953;
+}
+if(data4.address === undefined){
+const err17 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1528,9 +2553,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key3 in data5){
-if(!(((key3 === "key") || (key3 === "operator")) || (key3 === "values"))){
-const err18 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items,data:data5};
+if(data4.port === undefined){
+const err18 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1539,12 +2563,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data5.key !== undefined){
-let data6 = data5.key;
-if(typeof data6 === "string"){
-if(func2(data6) > 317){
-const err19 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
+if(data4.keySecretRef === undefined){
+const err19 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "keySecretRef"},message:"must have required property '"+"keySecretRef"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1553,8 +2573,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(func2(data6) < 1){
-const err20 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
+for(const key2 in data4){
+if(!(((key2 === "address") || (key2 === "port")) || (key2 === "keySecretRef"))){
+const err20 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1564,8 +2585,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.key.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
+if(data4.address !== undefined){
+let data5 = data4.address;
+if(typeof data5 === "string"){
+if(func3(data5) > 254){
+const err21 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.rndc.properties.address,data:data5};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1574,11 +2598,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(data5.operator !== undefined){
-let data7 = data5.operator;
-if(typeof data7 !== "string"){
-const err22 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.operator.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.operator,data:data7};
+if(!pattern18.test(data5)){
+const err22 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.rndc.properties.address,data:data5};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1587,8 +2608,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!((((data7 === "In") || (data7 === "NotIn")) || (data7 === "Exists")) || (data7 === "DoesNotExist"))){
-const err23 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema9.properties.instanceSelector.properties.matchExpressions.items.properties.operator.enum},message:"must be equal to one of the allowed values",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.operator.enum,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.operator,data:data7};
+}
+else {
+const err23 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.address.type,parentSchema:schema9.properties.rndc.properties.address,data:data5};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1598,11 +2620,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data5.values !== undefined){
-let data8 = data5.values;
-if(Array.isArray(data8)){
-if(data8.length > 256){
-const err24 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values,data:data8};
+let data6 = data4.port;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err24 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.rndc.properties.port.type,parentSchema:schema9.properties.rndc.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1611,12 +2631,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-const len1 = data8.length;
-for(let i1=0; i1<len1; i1++){
-let data9 = data8[i1];
-if(typeof data9 === "string"){
-if(func2(data9) > 63){
-const err25 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+const err25 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.rndc.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1625,8 +2642,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(!pattern9.test(data9)){
-const err26 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if(data6 < 0 || isNaN(data6)){
+const err26 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.rndc.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1636,8 +2653,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values.items.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if(data4.keySecretRef !== undefined){
+let data7 = data4.keySecretRef;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.name === undefined){
+const err27 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.rndc.properties.keySecretRef.required,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1646,10 +2666,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items.properties.values,data:data8};
+for(const key3 in data7){
+if(!(key3 === "name")){
+const err28 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1659,9 +2678,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
-else {
-const err29 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.instanceSelector.properties.matchExpressions.items.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions.items,data:data5};
+if(data7.name !== undefined){
+let data8 = data7.name;
+if(typeof data8 === "string"){
+if(func3(data8) > 253){
+const err29 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1670,10 +2691,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/instanceSelector/matchExpressions",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.instanceSelector.properties.matchExpressions.type,parentSchema:schema9.properties.instanceSelector.properties.matchExpressions,data:data4};
+if(func3(data8) < 1){
+const err30 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1682,10 +2701,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/instanceSelector",schemaPath:"#/properties/instanceSelector/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.instanceSelector.type,parentSchema:schema9.properties.instanceSelector,data:data1};
+if(!pattern7.test(data8)){
+const err31 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1695,26 +2712,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.soaRecord !== undefined){
-let data10 = data.soaRecord;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.serial === undefined){
-data10.serial = 1;
-}
-if(data10.refresh === undefined){
-data10.refresh = 3600;
-}
-if(data10.retry === undefined){
-data10.retry = 900;
-}
-if(data10.expire === undefined){
-data10.expire = 1209600;
-}
-if(data10.negativeTtl === undefined){
-data10.negativeTtl = 300;
-}
-if(data10.primaryNs === undefined){
-const err32 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "primaryNs"},message:"must have required property '"+"primaryNs"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+else {
+const err32 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.name.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1723,8 +2722,10 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data10.adminEmail === undefined){
-const err33 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "adminEmail"},message:"must have required property '"+"adminEmail"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.properties.keySecretRef.type,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1733,8 +2734,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data10.serial === undefined){
-const err34 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "serial"},message:"must have required property '"+"serial"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.type,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1743,8 +2746,12 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data10.refresh === undefined){
-const err35 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "refresh"},message:"must have required property '"+"refresh"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+}
+if(data.tsigKeySecretRef !== undefined){
+let data9 = data.tsigKeySecretRef;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.name === undefined){
+const err35 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.tsigKeySecretRef.required,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1753,8 +2760,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data10.retry === undefined){
-const err36 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "retry"},message:"must have required property '"+"retry"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+for(const key4 in data9){
+if(!(key4 === "name")){
+const err36 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1763,8 +2771,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data10.expire === undefined){
-const err37 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "expire"},message:"must have required property '"+"expire"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+}
+if(data9.name !== undefined){
+let data10 = data9.name;
+if(typeof data10 === "string"){
+if(func3(data10) > 253){
+const err37 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1773,8 +2785,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data10.negativeTtl === undefined){
-const err38 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "negativeTtl"},message:"must have required property '"+"negativeTtl"+"'",schema:schema9.properties.soaRecord.required,parentSchema:schema9.properties.soaRecord,data:data10};
+if(func3(data10) < 1){
+const err38 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1783,9 +2795,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-for(const key4 in data10){
-if(!(((((((key4 === "primaryNs") || (key4 === "adminEmail")) || (key4 === "serial")) || (key4 === "refresh")) || (key4 === "retry")) || (key4 === "expire")) || (key4 === "negativeTtl"))){
-const err39 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.soaRecord,data:data10};
+if(!pattern7.test(data10)){
+const err39 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1795,11 +2806,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data10.primaryNs !== undefined){
-let data11 = data10.primaryNs;
-if(typeof data11 === "string"){
-if(func2(data11) > 254){
-const err40 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.soaRecord.properties.primaryNs,data:data11};
+else {
+const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1808,8 +2816,10 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func2(data11) < 1){
-const err41 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.soaRecord.properties.primaryNs,data:data11};
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.tsigKeySecretRef.type,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1818,8 +2828,16 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(!pattern13.test(data11)){
-const err42 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.soaRecord.properties.primaryNs,data:data11};
+}
+if(data.zoneFiles !== undefined){
+let data11 = data.zoneFiles;
+const _errs30 = errors;
+let valid5 = false;
+let passing0 = null;
+const _errs31 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.directory === undefined){
+const err42 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema9.properties.zoneFiles.oneOf[0].required,parentSchema:schema9.properties.zoneFiles.oneOf[0],data:data11};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1829,8 +2847,15 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.soaRecord.properties.primaryNs.type,parentSchema:schema9.properties.soaRecord.properties.primaryNs,data:data11};
+var _valid0 = _errs31 === errors;
+if(_valid0){
+valid5 = true;
+passing0 = 0;
+}
+const _errs32 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.configMap === undefined){
+const err43 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema9.properties.zoneFiles.oneOf[1].required,parentSchema:schema9.properties.zoneFiles.oneOf[1],data:data11};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1840,11 +2865,19 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data10.adminEmail !== undefined){
-let data12 = data10.adminEmail;
-if(typeof data12 === "string"){
-if(func2(data12) > 254){
-const err44 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.soaRecord.properties.adminEmail,data:data12};
+var _valid0 = _errs32 === errors;
+if(_valid0 && valid5){
+valid5 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid5 = true;
+passing0 = 1;
+}
+}
+if(!valid5){
+const err44 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema9.properties.zoneFiles.oneOf,parentSchema:schema9.properties.zoneFiles,data:data11};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1853,8 +2886,21 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!pattern14.test(data12)){
-const err45 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.soaRecord.properties.adminEmail,data:data12};
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key5 in data11){
+if(!((key5 === "directory") || (key5 === "configMap"))){
+const err45 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles,data:data11};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1864,8 +2910,11 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.soaRecord.properties.adminEmail.type,parentSchema:schema9.properties.soaRecord.properties.adminEmail,data:data12};
+if(data11.directory !== undefined){
+let data12 = data11.directory;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.path === undefined){
+const err46 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema9.properties.zoneFiles.properties.directory.required,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1874,10 +2923,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-let data13 = data10.serial;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err47 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.soaRecord.properties.serial.type,parentSchema:schema9.properties.soaRecord.properties.serial,data:data13};
+for(const key6 in data12){
+if(!(key6 === "path")){
+const err47 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -1886,9 +2934,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 4294967295 || isNaN(data13)){
-const err48 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema9.properties.soaRecord.properties.serial,data:data13};
+}
+if(data12.path !== undefined){
+let data13 = data12.path;
+if(typeof data13 === "string"){
+if(func3(data13) > 1024){
+const err48 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1897,8 +2948,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data13 < 0 || isNaN(data13)){
-const err49 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.soaRecord.properties.serial,data:data13};
+if(!pattern22.test(data13)){
+const err49 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1908,9 +2959,8 @@ vErrors.push(err49);
 errors++;
 }
 }
-let data14 = data10.refresh;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err50 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.soaRecord.properties.refresh.type,parentSchema:schema9.properties.soaRecord.properties.refresh,data:data14};
+else {
+const err50 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1919,9 +2969,10 @@ vErrors.push(err50);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 2147483647 || isNaN(data14)){
-const err51 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema9.properties.soaRecord.properties.refresh,data:data14};
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.directory.type,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1930,8 +2981,12 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data14 < 0 || isNaN(data14)){
-const err52 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.soaRecord.properties.refresh,data:data14};
+}
+if(data11.configMap !== undefined){
+let data14 = data11.configMap;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.name === undefined){
+const err52 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1940,10 +2995,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-let data15 = data10.retry;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err53 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.soaRecord.properties.retry.type,parentSchema:schema9.properties.soaRecord.properties.retry,data:data15};
+if(data14.mountPath === undefined){
+const err53 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1952,9 +3005,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 2147483647 || isNaN(data15)){
-const err54 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema9.properties.soaRecord.properties.retry,data:data15};
+for(const key7 in data14){
+if(!((key7 === "name") || (key7 === "mountPath"))){
+const err54 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1963,8 +3016,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data15 < 0 || isNaN(data15)){
-const err55 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.soaRecord.properties.retry,data:data15};
+}
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 === "string"){
+if(func3(data15) > 253){
+const err55 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1973,10 +3030,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-let data16 = data10.expire;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err56 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.soaRecord.properties.expire.type,parentSchema:schema9.properties.soaRecord.properties.expire,data:data16};
+if(func3(data15) < 1){
+const err56 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1985,9 +3040,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 2147483647 || isNaN(data16)){
-const err57 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema9.properties.soaRecord.properties.expire,data:data16};
+if(!pattern7.test(data15)){
+const err57 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1996,8 +3050,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data16 < 0 || isNaN(data16)){
-const err58 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.soaRecord.properties.expire,data:data16};
+}
+else {
+const err58 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2007,9 +3062,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-let data17 = data10.negativeTtl;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err59 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.soaRecord.properties.negativeTtl.type,parentSchema:schema9.properties.soaRecord.properties.negativeTtl,data:data17};
+if(data14.mountPath !== undefined){
+let data16 = data14.mountPath;
+if(typeof data16 === "string"){
+if(func3(data16) > 1024){
+const err59 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2018,9 +3075,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 2147483647 || isNaN(data17)){
-const err60 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema9.properties.soaRecord.properties.negativeTtl,data:data17};
+if(!pattern22.test(data16)){
+const err60 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2029,8 +3085,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err61 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.soaRecord.properties.negativeTtl,data:data17};
+}
+else {
+const err61 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2042,7 +3099,7 @@ errors++;
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.soaRecord.type,parentSchema:schema9.properties.soaRecord,data:data10};
+const err62 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.configMap.type,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2052,9 +3109,9 @@ vErrors.push(err62);
 errors++;
 }
 }
-let data18 = data.ttl;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err63 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.ttl.type,parentSchema:schema9.properties.ttl,data:data18};
+}
+else {
+const err63 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.type,parentSchema:schema9.properties.zoneFiles,data:data11};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2063,9 +3120,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 2147483647 || isNaN(data18)){
-const err64 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema9.properties.ttl,data:data18};
+}
+if(data.primaries !== undefined){
+let data17 = data.primaries;
+if(Array.isArray(data17)){
+if(data17.length > 64){
+const err64 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.primaries,data:data17};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2074,8 +3134,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data18 < 0 || isNaN(data18)){
-const err65 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.ttl,data:data18};
+if(data17.length < 1){
+const err65 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.primaries,data:data17};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2084,12 +3144,12 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data.nameServers !== undefined){
-let data19 = data.nameServers;
-if(Array.isArray(data19)){
-if(data19.length > 64){
-const err66 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.nameServers,data:data19};
+const len0 = data17.length;
+for(let i0=0; i0<len0; i0++){
+let data18 = data17[i0];
+if(typeof data18 === "string"){
+if(func3(data18) > 45){
+const err66 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.primaries.items,data:data18};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2098,8 +3158,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data19.length < 1){
-const err67 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.nameServers,data:data19};
+if(!pattern25.test(data18)){
+const err67 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.primaries.items,data:data18};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2108,12 +3168,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.hostname === undefined){
-const err68 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'",schema:schema9.properties.nameServers.items.required,parentSchema:schema9.properties.nameServers.items,data:data20};
+}
+else {
+const err68 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.primaries.items.type,parentSchema:schema9.properties.primaries.items,data:data18};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2122,9 +3179,10 @@ vErrors.push(err68);
 }
 errors++;
 }
-for(const key5 in data20){
-if(!(((key5 === "hostname") || (key5 === "ipv4Address")) || (key5 === "ipv6Address"))){
-const err69 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.nameServers.items,data:data20};
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.primaries.type,parentSchema:schema9.properties.primaries,data:data17};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2134,11 +3192,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data20.hostname !== undefined){
-let data21 = data20.hostname;
-if(typeof data21 === "string"){
-if(func2(data21) > 254){
-const err70 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.nameServers.items.properties.hostname,data:data21};
+if(data.primariesPort !== undefined){
+let data19 = data.primariesPort;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err70 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.primariesPort.type,parentSchema:schema9.properties.primariesPort,data:data19};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2147,8 +3204,9 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(func2(data21) < 1){
-const err71 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.nameServers.items.properties.hostname,data:data21};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 65535 || isNaN(data19)){
+const err71 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.primariesPort,data:data19};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2157,8 +3215,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!pattern13.test(data21)){
-const err72 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.nameServers.items.properties.hostname,data:data21};
+if(data19 < 0 || isNaN(data19)){
+const err72 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.primariesPort,data:data19};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2168,8 +3226,10 @@ vErrors.push(err72);
 errors++;
 }
 }
+}
+}
 else {
-const err73 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.nameServers.items.properties.hostname.type,parentSchema:schema9.properties.nameServers.items.properties.hostname,data:data21};
+const err73 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.type,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2178,132 +3238,15 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data20.ipv4Address !== undefined){
-let data22 = data20.ipv4Address;
-if(typeof data22 === "string"){
-if(func2(data22) > 15){
-const err74 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema9.properties.nameServers.items.properties.ipv4Address,data:data22};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-if(!pattern16.test(data22)){
-const err75 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema9.properties.nameServers.items.properties.ipv4Address,data:data22};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-}
-else {
-const err76 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.nameServers.items.properties.ipv4Address.type,parentSchema:schema9.properties.nameServers.items.properties.ipv4Address,data:data22};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-if(data20.ipv6Address !== undefined){
-let data23 = data20.ipv6Address;
-if(typeof data23 === "string"){
-if(func2(data23) > 45){
-const err77 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.nameServers.items.properties.ipv6Address,data:data23};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-if(!pattern17.test(data23)){
-const err78 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.nameServers.items.properties.ipv6Address,data:data23};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.nameServers.items.properties.ipv6Address.type,parentSchema:schema9.properties.nameServers.items.properties.ipv6Address,data:data23};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.nameServers.items.type,parentSchema:schema9.properties.nameServers.items,data:data20};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.nameServers.type,parentSchema:schema9.properties.nameServers,data:data19};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-}
-let data24 = data.prune;
-if(typeof data24 !== "boolean"){
-const err82 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema9.properties.prune.type,parentSchema:schema9.properties.prune,data:data24};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-else {
-const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.type,parentSchema:schema9,data};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
 validate26.errors = vErrors;
 return errors === 0;
 }
 
-export const object_DNSZone = validate27;
-const schema10 = {"description":"A DNSZone.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_DNSZone","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["DNSZone"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_DNSZone"}}};
+export const object_Bind9Instance = validate27;
+const schema10 = {"description":"A Bind9Instance.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_Bind9Instance","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["Bind9Instance"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_Bind9Instance"}}};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_DNSZone" */;
+/*# sourceURL="object_Bind9Instance" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2382,7 +3325,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "DNSZone")){
+if(!(data1 === "Bind9Instance")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema10.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema10.properties.kind.enum,parentSchema:schema10.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -2420,17 +3363,27 @@ validate27.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_ARecord = validate30;
-const schema11 = {"description":"Desired state of one A RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv4Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv4Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv4 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"An IPv4 address.","type":"string"}}},"$id":"spec_ARecord"};
-const pattern19 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+export const spec_DNSZone = validate30;
+const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"}},"$id":"spec_DNSZone"};
+const pattern26 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
+const pattern29 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern30 = new RegExp("^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern32 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
+const pattern33 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_ARecord" */;
+/*# sourceURL="spec_DNSZone" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.zone === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "zone"},message:"must have required property '"+"zone"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.ttl === undefined){
+data.ttl = 3600;
+}
+if(data.prune === undefined){
+data.prune = false;
+}
+if(data.zoneName === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "zoneName"},message:"must have required property '"+"zoneName"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2439,8 +3392,8 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.name === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.instanceSelector === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "instanceSelector"},message:"must have required property '"+"instanceSelector"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2449,8 +3402,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.ipv4Addresses === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ipv4Addresses"},message:"must have required property '"+"ipv4Addresses"+"'",schema:schema11.required,parentSchema:schema11,data};
+if(data.soaRecord === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "soaRecord"},message:"must have required property '"+"soaRecord"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2459,9 +3412,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "ipv4Addresses"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+if(data.ttl === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ttl"},message:"must have required property '"+"ttl"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2470,12 +3422,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.zone !== undefined){
-let data0 = data.zone;
-if(typeof data0 === "string"){
-if(func2(data0) > 253){
-const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.zone,data:data0};
+if(data.prune === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "prune"},message:"must have required property '"+"prune"+"'",schema:schema11.required,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2484,8 +3432,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.zone,data:data0};
+for(const key0 in data){
+if(!((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune"))){
+const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2494,8 +3443,12 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
-const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema11.properties.zone,data:data0};
+}
+if(data.zoneName !== undefined){
+let data0 = data.zoneName;
+if(typeof data0 === "string"){
+if(func3(data0) > 253){
+const err6 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.zoneName,data:data0};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2504,9 +3457,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-else {
-const err7 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.zone.type,parentSchema:schema11.properties.zone,data:data0};
+if(func3(data0) < 1){
+const err7 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.zoneName,data:data0};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2515,12 +3467,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-let data1 = data.name;
-if(typeof data1 === "string"){
-if(func2(data1) > 254){
-const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.name,data:data1};
+if(!pattern26.test(data0)){
+const err8 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$",parentSchema:schema11.properties.zoneName,data:data0};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2529,8 +3477,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.name,data:data1};
+}
+else {
+const err9 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.zoneName.type,parentSchema:schema11.properties.zoneName,data:data0};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2539,8 +3488,13 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
-const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.name,data:data1};
+}
+if(data.instanceSelector !== undefined){
+let data1 = data.instanceSelector;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key1 in data1){
+if(!((key1 === "matchLabels") || (key1 === "matchExpressions"))){
+const err10 = {instancePath:instancePath+"/instanceSelector",schemaPath:"#/properties/instanceSelector/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instanceSelector,data:data1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2550,8 +3504,14 @@ vErrors.push(err10);
 errors++;
 }
 }
-else {
-const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.name.type,parentSchema:schema11.properties.name,data:data1};
+if(data1.matchLabels !== undefined){
+let data2 = data1.matchLabels;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key2 in data2){
+let data3 = data2[key2];
+if(typeof data3 === "string"){
+if(func3(data3) > 63){
+const err11 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2560,11 +3520,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data.ttl !== undefined){
-let data2 = data.ttl;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err12 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.ttl.type,parentSchema:schema11.properties.ttl,data:data2};
+if(!pattern9.test(data3)){
+const err12 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema11.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2573,9 +3530,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 2147483647 || isNaN(data2)){
-const err13 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.ttl,data:data2};
+}
+else {
+const err13 = {instancePath:instancePath+"/instanceSelector/matchLabels/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/instanceSelector/properties/matchLabels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instanceSelector.properties.matchLabels.additionalProperties.type,parentSchema:schema11.properties.instanceSelector.properties.matchLabels.additionalProperties,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2584,8 +3541,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data2 < 0 || isNaN(data2)){
-const err14 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.ttl,data:data2};
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/instanceSelector/matchLabels",schemaPath:"#/properties/instanceSelector/properties/matchLabels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instanceSelector.properties.matchLabels.type,parentSchema:schema11.properties.instanceSelector.properties.matchLabels,data:data2};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2595,12 +3554,11 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
-if(data.ipv4Addresses !== undefined){
-let data3 = data.ipv4Addresses;
-if(Array.isArray(data3)){
-if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema11.properties.ipv4Addresses,data:data3};
+if(data1.matchExpressions !== undefined){
+let data4 = data1.matchExpressions;
+if(Array.isArray(data4)){
+if(data4.length > 64){
+const err15 = {instancePath:instancePath+"/instanceSelector/matchExpressions",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions,data:data4};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2609,8 +3567,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.ipv4Addresses,data:data3};
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.key === undefined){
+const err16 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.required,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items,data:data5};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2619,12 +3581,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) > 15){
-const err17 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.ipv4Addresses.items,data:data4};
+if(data5.operator === undefined){
+const err17 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.required,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items,data:data5};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2633,8 +3591,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern16.test(data4)){
-const err18 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema11.properties.ipv4Addresses.items,data:data4};
+for(const key3 in data5){
+if(!(((key3 === "key") || (key3 === "operator")) || (key3 === "values"))){
+const err18 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items,data:data5};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2644,8 +3603,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-else {
-const err19 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.ipv4Addresses.items.type,parentSchema:schema11.properties.ipv4Addresses.items,data:data4};
+if(data5.key !== undefined){
+let data6 = data5.key;
+if(typeof data6 === "string"){
+if(func3(data6) > 317){
+const err19 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2654,10 +3616,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.ipv4Addresses.type,parentSchema:schema11.properties.ipv4Addresses,data:data3};
+if(func3(data6) < 1){
+const err20 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2667,9 +3627,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
 else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err21 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.key.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.key,data:data6};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2678,15 +3637,736 @@ vErrors.push(err21);
 }
 errors++;
 }
+}
+if(data5.operator !== undefined){
+let data7 = data5.operator;
+if(typeof data7 !== "string"){
+const err22 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.operator.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.operator,data:data7};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!((((data7 === "In") || (data7 === "NotIn")) || (data7 === "Exists")) || (data7 === "DoesNotExist"))){
+const err23 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema11.properties.instanceSelector.properties.matchExpressions.items.properties.operator.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.operator.enum,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.operator,data:data7};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data5.values !== undefined){
+let data8 = data5.values;
+if(Array.isArray(data8)){
+if(data8.length > 256){
+const err24 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values,data:data8};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+if(typeof data9 === "string"){
+if(func3(data9) > 63){
+const err25 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(!pattern9.test(data9)){
+const err26 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values.items.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values.items,data:data9};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items.properties.values,data:data8};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/instanceSelector/matchExpressions/" + i0,schemaPath:"#/properties/instanceSelector/properties/matchExpressions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instanceSelector.properties.matchExpressions.items.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions.items,data:data5};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/instanceSelector/matchExpressions",schemaPath:"#/properties/instanceSelector/properties/matchExpressions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instanceSelector.properties.matchExpressions.type,parentSchema:schema11.properties.instanceSelector.properties.matchExpressions,data:data4};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/instanceSelector",schemaPath:"#/properties/instanceSelector/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instanceSelector.type,parentSchema:schema11.properties.instanceSelector,data:data1};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.soaRecord !== undefined){
+let data10 = data.soaRecord;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.serial === undefined){
+data10.serial = 1;
+}
+if(data10.refresh === undefined){
+data10.refresh = 3600;
+}
+if(data10.retry === undefined){
+data10.retry = 900;
+}
+if(data10.expire === undefined){
+data10.expire = 1209600;
+}
+if(data10.negativeTtl === undefined){
+data10.negativeTtl = 300;
+}
+if(data10.primaryNs === undefined){
+const err32 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "primaryNs"},message:"must have required property '"+"primaryNs"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(data10.adminEmail === undefined){
+const err33 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "adminEmail"},message:"must have required property '"+"adminEmail"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(data10.serial === undefined){
+const err34 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "serial"},message:"must have required property '"+"serial"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(data10.refresh === undefined){
+const err35 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "refresh"},message:"must have required property '"+"refresh"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data10.retry === undefined){
+const err36 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "retry"},message:"must have required property '"+"retry"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(data10.expire === undefined){
+const err37 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "expire"},message:"must have required property '"+"expire"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data10.negativeTtl === undefined){
+const err38 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "negativeTtl"},message:"must have required property '"+"negativeTtl"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+for(const key4 in data10){
+if(!(((((((key4 === "primaryNs") || (key4 === "adminEmail")) || (key4 === "serial")) || (key4 === "refresh")) || (key4 === "retry")) || (key4 === "expire")) || (key4 === "negativeTtl"))){
+const err39 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data10.primaryNs !== undefined){
+let data11 = data10.primaryNs;
+if(typeof data11 === "string"){
+if(func3(data11) > 254){
+const err40 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(func3(data11) < 1){
+const err41 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(!pattern29.test(data11)){
+const err42 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.primaryNs.type,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data10.adminEmail !== undefined){
+let data12 = data10.adminEmail;
+if(typeof data12 === "string"){
+if(func3(data12) > 254){
+const err44 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+if(!pattern30.test(data12)){
+const err45 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.adminEmail.type,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+let data13 = data10.serial;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err47 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.serial.type,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 4294967295 || isNaN(data13)){
+const err48 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+if(data13 < 0 || isNaN(data13)){
+const err49 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+let data14 = data10.refresh;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+const err50 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.refresh.type,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 2147483647 || isNaN(data14)){
+const err51 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+if(data14 < 0 || isNaN(data14)){
+const err52 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+let data15 = data10.retry;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err53 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.retry.type,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 > 2147483647 || isNaN(data15)){
+const err54 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+if(data15 < 0 || isNaN(data15)){
+const err55 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+let data16 = data10.expire;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+const err56 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.expire.type,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 2147483647 || isNaN(data16)){
+const err57 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(data16 < 0 || isNaN(data16)){
+const err58 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+let data17 = data10.negativeTtl;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err59 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.negativeTtl.type,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 2147483647 || isNaN(data17)){
+const err60 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+if(data17 < 0 || isNaN(data17)){
+const err61 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+}
+else {
+const err62 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.soaRecord.type,parentSchema:schema11.properties.soaRecord,data:data10};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+let data18 = data.ttl;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err63 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.ttl.type,parentSchema:schema11.properties.ttl,data:data18};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 2147483647 || isNaN(data18)){
+const err64 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.ttl,data:data18};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+if(data18 < 0 || isNaN(data18)){
+const err65 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.ttl,data:data18};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+if(data.nameServers !== undefined){
+let data19 = data.nameServers;
+if(Array.isArray(data19)){
+if(data19.length > 64){
+const err66 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nameServers,data:data19};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+if(data19.length < 1){
+const err67 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nameServers,data:data19};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+let data20 = data19[i2];
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.hostname === undefined){
+const err68 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'",schema:schema11.properties.nameServers.items.required,parentSchema:schema11.properties.nameServers.items,data:data20};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+for(const key5 in data20){
+if(!(((key5 === "hostname") || (key5 === "ipv4Address")) || (key5 === "ipv6Address"))){
+const err69 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nameServers.items,data:data20};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data20.hostname !== undefined){
+let data21 = data20.hostname;
+if(typeof data21 === "string"){
+if(func3(data21) > 254){
+const err70 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(func3(data21) < 1){
+const err71 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(!pattern29.test(data21)){
+const err72 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.hostname.type,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data20.ipv4Address !== undefined){
+let data22 = data20.ipv4Address;
+if(typeof data22 === "string"){
+if(func3(data22) > 15){
+const err74 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+if(!pattern32.test(data22)){
+const err75 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv4Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(data20.ipv6Address !== undefined){
+let data23 = data20.ipv6Address;
+if(typeof data23 === "string"){
+if(func3(data23) > 45){
+const err77 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+if(!pattern33.test(data23)){
+const err78 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv6Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nameServers.items.type,parentSchema:schema11.properties.nameServers.items,data:data20};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nameServers.type,parentSchema:schema11.properties.nameServers,data:data19};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+let data24 = data.prune;
+if(typeof data24 !== "boolean"){
+const err82 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.prune.type,parentSchema:schema11.properties.prune,data:data24};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+else {
+const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
 validate30.errors = vErrors;
 return errors === 0;
 }
 
-export const object_ARecord = validate31;
-const schema12 = {"description":"A ARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_ARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["ARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_ARecord"}}};
+export const object_DNSZone = validate31;
+const schema12 = {"description":"A DNSZone.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_DNSZone","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["DNSZone"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_DNSZone"}}};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_ARecord" */;
+/*# sourceURL="object_DNSZone" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2765,7 +4445,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "ARecord")){
+if(!(data1 === "DNSZone")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema12.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema12.properties.kind.enum,parentSchema:schema12.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -2803,11 +4483,12 @@ validate31.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_AAAARecord = validate34;
-const schema13 = {"description":"Desired state of one AAAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv6Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv6Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv6 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"An IPv6 address.","type":"string"}}},"$id":"spec_AAAARecord"};
+export const spec_ARecord = validate34;
+const schema13 = {"description":"Desired state of one A RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv4Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv4Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv4 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"An IPv4 address.","type":"string"}}},"$id":"spec_ARecord"};
+const pattern35 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_AAAARecord" */;
+/*# sourceURL="spec_ARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -2831,8 +4512,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.ipv6Addresses === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ipv6Addresses"},message:"must have required property '"+"ipv6Addresses"+"'",schema:schema13.required,parentSchema:schema13,data};
+if(data.ipv4Addresses === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ipv4Addresses"},message:"must have required property '"+"ipv4Addresses"+"'",schema:schema13.required,parentSchema:schema13,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2842,7 +4523,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "ipv6Addresses"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "ipv4Addresses"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema13,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -2856,7 +4537,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema13.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -2866,7 +4547,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema13.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -2876,7 +4557,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema13.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -2901,7 +4582,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema13.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -2911,7 +4592,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema13.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -2921,7 +4602,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema13.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -2978,11 +4659,11 @@ errors++;
 }
 }
 }
-if(data.ipv6Addresses !== undefined){
-let data3 = data.ipv6Addresses;
+if(data.ipv4Addresses !== undefined){
+let data3 = data.ipv4Addresses;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema13.properties.ipv6Addresses,data:data3};
+const err15 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema13.properties.ipv4Addresses,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2992,7 +4673,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema13.properties.ipv6Addresses,data:data3};
+const err16 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema13.properties.ipv4Addresses,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3005,8 +4686,8 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(typeof data4 === "string"){
-if(func2(data4) > 45){
-const err17 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema13.properties.ipv6Addresses.items,data:data4};
+if(func3(data4) > 15){
+const err17 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema13.properties.ipv4Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3015,8 +4696,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern17.test(data4)){
-const err18 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema13.properties.ipv6Addresses.items,data:data4};
+if(!pattern32.test(data4)){
+const err18 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema13.properties.ipv4Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3027,7 +4708,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.properties.ipv6Addresses.items.type,parentSchema:schema13.properties.ipv6Addresses.items,data:data4};
+const err19 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.properties.ipv4Addresses.items.type,parentSchema:schema13.properties.ipv4Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3039,7 +4720,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema13.properties.ipv6Addresses.type,parentSchema:schema13.properties.ipv6Addresses,data:data3};
+const err20 = {instancePath:instancePath+"/ipv4Addresses",schemaPath:"#/properties/ipv4Addresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema13.properties.ipv4Addresses.type,parentSchema:schema13.properties.ipv4Addresses,data:data3};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3064,11 +4745,11 @@ validate34.errors = vErrors;
 return errors === 0;
 }
 
-export const object_AAAARecord = validate35;
-const schema14 = {"description":"A AAAARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_AAAARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["AAAARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_AAAARecord"}}};
+export const object_ARecord = validate35;
+const schema14 = {"description":"A ARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_ARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["ARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_ARecord"}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_AAAARecord" */;
+/*# sourceURL="object_ARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3147,7 +4828,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "AAAARecord")){
+if(!(data1 === "ARecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema14.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema14.properties.kind.enum,parentSchema:schema14.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -3185,11 +4866,11 @@ validate35.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_CNAMERecord = validate38;
-const schema15 = {"description":"Desired state of one CNAME RRset.","additionalProperties":false,"type":"object","required":["zone","name","target"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"target":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Canonical name; relative to the zone unless it ends in a dot.","type":"string"}},"$id":"spec_CNAMERecord"};
+export const spec_AAAARecord = validate38;
+const schema15 = {"description":"Desired state of one AAAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv6Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv6Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv6 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"An IPv6 address.","type":"string"}}},"$id":"spec_AAAARecord"};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_CNAMERecord" */;
+/*# sourceURL="spec_AAAARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3213,8 +4894,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.target === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema15.required,parentSchema:schema15,data};
+if(data.ipv6Addresses === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ipv6Addresses"},message:"must have required property '"+"ipv6Addresses"+"'",schema:schema15.required,parentSchema:schema15,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3224,7 +4905,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "target"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "ipv6Addresses"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema15,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -3238,7 +4919,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema15.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -3248,7 +4929,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -3258,7 +4939,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema15.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -3283,7 +4964,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema15.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -3293,7 +4974,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -3303,7 +4984,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema15.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -3360,11 +5041,11 @@ errors++;
 }
 }
 }
-if(data.target !== undefined){
-let data3 = data.target;
-if(typeof data3 === "string"){
-if(func2(data3) > 254){
-const err15 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema15.properties.target,data:data3};
+if(data.ipv6Addresses !== undefined){
+let data3 = data.ipv6Addresses;
+if(Array.isArray(data3)){
+if(data3.length > 1000){
+const err15 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema15.properties.ipv6Addresses,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3373,8 +5054,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(func2(data3) < 1){
-const err16 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema15.properties.target,data:data3};
+if(data3.length < 1){
+const err16 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema15.properties.ipv6Addresses,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3383,8 +5064,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern13.test(data3)){
-const err17 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema15.properties.target,data:data3};
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(typeof data4 === "string"){
+if(func3(data4) > 45){
+const err17 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema15.properties.ipv6Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3393,9 +5078,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-else {
-const err18 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.target.type,parentSchema:schema15.properties.target,data:data3};
+if(!pattern33.test(data4)){
+const err18 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema15.properties.ipv6Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3405,9 +5089,8 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
 else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.type,parentSchema:schema15,data};
+const err19 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.properties.ipv6Addresses.items.type,parentSchema:schema15.properties.ipv6Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3416,15 +5099,39 @@ vErrors.push(err19);
 }
 errors++;
 }
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/ipv6Addresses",schemaPath:"#/properties/ipv6Addresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema15.properties.ipv6Addresses.type,parentSchema:schema15.properties.ipv6Addresses,data:data3};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema15.type,parentSchema:schema15,data};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
 validate38.errors = vErrors;
 return errors === 0;
 }
 
-export const object_CNAMERecord = validate39;
-const schema16 = {"description":"A CNAMERecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_CNAMERecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["CNAMERecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_CNAMERecord"}}};
+export const object_AAAARecord = validate39;
+const schema16 = {"description":"A AAAARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_AAAARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["AAAARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_AAAARecord"}}};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_CNAMERecord" */;
+/*# sourceURL="object_AAAARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3503,7 +5210,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "CNAMERecord")){
+if(!(data1 === "AAAARecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema16.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema16.properties.kind.enum,parentSchema:schema16.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -3541,11 +5248,11 @@ validate39.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_TXTRecord = validate42;
-const schema17 = {"description":"Desired state of one TXT RRset.","additionalProperties":false,"type":"object","required":["zone","name","values"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"values":{"minItems":1,"maxItems":1000,"description":"The TXT records of the RRset, one per value.","type":"array","items":{"description":"One TXT record. Values longer than 255 bytes are split into several character-strings (RFC 1035 §3.3.14, RFC 7208 §3.3).","maxLength":16384,"type":"string"}}},"$id":"spec_TXTRecord"};
+export const spec_CNAMERecord = validate42;
+const schema17 = {"description":"Desired state of one CNAME RRset.","additionalProperties":false,"type":"object","required":["zone","name","target"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"target":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Canonical name; relative to the zone unless it ends in a dot.","type":"string"}},"$id":"spec_CNAMERecord"};
 
 function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_TXTRecord" */;
+/*# sourceURL="spec_CNAMERecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3569,8 +5276,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.values === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "values"},message:"must have required property '"+"values"+"'",schema:schema17.required,parentSchema:schema17,data};
+if(data.target === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema17.required,parentSchema:schema17,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3580,7 +5287,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "values"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "target"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema17,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -3594,7 +5301,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema17.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -3604,7 +5311,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -3614,7 +5321,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema17.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -3639,7 +5346,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -3649,7 +5356,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -3659,7 +5366,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -3716,11 +5423,11 @@ errors++;
 }
 }
 }
-if(data.values !== undefined){
-let data3 = data.values;
-if(Array.isArray(data3)){
-if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema17.properties.values,data:data3};
+if(data.target !== undefined){
+let data3 = data.target;
+if(typeof data3 === "string"){
+if(func3(data3) > 254){
+const err15 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3729,8 +5436,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema17.properties.values,data:data3};
+if(func3(data3) < 1){
+const err16 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3739,12 +5446,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) > 16384){
-const err17 = {instancePath:instancePath+"/values/" + i0,schemaPath:"#/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters",schema:16384,parentSchema:schema17.properties.values.items,data:data4};
+if(!pattern29.test(data3)){
+const err17 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3755,7 +5458,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/values/" + i0,schemaPath:"#/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.properties.values.items.type,parentSchema:schema17.properties.values.items,data:data4};
+const err18 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.properties.target.type,parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3767,7 +5470,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema17.properties.values.type,parentSchema:schema17.properties.values,data:data3};
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema17.type,parentSchema:schema17,data};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3776,27 +5479,15 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema17.type,parentSchema:schema17,data};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
 validate42.errors = vErrors;
 return errors === 0;
 }
 
-export const object_TXTRecord = validate43;
-const schema18 = {"description":"A TXTRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_TXTRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["TXTRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_TXTRecord"}}};
+export const object_CNAMERecord = validate43;
+const schema18 = {"description":"A CNAMERecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_CNAMERecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["CNAMERecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_CNAMERecord"}}};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_TXTRecord" */;
+/*# sourceURL="object_CNAMERecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3875,7 +5566,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "TXTRecord")){
+if(!(data1 === "CNAMERecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema18.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema18.properties.kind.enum,parentSchema:schema18.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -3913,12 +5604,11 @@ validate43.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_MXRecord = validate46;
-const schema19 = {"description":"Desired state of one MX RRset.","additionalProperties":false,"type":"object","required":["zone","name","mailServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"mailServers":{"minItems":1,"maxItems":1000,"description":"The MX records of the RRset.","type":"array","items":{"description":"One MX record.","additionalProperties":false,"type":"object","required":["preference","host"],"properties":{"preference":{"minimum":0,"maximum":65535,"description":"Lower is preferred.","type":"integer"},"host":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Mail exchanger; relative to the zone unless it ends in a dot. \".\" alone is a null MX (RFC 7505).","type":"string"}}}}},"$id":"spec_MXRecord"};
-const pattern31 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
+export const spec_TXTRecord = validate46;
+const schema19 = {"description":"Desired state of one TXT RRset.","additionalProperties":false,"type":"object","required":["zone","name","values"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"values":{"minItems":1,"maxItems":1000,"description":"The TXT records of the RRset, one per value.","type":"array","items":{"description":"One TXT record. Values longer than 255 bytes are split into several character-strings (RFC 1035 §3.3.14, RFC 7208 §3.3).","maxLength":16384,"type":"string"}}},"$id":"spec_TXTRecord"};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_MXRecord" */;
+/*# sourceURL="spec_TXTRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3942,8 +5632,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.mailServers === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mailServers"},message:"must have required property '"+"mailServers"+"'",schema:schema19.required,parentSchema:schema19,data};
+if(data.values === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "values"},message:"must have required property '"+"values"+"'",schema:schema19.required,parentSchema:schema19,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3953,7 +5643,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "mailServers"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "values"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema19,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -3967,7 +5657,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema19.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -3977,7 +5667,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema19.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -3987,7 +5677,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema19.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -4012,7 +5702,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema19.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -4022,7 +5712,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema19.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -4032,7 +5722,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema19.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -4089,11 +5779,11 @@ errors++;
 }
 }
 }
-if(data.mailServers !== undefined){
-let data3 = data.mailServers;
+if(data.values !== undefined){
+let data3 = data.values;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema19.properties.mailServers,data:data3};
+const err15 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema19.properties.values,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4103,7 +5793,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema19.properties.mailServers,data:data3};
+const err16 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema19.properties.values,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4115,9 +5805,9 @@ errors++;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.preference === undefined){
-const err17 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/required",keyword:"required",params:{missingProperty: "preference"},message:"must have required property '"+"preference"+"'",schema:schema19.properties.mailServers.items.required,parentSchema:schema19.properties.mailServers.items,data:data4};
+if(typeof data4 === "string"){
+if(func3(data4) > 16384){
+const err17 = {instancePath:instancePath+"/values/" + i0,schemaPath:"#/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters",schema:16384,parentSchema:schema19.properties.values.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4126,8 +5816,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data4.host === undefined){
-const err18 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema19.properties.mailServers.items.required,parentSchema:schema19.properties.mailServers.items,data:data4};
+}
+else {
+const err18 = {instancePath:instancePath+"/values/" + i0,schemaPath:"#/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.values.items.type,parentSchema:schema19.properties.values.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4136,9 +5827,10 @@ vErrors.push(err18);
 }
 errors++;
 }
-for(const key1 in data4){
-if(!((key1 === "preference") || (key1 === "host"))){
-const err19 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema19.properties.mailServers.items,data:data4};
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.properties.values.type,parentSchema:schema19.properties.values,data:data3};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4148,10 +5840,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data4.preference !== undefined){
-let data5 = data4.preference;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err20 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema19.properties.mailServers.items.properties.preference.type,parentSchema:schema19.properties.mailServers.items.properties.preference,data:data5};
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4160,118 +5851,15 @@ vErrors.push(err20);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 65535 || isNaN(data5)){
-const err21 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema19.properties.mailServers.items.properties.preference,data:data5};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-if(data5 < 0 || isNaN(data5)){
-const err22 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema19.properties.mailServers.items.properties.preference,data:data5};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-}
-}
-if(data4.host !== undefined){
-let data6 = data4.host;
-if(typeof data6 === "string"){
-if(func2(data6) > 254){
-const err23 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema19.properties.mailServers.items.properties.host,data:data6};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-if(func2(data6) < 1){
-const err24 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema19.properties.mailServers.items.properties.host,data:data6};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(!pattern31.test(data6)){
-const err25 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema19.properties.mailServers.items.properties.host,data:data6};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema19.properties.mailServers.items.properties.host.type,parentSchema:schema19.properties.mailServers.items.properties.host,data:data6};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-}
-else {
-const err27 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.properties.mailServers.items.type,parentSchema:schema19.properties.mailServers.items,data:data4};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema19.properties.mailServers.type,parentSchema:schema19.properties.mailServers,data:data3};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-}
-else {
-const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema19.type,parentSchema:schema19,data};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
 validate46.errors = vErrors;
 return errors === 0;
 }
 
-export const object_MXRecord = validate47;
-const schema20 = {"description":"A MXRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_MXRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["MXRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_MXRecord"}}};
+export const object_TXTRecord = validate47;
+const schema20 = {"description":"A TXTRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_TXTRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["TXTRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_TXTRecord"}}};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_MXRecord" */;
+/*# sourceURL="object_TXTRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4350,7 +5938,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "MXRecord")){
+if(!(data1 === "TXTRecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema20.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema20.properties.kind.enum,parentSchema:schema20.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -4388,11 +5976,12 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_NSRecord = validate50;
-const schema21 = {"description":"Desired state of one NS RRset.","additionalProperties":false,"type":"object","required":["zone","name","nameServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"nameServers":{"minItems":1,"maxItems":1000,"description":"The NS records of the RRset (a delegation when the name is below the apex).","type":"array","items":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"A name server; relative to the zone unless it ends in a dot.","type":"string"}}},"$id":"spec_NSRecord"};
+export const spec_MXRecord = validate50;
+const schema21 = {"description":"Desired state of one MX RRset.","additionalProperties":false,"type":"object","required":["zone","name","mailServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"mailServers":{"minItems":1,"maxItems":1000,"description":"The MX records of the RRset.","type":"array","items":{"description":"One MX record.","additionalProperties":false,"type":"object","required":["preference","host"],"properties":{"preference":{"minimum":0,"maximum":65535,"description":"Lower is preferred.","type":"integer"},"host":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Mail exchanger; relative to the zone unless it ends in a dot. \".\" alone is a null MX (RFC 7505).","type":"string"}}}}},"$id":"spec_MXRecord"};
+const pattern47 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_NSRecord" */;
+/*# sourceURL="spec_MXRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4416,8 +6005,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.nameServers === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "nameServers"},message:"must have required property '"+"nameServers"+"'",schema:schema21.required,parentSchema:schema21,data};
+if(data.mailServers === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "mailServers"},message:"must have required property '"+"mailServers"+"'",schema:schema21.required,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4427,7 +6016,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "nameServers"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "mailServers"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema21,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -4441,7 +6030,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema21.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -4451,7 +6040,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema21.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -4461,7 +6050,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema21.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -4486,7 +6075,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema21.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -4496,7 +6085,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema21.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -4506,7 +6095,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema21.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -4563,11 +6152,11 @@ errors++;
 }
 }
 }
-if(data.nameServers !== undefined){
-let data3 = data.nameServers;
+if(data.mailServers !== undefined){
+let data3 = data.mailServers;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema21.properties.nameServers,data:data3};
+const err15 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema21.properties.mailServers,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4577,7 +6166,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema21.properties.nameServers,data:data3};
+const err16 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema21.properties.mailServers,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4589,9 +6178,9 @@ errors++;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) > 254){
-const err17 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema21.properties.nameServers.items,data:data4};
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.preference === undefined){
+const err17 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/required",keyword:"required",params:{missingProperty: "preference"},message:"must have required property '"+"preference"+"'",schema:schema21.properties.mailServers.items.required,parentSchema:schema21.properties.mailServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4600,8 +6189,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(func2(data4) < 1){
-const err18 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema21.properties.nameServers.items,data:data4};
+if(data4.host === undefined){
+const err18 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/required",keyword:"required",params:{missingProperty: "host"},message:"must have required property '"+"host"+"'",schema:schema21.properties.mailServers.items.required,parentSchema:schema21.properties.mailServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4610,8 +6199,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern13.test(data4)){
-const err19 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema21.properties.nameServers.items,data:data4};
+for(const key1 in data4){
+if(!((key1 === "preference") || (key1 === "host"))){
+const err19 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema21.properties.mailServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4621,8 +6211,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.properties.nameServers.items.type,parentSchema:schema21.properties.nameServers.items,data:data4};
+if(data4.preference !== undefined){
+let data5 = data4.preference;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err20 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema21.properties.mailServers.items.properties.preference.type,parentSchema:schema21.properties.mailServers.items.properties.preference,data:data5};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4631,10 +6223,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema21.properties.nameServers.type,parentSchema:schema21.properties.nameServers,data:data3};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 65535 || isNaN(data5)){
+const err21 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema21.properties.mailServers.items.properties.preference,data:data5};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4643,10 +6234,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.type,parentSchema:schema21,data};
+if(data5 < 0 || isNaN(data5)){
+const err22 = {instancePath:instancePath+"/mailServers/" + i0+"/preference",schemaPath:"#/properties/mailServers/items/properties/preference/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema21.properties.mailServers.items.properties.preference,data:data5};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -4655,15 +6244,97 @@ vErrors.push(err22);
 }
 errors++;
 }
+}
+}
+if(data4.host !== undefined){
+let data6 = data4.host;
+if(typeof data6 === "string"){
+if(func3(data6) > 254){
+const err23 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(func3(data6) < 1){
+const err24 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(!pattern47.test(data6)){
+const err25 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.properties.mailServers.items.properties.host.type,parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/mailServers/" + i0,schemaPath:"#/properties/mailServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.properties.mailServers.items.type,parentSchema:schema21.properties.mailServers.items,data:data4};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/mailServers",schemaPath:"#/properties/mailServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema21.properties.mailServers.type,parentSchema:schema21.properties.mailServers,data:data3};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema21.type,parentSchema:schema21,data};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
 validate50.errors = vErrors;
 return errors === 0;
 }
 
-export const object_NSRecord = validate51;
-const schema22 = {"description":"A NSRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_NSRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["NSRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_NSRecord"}}};
+export const object_MXRecord = validate51;
+const schema22 = {"description":"A MXRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_MXRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["MXRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_MXRecord"}}};
 
 function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_NSRecord" */;
+/*# sourceURL="object_MXRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4742,7 +6413,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "NSRecord")){
+if(!(data1 === "MXRecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema22.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema22.properties.kind.enum,parentSchema:schema22.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -4780,11 +6451,11 @@ validate51.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_SRVRecord = validate54;
-const schema23 = {"description":"Desired state of one SRV RRset.","additionalProperties":false,"type":"object","required":["zone","name","services"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"services":{"minItems":1,"maxItems":1000,"description":"The SRV records of the RRset; name is usually _service._proto.","type":"array","items":{"description":"One SRV record.","additionalProperties":false,"type":"object","required":["priority","weight","port","target"],"properties":{"priority":{"minimum":0,"maximum":65535,"description":"Lower is tried first.","type":"integer"},"weight":{"minimum":0,"maximum":65535,"description":"Relative weight among equal priorities.","type":"integer"},"port":{"minimum":0,"maximum":65535,"description":"Port of the service.","type":"integer"},"target":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Host of the service; relative to the zone unless it ends in a dot. \".\" means no service (RFC 2782).","type":"string"}}}}},"$id":"spec_SRVRecord"};
+export const spec_NSRecord = validate54;
+const schema23 = {"description":"Desired state of one NS RRset.","additionalProperties":false,"type":"object","required":["zone","name","nameServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"nameServers":{"minItems":1,"maxItems":1000,"description":"The NS records of the RRset (a delegation when the name is below the apex).","type":"array","items":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"A name server; relative to the zone unless it ends in a dot.","type":"string"}}},"$id":"spec_NSRecord"};
 
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_SRVRecord" */;
+/*# sourceURL="spec_NSRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4808,8 +6479,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.services === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "services"},message:"must have required property '"+"services"+"'",schema:schema23.required,parentSchema:schema23,data};
+if(data.nameServers === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "nameServers"},message:"must have required property '"+"nameServers"+"'",schema:schema23.required,parentSchema:schema23,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4819,7 +6490,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "services"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "nameServers"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema23,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -4833,7 +6504,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema23.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -4843,7 +6514,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema23.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -4853,7 +6524,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema23.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -4878,7 +6549,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema23.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -4888,7 +6559,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema23.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -4898,7 +6569,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -4955,11 +6626,11 @@ errors++;
 }
 }
 }
-if(data.services !== undefined){
-let data3 = data.services;
+if(data.nameServers !== undefined){
+let data3 = data.nameServers;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema23.properties.services,data:data3};
+const err15 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema23.properties.nameServers,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4969,7 +6640,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema23.properties.services,data:data3};
+const err16 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema23.properties.nameServers,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4981,9 +6652,9 @@ errors++;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.priority === undefined){
-const err17 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'",schema:schema23.properties.services.items.required,parentSchema:schema23.properties.services.items,data:data4};
+if(typeof data4 === "string"){
+if(func3(data4) > 254){
+const err17 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4992,8 +6663,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data4.weight === undefined){
-const err18 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "weight"},message:"must have required property '"+"weight"+"'",schema:schema23.properties.services.items.required,parentSchema:schema23.properties.services.items,data:data4};
+if(func3(data4) < 1){
+const err18 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -5002,8 +6673,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data4.port === undefined){
-const err19 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema23.properties.services.items.required,parentSchema:schema23.properties.services.items,data:data4};
+if(!pattern29.test(data4)){
+const err19 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -5012,8 +6683,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(data4.target === undefined){
-const err20 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema23.properties.services.items.required,parentSchema:schema23.properties.services.items,data:data4};
+}
+else {
+const err20 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.properties.nameServers.items.type,parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -5022,9 +6694,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-for(const key1 in data4){
-if(!((((key1 === "priority") || (key1 === "weight")) || (key1 === "port")) || (key1 === "target"))){
-const err21 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema23.properties.services.items,data:data4};
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema23.properties.nameServers.type,parentSchema:schema23.properties.nameServers,data:data3};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -5034,10 +6707,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data4.priority !== undefined){
-let data5 = data4.priority;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err22 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema23.properties.services.items.properties.priority.type,parentSchema:schema23.properties.services.items.properties.priority,data:data5};
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema23.type,parentSchema:schema23,data};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -5046,188 +6718,15 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 65535 || isNaN(data5)){
-const err23 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema23.properties.services.items.properties.priority,data:data5};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-if(data5 < 0 || isNaN(data5)){
-const err24 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema23.properties.services.items.properties.priority,data:data5};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-if(data4.weight !== undefined){
-let data6 = data4.weight;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err25 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema23.properties.services.items.properties.weight.type,parentSchema:schema23.properties.services.items.properties.weight,data:data6};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 65535 || isNaN(data6)){
-const err26 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema23.properties.services.items.properties.weight,data:data6};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data6 < 0 || isNaN(data6)){
-const err27 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema23.properties.services.items.properties.weight,data:data6};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-if(data4.port !== undefined){
-let data7 = data4.port;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err28 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema23.properties.services.items.properties.port.type,parentSchema:schema23.properties.services.items.properties.port,data:data7};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 65535 || isNaN(data7)){
-const err29 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema23.properties.services.items.properties.port,data:data7};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-if(data7 < 0 || isNaN(data7)){
-const err30 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema23.properties.services.items.properties.port,data:data7};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-}
-if(data4.target !== undefined){
-let data8 = data4.target;
-if(typeof data8 === "string"){
-if(func2(data8) > 254){
-const err31 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema23.properties.services.items.properties.target,data:data8};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-if(func2(data8) < 1){
-const err32 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema23.properties.services.items.properties.target,data:data8};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if(!pattern31.test(data8)){
-const err33 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema23.properties.services.items.properties.target,data:data8};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.properties.services.items.properties.target.type,parentSchema:schema23.properties.services.items.properties.target,data:data8};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema23.properties.services.items.type,parentSchema:schema23.properties.services.items,data:data4};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema23.properties.services.type,parentSchema:schema23.properties.services,data:data3};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-}
-else {
-const err37 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema23.type,parentSchema:schema23,data};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
 validate54.errors = vErrors;
 return errors === 0;
 }
 
-export const object_SRVRecord = validate55;
-const schema24 = {"description":"A SRVRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_SRVRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["SRVRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_SRVRecord"}}};
+export const object_NSRecord = validate55;
+const schema24 = {"description":"A NSRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_NSRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["NSRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_NSRecord"}}};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_SRVRecord" */;
+/*# sourceURL="object_NSRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5306,7 +6805,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "SRVRecord")){
+if(!(data1 === "NSRecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema24.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema24.properties.kind.enum,parentSchema:schema24.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -5344,12 +6843,11 @@ validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_CAARecord = validate58;
-const schema25 = {"description":"Desired state of one CAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","authorizations"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"authorizations":{"minItems":1,"maxItems":1000,"description":"The CAA records of the RRset.","type":"array","items":{"description":"One CAA record.","additionalProperties":false,"type":"object","required":["flags","tag","value"],"properties":{"flags":{"minimum":0,"maximum":255,"default":0,"description":"128 marks the property critical (RFC 8659 §4.1).","type":"integer"},"tag":{"description":"Property tag, e.g. issue, issuewild, iodef (1 to 15 letters or digits).","pattern":"^[A-Za-z0-9]{1,15}$","type":"string"},"value":{"description":"Property value, e.g. letsencrypt.org.","maxLength":4096,"type":"string"}}}}},"$id":"spec_CAARecord"};
-const pattern40 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
+export const spec_SRVRecord = validate58;
+const schema25 = {"description":"Desired state of one SRV RRset.","additionalProperties":false,"type":"object","required":["zone","name","services"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"services":{"minItems":1,"maxItems":1000,"description":"The SRV records of the RRset; name is usually _service._proto.","type":"array","items":{"description":"One SRV record.","additionalProperties":false,"type":"object","required":["priority","weight","port","target"],"properties":{"priority":{"minimum":0,"maximum":65535,"description":"Lower is tried first.","type":"integer"},"weight":{"minimum":0,"maximum":65535,"description":"Relative weight among equal priorities.","type":"integer"},"port":{"minimum":0,"maximum":65535,"description":"Port of the service.","type":"integer"},"target":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Host of the service; relative to the zone unless it ends in a dot. \".\" means no service (RFC 2782).","type":"string"}}}}},"$id":"spec_SRVRecord"};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_CAARecord" */;
+/*# sourceURL="spec_SRVRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5373,8 +6871,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.authorizations === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "authorizations"},message:"must have required property '"+"authorizations"+"'",schema:schema25.required,parentSchema:schema25,data};
+if(data.services === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "services"},message:"must have required property '"+"services"+"'",schema:schema25.required,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5384,7 +6882,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "authorizations"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "services"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema25,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -5398,7 +6896,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema25.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -5408,7 +6906,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema25.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -5418,7 +6916,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema25.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -5443,7 +6941,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema25.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -5453,7 +6951,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema25.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -5463,7 +6961,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema25.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5520,11 +7018,11 @@ errors++;
 }
 }
 }
-if(data.authorizations !== undefined){
-let data3 = data.authorizations;
+if(data.services !== undefined){
+let data3 = data.services;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema25.properties.authorizations,data:data3};
+const err15 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema25.properties.services,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -5534,7 +7032,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema25.properties.authorizations,data:data3};
+const err16 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema25.properties.services,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -5547,11 +7045,8 @@ const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.flags === undefined){
-data4.flags = 0;
-}
-if(data4.flags === undefined){
-const err17 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'",schema:schema25.properties.authorizations.items.required,parentSchema:schema25.properties.authorizations.items,data:data4};
+if(data4.priority === undefined){
+const err17 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "priority"},message:"must have required property '"+"priority"+"'",schema:schema25.properties.services.items.required,parentSchema:schema25.properties.services.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -5560,8 +7055,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data4.tag === undefined){
-const err18 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "tag"},message:"must have required property '"+"tag"+"'",schema:schema25.properties.authorizations.items.required,parentSchema:schema25.properties.authorizations.items,data:data4};
+if(data4.weight === undefined){
+const err18 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "weight"},message:"must have required property '"+"weight"+"'",schema:schema25.properties.services.items.required,parentSchema:schema25.properties.services.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -5570,8 +7065,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data4.value === undefined){
-const err19 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema25.properties.authorizations.items.required,parentSchema:schema25.properties.authorizations.items,data:data4};
+if(data4.port === undefined){
+const err19 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema25.properties.services.items.required,parentSchema:schema25.properties.services.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -5580,9 +7075,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key1 in data4){
-if(!(((key1 === "flags") || (key1 === "tag")) || (key1 === "value"))){
-const err20 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema25.properties.authorizations.items,data:data4};
+if(data4.target === undefined){
+const err20 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema25.properties.services.items.required,parentSchema:schema25.properties.services.items,data:data4};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -5591,10 +7085,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-let data5 = data4.flags;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err21 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema25.properties.authorizations.items.properties.flags.type,parentSchema:schema25.properties.authorizations.items.properties.flags,data:data5};
+for(const key1 in data4){
+if(!((((key1 === "priority") || (key1 === "weight")) || (key1 === "port")) || (key1 === "target"))){
+const err21 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema25.properties.services.items,data:data4};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -5603,9 +7096,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 255 || isNaN(data5)){
-const err22 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema25.properties.authorizations.items.properties.flags,data:data5};
+}
+if(data4.priority !== undefined){
+let data5 = data4.priority;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err22 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema25.properties.services.items.properties.priority.type,parentSchema:schema25.properties.services.items.properties.priority,data:data5};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -5614,8 +7109,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data5 < 0 || isNaN(data5)){
-const err23 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.properties.authorizations.items.properties.flags,data:data5};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 65535 || isNaN(data5)){
+const err23 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema25.properties.services.items.properties.priority,data:data5};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -5624,12 +7120,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data4.tag !== undefined){
-let data6 = data4.tag;
-if(typeof data6 === "string"){
-if(!pattern40.test(data6)){
-const err24 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,15}$"+"\"",schema:"^[A-Za-z0-9]{1,15}$",parentSchema:schema25.properties.authorizations.items.properties.tag,data:data6};
+if(data5 < 0 || isNaN(data5)){
+const err24 = {instancePath:instancePath+"/services/" + i0+"/priority",schemaPath:"#/properties/services/items/properties/priority/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.properties.services.items.properties.priority,data:data5};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -5639,8 +7131,11 @@ vErrors.push(err24);
 errors++;
 }
 }
-else {
-const err25 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.authorizations.items.properties.tag.type,parentSchema:schema25.properties.authorizations.items.properties.tag,data:data6};
+}
+if(data4.weight !== undefined){
+let data6 = data4.weight;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err25 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema25.properties.services.items.properties.weight.type,parentSchema:schema25.properties.services.items.properties.weight,data:data6};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -5649,12 +7144,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data4.value !== undefined){
-let data7 = data4.value;
-if(typeof data7 === "string"){
-if(func2(data7) > 4096){
-const err26 = {instancePath:instancePath+"/authorizations/" + i0+"/value",schemaPath:"#/properties/authorizations/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema25.properties.authorizations.items.properties.value,data:data7};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+const err26 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema25.properties.services.items.properties.weight,data:data6};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -5663,9 +7155,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-else {
-const err27 = {instancePath:instancePath+"/authorizations/" + i0+"/value",schemaPath:"#/properties/authorizations/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.authorizations.items.properties.value.type,parentSchema:schema25.properties.authorizations.items.properties.value,data:data7};
+if(data6 < 0 || isNaN(data6)){
+const err27 = {instancePath:instancePath+"/services/" + i0+"/weight",schemaPath:"#/properties/services/items/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.properties.services.items.properties.weight,data:data6};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -5676,8 +7167,10 @@ errors++;
 }
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.authorizations.items.type,parentSchema:schema25.properties.authorizations.items,data:data4};
+if(data4.port !== undefined){
+let data7 = data4.port;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err28 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema25.properties.services.items.properties.port.type,parentSchema:schema25.properties.services.items.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -5686,10 +7179,9 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.authorizations.type,parentSchema:schema25.properties.authorizations,data:data3};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 65535 || isNaN(data7)){
+const err29 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema25.properties.services.items.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -5698,10 +7190,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+if(data7 < 0 || isNaN(data7)){
+const err30 = {instancePath:instancePath+"/services/" + i0+"/port",schemaPath:"#/properties/services/items/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.properties.services.items.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -5710,15 +7200,97 @@ vErrors.push(err30);
 }
 errors++;
 }
+}
+}
+if(data4.target !== undefined){
+let data8 = data4.target;
+if(typeof data8 === "string"){
+if(func3(data8) > 254){
+const err31 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema25.properties.services.items.properties.target,data:data8};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(func3(data8) < 1){
+const err32 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema25.properties.services.items.properties.target,data:data8};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(!pattern47.test(data8)){
+const err33 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema25.properties.services.items.properties.target,data:data8};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.services.items.properties.target.type,parentSchema:schema25.properties.services.items.properties.target,data:data8};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/services/" + i0,schemaPath:"#/properties/services/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.services.items.type,parentSchema:schema25.properties.services.items,data:data4};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.services.type,parentSchema:schema25.properties.services,data:data3};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
 validate58.errors = vErrors;
 return errors === 0;
 }
 
-export const object_CAARecord = validate59;
-const schema26 = {"description":"A CAARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_CAARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["CAARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_CAARecord"}}};
+export const object_SRVRecord = validate59;
+const schema26 = {"description":"A SRVRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_SRVRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["SRVRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_SRVRecord"}}};
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_CAARecord" */;
+/*# sourceURL="object_SRVRecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5797,7 +7369,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "CAARecord")){
+if(!(data1 === "SRVRecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema26.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema26.properties.kind.enum,parentSchema:schema26.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -5835,11 +7407,12 @@ validate59.errors = vErrors;
 return errors === 0;
 }
 
-export const spec_PTRRecord = validate62;
-const schema27 = {"description":"Desired state of one PTR RRset.","additionalProperties":false,"type":"object","required":["zone","name","targets"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"targets":{"minItems":1,"maxItems":1000,"description":"The PTR records of the RRset.","type":"array","items":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host the address points to; relative to the zone unless it ends in a dot.","type":"string"}}},"$id":"spec_PTRRecord"};
+export const spec_CAARecord = validate62;
+const schema27 = {"description":"Desired state of one CAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","authorizations"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"authorizations":{"minItems":1,"maxItems":1000,"description":"The CAA records of the RRset.","type":"array","items":{"description":"One CAA record.","additionalProperties":false,"type":"object","required":["flags","tag","value"],"properties":{"flags":{"minimum":0,"maximum":255,"default":0,"description":"128 marks the property critical (RFC 8659 §4.1).","type":"integer"},"tag":{"description":"Property tag, e.g. issue, issuewild, iodef (1 to 15 letters or digits).","pattern":"^[A-Za-z0-9]{1,15}$","type":"string"},"value":{"description":"Property value, e.g. letsencrypt.org.","maxLength":4096,"type":"string"}}}}},"$id":"spec_CAARecord"};
+const pattern56 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="spec_PTRRecord" */;
+/*# sourceURL="spec_CAARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5863,8 +7436,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.targets === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema27.required,parentSchema:schema27,data};
+if(data.authorizations === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "authorizations"},message:"must have required property '"+"authorizations"+"'",schema:schema27.required,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5874,7 +7447,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "targets"))){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "authorizations"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema27,data};
 if(vErrors === null){
 vErrors = [err3];
@@ -5888,7 +7461,7 @@ errors++;
 if(data.zone !== undefined){
 let data0 = data.zone;
 if(typeof data0 === "string"){
-if(func2(data0) > 253){
+if(func3(data0) > 253){
 const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema27.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -5898,7 +7471,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err5];
@@ -5908,7 +7481,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern2.test(data0)){
+if(!pattern7.test(data0)){
 const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema27.properties.zone,data:data0};
 if(vErrors === null){
 vErrors = [err6];
@@ -5933,7 +7506,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(func2(data1) > 254){
+if(func3(data1) > 254){
 const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema27.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err8];
@@ -5943,7 +7516,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data1) < 1){
+if(func3(data1) < 1){
 const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err9];
@@ -5953,7 +7526,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern19.test(data1)){
+if(!pattern35.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema27.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6010,11 +7583,11 @@ errors++;
 }
 }
 }
-if(data.targets !== undefined){
-let data3 = data.targets;
+if(data.authorizations !== undefined){
+let data3 = data.authorizations;
 if(Array.isArray(data3)){
 if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema27.properties.targets,data:data3};
+const err15 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema27.properties.authorizations,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6024,7 +7597,7 @@ vErrors.push(err15);
 errors++;
 }
 if(data3.length < 1){
-const err16 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.targets,data:data3};
+const err16 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema27.properties.authorizations,data:data3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -6036,9 +7609,12 @@ errors++;
 const len0 = data3.length;
 for(let i0=0; i0<len0; i0++){
 let data4 = data3[i0];
-if(typeof data4 === "string"){
-if(func2(data4) > 254){
-const err17 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema27.properties.targets.items,data:data4};
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.flags === undefined){
+data4.flags = 0;
+}
+if(data4.flags === undefined){
+const err17 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'",schema:schema27.properties.authorizations.items.required,parentSchema:schema27.properties.authorizations.items,data:data4};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -6047,8 +7623,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(func2(data4) < 1){
-const err18 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema27.properties.targets.items,data:data4};
+if(data4.tag === undefined){
+const err18 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "tag"},message:"must have required property '"+"tag"+"'",schema:schema27.properties.authorizations.items.required,parentSchema:schema27.properties.authorizations.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -6057,8 +7633,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern13.test(data4)){
-const err19 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema27.properties.targets.items,data:data4};
+if(data4.value === undefined){
+const err19 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema27.properties.authorizations.items.required,parentSchema:schema27.properties.authorizations.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -6067,9 +7643,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.targets.items.type,parentSchema:schema27.properties.targets.items,data:data4};
+for(const key1 in data4){
+if(!(((key1 === "flags") || (key1 === "tag")) || (key1 === "value"))){
+const err20 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema27.properties.authorizations.items,data:data4};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -6079,9 +7655,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-}
-else {
-const err21 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.targets.type,parentSchema:schema27.properties.targets,data:data3};
+let data5 = data4.flags;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err21 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema27.properties.authorizations.items.properties.flags.type,parentSchema:schema27.properties.authorizations.items.properties.flags,data:data5};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -6090,10 +7666,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 255 || isNaN(data5)){
+const err22 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema27.properties.authorizations.items.properties.flags,data:data5};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -6102,15 +7677,111 @@ vErrors.push(err22);
 }
 errors++;
 }
+if(data5 < 0 || isNaN(data5)){
+const err23 = {instancePath:instancePath+"/authorizations/" + i0+"/flags",schemaPath:"#/properties/authorizations/items/properties/flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema27.properties.authorizations.items.properties.flags,data:data5};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data4.tag !== undefined){
+let data6 = data4.tag;
+if(typeof data6 === "string"){
+if(!pattern56.test(data6)){
+const err24 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,15}$"+"\"",schema:"^[A-Za-z0-9]{1,15}$",parentSchema:schema27.properties.authorizations.items.properties.tag,data:data6};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.authorizations.items.properties.tag.type,parentSchema:schema27.properties.authorizations.items.properties.tag,data:data6};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data4.value !== undefined){
+let data7 = data4.value;
+if(typeof data7 === "string"){
+if(func3(data7) > 4096){
+const err26 = {instancePath:instancePath+"/authorizations/" + i0+"/value",schemaPath:"#/properties/authorizations/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema27.properties.authorizations.items.properties.value,data:data7};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/authorizations/" + i0+"/value",schemaPath:"#/properties/authorizations/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.properties.authorizations.items.properties.value.type,parentSchema:schema27.properties.authorizations.items.properties.value,data:data7};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/authorizations/" + i0,schemaPath:"#/properties/authorizations/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.properties.authorizations.items.type,parentSchema:schema27.properties.authorizations.items,data:data4};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/authorizations",schemaPath:"#/properties/authorizations/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema27.properties.authorizations.type,parentSchema:schema27.properties.authorizations,data:data3};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.type,parentSchema:schema27,data};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
 validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const object_PTRRecord = validate63;
-const schema28 = {"description":"A PTRRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_PTRRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["PTRRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_PTRRecord"}}};
+export const object_CAARecord = validate63;
+const schema28 = {"description":"A CAARecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_CAARecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["CAARecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_CAARecord"}}};
 
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="object_PTRRecord" */;
+/*# sourceURL="object_CAARecord" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -6189,7 +7860,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!(data1 === "PTRRecord")){
+if(!(data1 === "CAARecord")){
 const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema28.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema28.properties.kind.enum,parentSchema:schema28.properties.kind,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -6227,5 +7898,397 @@ validate63.errors = vErrors;
 return errors === 0;
 }
 
+export const spec_PTRRecord = validate66;
+const schema29 = {"description":"Desired state of one PTR RRset.","additionalProperties":false,"type":"object","required":["zone","name","targets"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"targets":{"minItems":1,"maxItems":1000,"description":"The PTR records of the RRset.","type":"array","items":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host the address points to; relative to the zone unless it ends in a dot.","type":"string"}}},"$id":"spec_PTRRecord"};
 
-export const VALIDATORS = { spec_Bind9Instance, object_Bind9Instance, spec_DNSZone, object_DNSZone, spec_ARecord, object_ARecord, spec_AAAARecord, object_AAAARecord, spec_CNAMERecord, object_CNAMERecord, spec_TXTRecord, object_TXTRecord, spec_MXRecord, object_MXRecord, spec_NSRecord, object_NSRecord, spec_SRVRecord, object_SRVRecord, spec_CAARecord, object_CAARecord, spec_PTRRecord, object_PTRRecord };
+function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="spec_PTRRecord" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.zone === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "zone"},message:"must have required property '"+"zone"+"'",schema:schema29.required,parentSchema:schema29,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.name === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema29.required,parentSchema:schema29,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.targets === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'",schema:schema29.required,parentSchema:schema29,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "zone") || (key0 === "name")) || (key0 === "ttl")) || (key0 === "targets"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema29,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.zone !== undefined){
+let data0 = data.zone;
+if(typeof data0 === "string"){
+if(func3(data0) > 253){
+const err4 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema29.properties.zone,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(func3(data0) < 1){
+const err5 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema29.properties.zone,data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!pattern7.test(data0)){
+const err6 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema29.properties.zone,data:data0};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/zone",schemaPath:"#/properties/zone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.properties.zone.type,parentSchema:schema29.properties.zone,data:data0};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data1 = data.name;
+if(typeof data1 === "string"){
+if(func3(data1) > 254){
+const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema29.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(func3(data1) < 1){
+const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema29.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(!pattern35.test(data1)){
+const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.properties.name.type,parentSchema:schema29.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.ttl !== undefined){
+let data2 = data.ttl;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err12 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema29.properties.ttl.type,parentSchema:schema29.properties.ttl,data:data2};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 2147483647 || isNaN(data2)){
+const err13 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema29.properties.ttl,data:data2};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(data2 < 0 || isNaN(data2)){
+const err14 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema29.properties.ttl,data:data2};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+if(data.targets !== undefined){
+let data3 = data.targets;
+if(Array.isArray(data3)){
+if(data3.length > 1000){
+const err15 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema29.properties.targets,data:data3};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data3.length < 1){
+const err16 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema29.properties.targets,data:data3};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(typeof data4 === "string"){
+if(func3(data4) > 254){
+const err17 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema29.properties.targets.items,data:data4};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(func3(data4) < 1){
+const err18 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema29.properties.targets.items,data:data4};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(!pattern29.test(data4)){
+const err19 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.targets.items,data:data4};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.properties.targets.items.type,parentSchema:schema29.properties.targets.items,data:data4};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema29.properties.targets.type,parentSchema:schema29.properties.targets,data:data3};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema29.type,parentSchema:schema29,data};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+validate66.errors = vErrors;
+return errors === 0;
+}
+
+export const object_PTRRecord = validate67;
+const schema30 = {"description":"A PTRRecord.","type":"object","required":["apiVersion","kind","metadata","spec"],"$id":"object_PTRRecord","properties":{"apiVersion":{"type":"string","enum":["dns.bind9-controller.io/v1alpha1"],"description":"Versioned schema of this object."},"kind":{"type":"string","enum":["PTRRecord"],"description":"Kind of object."},"metadata":{"$ref":"ObjectMeta"},"spec":{"$ref":"spec_PTRRecord"}}};
+
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="object_PTRRecord" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.apiVersion === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema30.required,parentSchema:schema30,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.kind === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema30.required,parentSchema:schema30,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.metadata === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema30.required,parentSchema:schema30,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.spec === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'",schema:schema30.required,parentSchema:schema30,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.apiVersion !== undefined){
+let data0 = data.apiVersion;
+if(typeof data0 !== "string"){
+const err4 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.properties.apiVersion.type,parentSchema:schema30.properties.apiVersion,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(!(data0 === "dns.bind9-controller.io/v1alpha1")){
+const err5 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/enum",keyword:"enum",params:{allowedValues: schema30.properties.apiVersion.enum},message:"must be equal to one of the allowed values",schema:schema30.properties.apiVersion.enum,parentSchema:schema30.properties.apiVersion,data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data1 = data.kind;
+if(typeof data1 !== "string"){
+const err6 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema30.properties.kind.type,parentSchema:schema30.properties.kind,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(!(data1 === "PTRRecord")){
+const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema30.properties.kind.enum},message:"must be equal to one of the allowed values",schema:schema30.properties.kind.enum,parentSchema:schema30.properties.kind,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+if(!(validate23(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+if(data.spec !== undefined){
+if(!(validate66(data.spec, {instancePath:instancePath+"/spec",parentData:data,parentDataProperty:"spec",rootData}))){
+vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema30.type,parentSchema:schema30,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate67.errors = vErrors;
+return errors === 0;
+}
+
+
+export const VALIDATORS = { spec_Bind9Cluster, object_Bind9Cluster, spec_Bind9Instance, object_Bind9Instance, spec_DNSZone, object_DNSZone, spec_ARecord, object_ARecord, spec_AAAARecord, object_AAAARecord, spec_CNAMERecord, object_CNAMERecord, spec_TXTRecord, object_TXTRecord, spec_MXRecord, object_MXRecord, spec_NSRecord, object_NSRecord, spec_SRVRecord, object_SRVRecord, spec_CAARecord, object_CAARecord, spec_PTRRecord, object_PTRRecord };

@@ -4,6 +4,7 @@ import { appendFile, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { KIND_NAMES } from '../api/kinds.ts';
 import { crdDrift, parseCrdsArgs } from './crds.ts';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
@@ -24,7 +25,10 @@ describe('bind9-controller crds', () => {
     const written = cli('crds', '--out', dir);
     assert.equal(written.code, 0, written.stderr);
     const files = await readdir(dir);
-    assert.equal(files.filter((f) => f.startsWith('dns.bind9-controller.io_')).length, 11);
+    assert.equal(
+      files.filter((f) => f.startsWith('dns.bind9-controller.io_')).length,
+      KIND_NAMES.length,
+    );
     assert.ok(files.includes('kustomization.yaml'));
     const checked = cli('crds', '--out', dir, '--check');
     assert.equal(checked.code, 0, checked.stderr);
@@ -48,7 +52,7 @@ describe('bind9-controller crds', () => {
 
   it('--check on a directory that does not exist reports every file missing', async () => {
     const drift = await crdDrift(join(dir, 'nowhere'));
-    assert.equal(drift.length, 12);
+    assert.equal(drift.length, KIND_NAMES.length + 1);
     assert.ok(drift.every((d) => d.problem === 'missing'));
   });
 

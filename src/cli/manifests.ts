@@ -132,7 +132,10 @@ function checkDocument(doc: RawDocument): Checked {
   const kind = value.kind;
   if (value.apiVersion !== API_GROUP_VERSION || typeof kind !== 'string')
     return { kind: 'ignored' };
-  if (!isKindName(kind) || kind === 'Bind9Instance') return { kind: 'ignored' };
+  // Servers are the controller's business: the CLI talks to the one given on its command line.
+  if (!isKindName(kind) || kind === 'Bind9Instance' || kind === 'Bind9Cluster') {
+    return { kind: 'ignored' };
+  }
   const result = validateResource(kind, value);
   const object = describeObject(value);
   if (!result.ok) {

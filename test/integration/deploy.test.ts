@@ -73,11 +73,11 @@ async function createPod(deployment: Manifest, namespace: string, edit = (_: V1P
 }
 
 describe('deploy/ on a real API server', () => {
-  test('kubectl kustomize deploy/ renders the CRDs of all eleven kinds and the controller', () => {
+  test('kubectl kustomize deploy/ renders the CRDs of all twelve kinds and the controller', () => {
     const crds = deploy.filter((o) => o.kind === 'CustomResourceDefinition');
     assert.deepEqual(
       crds.map((c) => c.metadata.name).sort(),
-      PLURALS.map((p) => `${p}.${GROUP}`).sort(),
+      [...PLURALS, 'bind9clusters'].map((p) => `${p}.${GROUP}`).sort(),
     );
     for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding']) {
       assert.ok(
