@@ -52,8 +52,9 @@ export class PrerequisiteError extends ControllerError {
 /** Bytes from the network (or a file) that do not parse. Never anything else is thrown by decoders. */
 export class DecodeError extends PermanentError {
   override readonly name: string = 'DecodeError';
-  constructor(message: string, options: ControllerErrorOptions = {}) {
-    super('DECODE', message, options);
+  /** `code` defaults to `DECODE`; a subclass names what the bytes turned out to be. */
+  constructor(message: string, options: ControllerErrorOptions & { code?: string } = {}) {
+    super(options.code ?? 'DECODE', message, options);
   }
 }
 

@@ -20,6 +20,10 @@ const BY_CODE: Readonly<Record<string, string>> = {
   NOTAUTH: 'ZoneNotServed',
   RNDC_AUTH: 'RndcBadKey',
   RNDC_REPLY_AUTH: 'RndcBadKey',
+  // The rndc endpoint answers, but is not named's control channel (a wrong port).
+  RNDC_SPEAKS_TLS: 'NotRndcServer',
+  RNDC_SPEAKS_HTTP: 'NotRndcServer',
+  RNDC_NOT_RNDC: 'NotRndcServer',
   // A secondary that does not serve its primaries' serial yet (zone.ts): retried with backoff.
   TransferPending: 'TransferPending',
   SecretNotFound: 'SecretNotFound',

@@ -8,13 +8,22 @@
  *
  * Errors: refused / unreachable / timed out → TransientError. named closing the channel
  * in answer to our first message means it refused our signature, our clock or our key
- * → PermanentError `RNDC_AUTH`. A reply with a wrong HMAC → PermanentError
+ * → PermanentError `RNDC_AUTH`, unless the port turns out to speak TLS or HTTP, or sends
+ * no ISCCC frame (`RNDC_SPEAKS_TLS`, `RNDC_SPEAKS_HTTP`, `RNDC_NOT_RNDC`: the wrong port). A reply with a wrong HMAC → PermanentError
  * `RNDC_REPLY_AUTH`. A command that named ran and failed → a Permanent/TransientError with
  * named's own text (`RNDC_NOT_FOUND`, `RNDC_ALREADY_EXISTS`, ...).
  */
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Logger } from 'pino';
-import { ControllerError, PermanentError, TransientError, ValidationError } from '../../errors.ts';
+import {
+  ControllerError,
+  DecodeError,
+  PermanentError,
+  TransientError,
+  ValidationError,
+} from '../../errors.ts';
 import type { SecretKey } from '../keyfile.ts';
 import type { DnsEndpoint } from '../update-request.ts';
 import {
@@ -26,7 +35,7 @@ import {
   textTable,
   verifyMessage,
 } from './codec.ts';
-import { ConnectionClosedError, FrameConnection } from './connection.ts';
+import { ConnectionClosedError, FrameConnection, NotRndcError, notRndc } from './connection.ts';
 import { parseStatus, parseZoneStatus, type ServerStatus, type ZoneStatus } from './results.ts';
 
 export interface RndcClientOptions {
@@ -195,7 +204,7 @@ export class RndcClient {
       this.#nonce = hello.nonce;
     } catch (error) {
       conn.close();
-      throw error instanceof ConnectionClosedError ? authRefused(this.#options) : error;
+      throw await helloError(error, this.#options, this.#timeoutMs);
     }
     this.#conn = conn;
     return conn;
@@ -276,6 +285,46 @@ function connectionLost(error: unknown): boolean {
     error instanceof ConnectionClosedError ||
     (error instanceof TransientError && error.code === 'RNDC_UNREACHABLE')
   );
+}
+
+/**
+ * Why the first message of a connection got no usable answer. named closes the channel
+ * on a signature, clock or key it refuses, but so does a TLS server (the API server's port,
+ * say) on bytes that are no handshake: a TLS handshake of our own tells the two apart, so
+ * the operator is not sent to check a key when the port is wrong. A reply that is no
+ * ISCCC frame at all means the port speaks something else.
+ */
+async function helloError(
+  error: unknown,
+  options: RndcClientOptions,
+  timeoutMs: number,
+): Promise<unknown> {
+  if (error instanceof NotRndcError) return error;
+  if (error instanceof DecodeError) return notRndc(options.endpoint, undefined);
+  if (!(error instanceof ConnectionClosedError)) return error;
+  const tls = await speaksTls(options.endpoint, Math.min(timeoutMs, 3_000));
+  return tls ? notRndc(options.endpoint, 'TLS') : authRefused(options);
+}
+
+/** Whether a TLS handshake with the endpoint completes (its certificate is not judged). */
+function speaksTls(endpoint: DnsEndpoint, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: endpoint.address,
+      port: endpoint.port,
+      rejectUnauthorized: false,
+      ...(isIP(endpoint.address) === 0 ? { servername: endpoint.address } : {}),
+    });
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
 }
 
 function authRefused(options: RndcClientOptions): PermanentError {

@@ -13,6 +13,42 @@ export class ConnectionClosedError extends TransientError {
   override readonly name: string = 'ConnectionClosedError';
 }
 
+/**
+ * The port answers, but not as an rndc control channel: an HTTP or TLS server (the API
+ * server's port, say) or anything else that does not send ISCCC frames. A DecodeError
+ * (the bytes are no rndc reply) with a code that says what they are; retrying the same
+ * endpoint cannot help: the Bind9Instance names the wrong port.
+ */
+export class NotRndcError extends DecodeError {
+  override readonly name: string = 'NotRndcError';
+}
+
+/** What the first bytes of a reply say the other side speaks, when it is not ISCCC. */
+export function foreignProtocol(bytes: Buffer): 'HTTP' | 'TLS' | undefined {
+  if (bytes.subarray(0, 5).toString('latin1') === 'HTTP/') return 'HTTP';
+  // A TLS record: content type 20-23 (alert, handshake ...), then version 3.x (RFC 8446 §5.1).
+  const type = bytes[0] ?? 0;
+  if (type >= 20 && type <= 23 && bytes[1] === 3 && (bytes[2] ?? 9) <= 4) return 'TLS';
+  return undefined;
+}
+
+/** The error for a port that speaks `protocol` instead of rndc. */
+export function notRndc(endpoint: DnsEndpoint, protocol: 'HTTP' | 'TLS' | undefined): NotRndcError {
+  const at = where(endpoint);
+  if (protocol === undefined) {
+    return new NotRndcError(
+      `rndc: ${at} answered, but not with the rndc control protocol: is this named's controls port (953 by default)?`,
+      { code: 'RNDC_NOT_RNDC', detail: { endpoint: at } },
+    );
+  }
+  const what =
+    protocol === 'HTTP' ? 'an HTTP server' : 'a TLS server (HTTPS, the Kubernetes API ...)';
+  return new NotRndcError(
+    `rndc: ${at} speaks ${protocol}: it is ${what}, not named's control channel; point rndc at named's controls port (953 by default)`,
+    { code: `RNDC_SPEAKS_${protocol}`, detail: { endpoint: at, protocol } },
+  );
+}
+
 type Pending = { resolve: (frame: Buffer) => void; reject: (error: Error) => void };
 
 export class FrameConnection {
@@ -93,10 +129,15 @@ export class FrameConnection {
 
   #onData(chunk: Buffer): void {
     this.#buffer = Buffer.concat([this.#buffer, chunk]);
-    if (this.#buffer.length < 4) return;
+    if (this.#buffer.length < 5) return;
+    const foreign = foreignProtocol(this.#buffer);
+    if (foreign !== undefined) {
+      this.#fail(notRndc(this.#endpoint, foreign));
+      return;
+    }
     const length = this.#buffer.readUInt32BE(0);
     if (length > MAX_FRAME) {
-      this.#fail(new DecodeError(`rndc reply of ${length} bytes exceeds ${MAX_FRAME}`));
+      this.#fail(notRndc(this.#endpoint, undefined));
       return;
     }
     if (this.#buffer.length < 4 + length) return;
