@@ -125,7 +125,17 @@ export function objectName(description: string) {
 /** A reference to a Secret in the resource's namespace. */
 export function secretRef(description: string) {
   return Type.Object(
-    { name: objectName('Name of the Secret, in the same namespace.') },
+    {
+      name: objectName('Name of the Secret, in the same namespace.'),
+      keyName: Type.Optional(
+        Type.String({
+          pattern: anchored(`${DOTTED_NAME}\\.?`),
+          maxLength: 255,
+          description:
+            "When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.",
+        }),
+      ),
+    },
     { description, additionalProperties: false },
   );
 }

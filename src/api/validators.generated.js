@@ -6,7 +6,7 @@ import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 
 "use strict";
 export const spec_Bind9Cluster = validate21;
-const schema6 = {"description":"Desired state of a Bind9Cluster.","additionalProperties":false,"type":"object","required":["image","imagePullPolicy","secondaries","resources","storage","service","options"],"properties":{"image":{"pattern":"^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$","maxLength":512,"default":"internetsystemsconsortium/bind9:9.18","description":"BIND9 image (9.18 or later), e.g. internetsystemsconsortium/bind9:9.18.","type":"string"},"imagePullPolicy":{"type":"string","enum":["Always","IfNotPresent","Never"],"description":"Always, IfNotPresent or Never.","default":"IfNotPresent"},"secondaries":{"default":{},"description":"The secondaries: type secondary of the primary, transfers signed with the cluster key, NOTIFY from the primary.","additionalProperties":false,"type":"object","required":["replicas","topologySpread"],"properties":{"replicas":{"minimum":0,"maximum":32,"description":"Number of secondaries (each its own pod, Bind9Instance and Service).","default":1,"type":"integer"},"topologySpread":{"default":{},"description":"How secondaries spread over nodes (a pod topology spread constraint).","additionalProperties":false,"type":"object","required":["topologyKey","maxSkew","whenUnsatisfiable"],"properties":{"topologyKey":{"description":"Node label whose values the secondaries spread over.","default":"kubernetes.io/hostname","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"maxSkew":{"minimum":1,"maximum":100,"default":1,"description":"Largest allowed difference in secondaries between two topology domains.","type":"integer"},"whenUnsatisfiable":{"type":"string","enum":["ScheduleAnyway","DoNotSchedule"],"description":"ScheduleAnyway (a preference) or DoNotSchedule (a rule).","default":"ScheduleAnyway"}}}}},"resources":{"default":{},"description":"Compute resources of each named container.","additionalProperties":false,"type":"object","required":["requests","limits"],"properties":{"requests":{"default":{"cpu":"50m","memory":"64Mi"},"description":"Resource requests.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU requests, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory requests, e.g. 64Mi.","type":"string"}}},"limits":{"default":{"memory":"256Mi"},"description":"Resource limits.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU limits, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory limits, e.g. 64Mi.","type":"string"}}}}},"storage":{"default":{"emptyDir":{}},"description":"Where named keeps its data (journals, transferred zones, the NZD database). Exactly one of emptyDir or persistentVolumeClaim. Immutable.","additionalProperties":false,"oneOf":[{"required":["emptyDir"]},{"required":["persistentVolumeClaim"]}],"x-kubernetes-validations":[{"rule":"self == oldSelf","message":"storage is immutable (StatefulSet volume claims cannot change); create another Bind9Cluster instead"}],"type":"object","properties":{"emptyDir":{"description":"A volume that lives as long as the pod: a replaced pod starts empty, and the controller restores every zone and record.","additionalProperties":false,"type":"object","properties":{"medium":{"type":"string","enum":["","Memory"],"description":"\"\" (node disk) or Memory."},"sizeLimit":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Largest size of the volume.","type":"string"}}},"persistentVolumeClaim":{"description":"One PersistentVolumeClaim per pod (StatefulSet volumeClaimTemplates).","additionalProperties":false,"type":"object","required":["size"],"properties":{"storageClassName":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"StorageClass of the claims; the cluster default when empty.","type":"string"},"size":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Requested size of each claim, e.g. 1Gi.","type":"string"}}}}},"service":{"default":{},"description":"The query Service in front of every pod of the cluster (53/udp and 53/tcp).","additionalProperties":false,"type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["ClusterIP","NodePort","LoadBalancer"],"description":"ClusterIP, NodePort or LoadBalancer.","default":"ClusterIP"},"annotations":{"type":"object","maxProperties":64,"description":"Annotations of the query Service (e.g. for a cloud load balancer).","additionalProperties":{"type":"string","maxLength":4096,"description":"An annotation value."},"x-kubernetes-validations":[{"rule":"self.all(k, k.size() <= 317 && k.matches(r'^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$'))","message":"annotation keys are qualified names (prefix/name)"}]}}},"nodeSelector":{"type":"object","description":"Nodes the BIND9 pods may run on, by label.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"tolerations":{"maxItems":32,"description":"Tolerations of the BIND9 pods.","type":"array","items":{"description":"A toleration of the BIND9 pods (core/v1 Toleration).","additionalProperties":false,"type":"object","required":["operator"],"properties":{"key":{"description":"Taint key; empty with Exists tolerates every taint.","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"type":"string","enum":["Exists","Equal"],"description":"Exists or Equal.","default":"Equal"},"value":{"description":"Taint value, for Equal.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"},"effect":{"type":"string","enum":["NoSchedule","PreferNoSchedule","NoExecute"],"description":"NoSchedule, PreferNoSchedule or NoExecute; empty: all."},"tolerationSeconds":{"minimum":0,"description":"For NoExecute: how long the pod stays bound after the taint.","type":"integer"}}}},"options":{"default":{},"description":"The named options people set, each validated; no raw named.conf text is accepted. Zone transfers always need the cluster key.","additionalProperties":false,"type":"object","required":["recursion","allowQuery"],"properties":{"recursion":{"default":false,"description":"Answer recursive queries (named recursion). Off: these servers are authoritative only.","type":"boolean"},"allowQuery":{"minItems":1,"maxItems":64,"description":"Who may query (named allow-query). Queries signed with the cluster key (the controller) are always allowed.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"},"default":["any"]},"rateLimit":{"description":"Response rate limiting (named rate-limit, UDP only): damps reflection attacks. TCP, and so the controller, is never limited.","additionalProperties":false,"type":"object","required":["responsesPerSecond","window","slip","logOnly"],"properties":{"responsesPerSecond":{"minimum":0,"maximum":1000,"description":"Identical responses per second to one client network.","type":"integer"},"nxdomainsPerSecond":{"minimum":0,"maximum":1000,"description":"NXDOMAIN responses per second (default: as responsesPerSecond).","type":"integer"},"errorsPerSecond":{"minimum":0,"maximum":1000,"description":"Error responses per second (default: as responsesPerSecond).","type":"integer"},"window":{"minimum":1,"maximum":3600,"default":15,"description":"Seconds over which rates are averaged.","type":"integer"},"slip":{"minimum":0,"maximum":10,"description":"Every slip-th dropped response is sent truncated instead (0: never).","default":2,"type":"integer"},"logOnly":{"default":false,"description":"Only log what would be limited (to tune the rates first).","type":"boolean"},"exemptClients":{"minItems":1,"maxItems":64,"description":"A named address match list, in order.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"}}}}}},"tsigKeySecretRef":{"description":"A Secret of yours holding the TSIG key (field keyfile, as tsig-keygen prints it) that signs updates, transfers and NOTIFY. Default: one the controller generates, <name>-tsig-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}},"rndcKeySecretRef":{"description":"A Secret of yours holding the rndc key (field keyfile). Default: one the controller generates, <name>-rndc-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}}},"$id":"spec_Bind9Cluster"};
+const schema6 = {"description":"Desired state of a Bind9Cluster.","additionalProperties":false,"type":"object","required":["image","imagePullPolicy","secondaries","resources","storage","service","options"],"properties":{"image":{"pattern":"^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$","maxLength":512,"default":"internetsystemsconsortium/bind9:9.18","description":"BIND9 image (9.18 or later), e.g. internetsystemsconsortium/bind9:9.18.","type":"string"},"imagePullPolicy":{"type":"string","enum":["Always","IfNotPresent","Never"],"description":"Always, IfNotPresent or Never.","default":"IfNotPresent"},"secondaries":{"default":{},"description":"The secondaries: type secondary of the primary, transfers signed with the cluster key, NOTIFY from the primary.","additionalProperties":false,"type":"object","required":["replicas","topologySpread"],"properties":{"replicas":{"minimum":0,"maximum":32,"description":"Number of secondaries (each its own pod, Bind9Instance and Service).","default":1,"type":"integer"},"topologySpread":{"default":{},"description":"How secondaries spread over nodes (a pod topology spread constraint).","additionalProperties":false,"type":"object","required":["topologyKey","maxSkew","whenUnsatisfiable"],"properties":{"topologyKey":{"description":"Node label whose values the secondaries spread over.","default":"kubernetes.io/hostname","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"maxSkew":{"minimum":1,"maximum":100,"default":1,"description":"Largest allowed difference in secondaries between two topology domains.","type":"integer"},"whenUnsatisfiable":{"type":"string","enum":["ScheduleAnyway","DoNotSchedule"],"description":"ScheduleAnyway (a preference) or DoNotSchedule (a rule).","default":"ScheduleAnyway"}}}}},"resources":{"default":{},"description":"Compute resources of each named container.","additionalProperties":false,"type":"object","required":["requests","limits"],"properties":{"requests":{"default":{"cpu":"50m","memory":"64Mi"},"description":"Resource requests.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU requests, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory requests, e.g. 64Mi.","type":"string"}}},"limits":{"default":{"memory":"256Mi"},"description":"Resource limits.","additionalProperties":false,"type":"object","properties":{"cpu":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"CPU limits, e.g. 50m.","type":"string"},"memory":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Memory limits, e.g. 64Mi.","type":"string"}}}}},"storage":{"default":{"emptyDir":{}},"description":"Where named keeps its data (journals, transferred zones, the NZD database). Exactly one of emptyDir or persistentVolumeClaim. Immutable.","additionalProperties":false,"oneOf":[{"required":["emptyDir"]},{"required":["persistentVolumeClaim"]}],"x-kubernetes-validations":[{"rule":"self == oldSelf","message":"storage is immutable (StatefulSet volume claims cannot change); create another Bind9Cluster instead"}],"type":"object","properties":{"emptyDir":{"description":"A volume that lives as long as the pod: a replaced pod starts empty, and the controller restores every zone and record.","additionalProperties":false,"type":"object","properties":{"medium":{"type":"string","enum":["","Memory"],"description":"\"\" (node disk) or Memory."},"sizeLimit":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Largest size of the volume.","type":"string"}}},"persistentVolumeClaim":{"description":"One PersistentVolumeClaim per pod (StatefulSet volumeClaimTemplates).","additionalProperties":false,"type":"object","required":["size"],"properties":{"storageClassName":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"StorageClass of the claims; the cluster default when empty.","type":"string"},"size":{"pattern":"^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))?)$","maxLength":64,"description":"Requested size of each claim, e.g. 1Gi.","type":"string"}}}}},"service":{"default":{},"description":"The query Service in front of every pod of the cluster (53/udp and 53/tcp).","additionalProperties":false,"type":"object","required":["type"],"properties":{"type":{"type":"string","enum":["ClusterIP","NodePort","LoadBalancer"],"description":"ClusterIP, NodePort or LoadBalancer.","default":"ClusterIP"},"annotations":{"type":"object","maxProperties":64,"description":"Annotations of the query Service (e.g. for a cloud load balancer).","additionalProperties":{"type":"string","maxLength":4096,"description":"An annotation value."},"x-kubernetes-validations":[{"rule":"self.all(k, k.size() <= 317 && k.matches(r'^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$'))","message":"annotation keys are qualified names (prefix/name)"}]}}},"nodeSelector":{"type":"object","description":"Nodes the BIND9 pods may run on, by label.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"tolerations":{"maxItems":32,"description":"Tolerations of the BIND9 pods.","type":"array","items":{"description":"A toleration of the BIND9 pods (core/v1 Toleration).","additionalProperties":false,"type":"object","required":["operator"],"properties":{"key":{"description":"Taint key; empty with Exists tolerates every taint.","maxLength":317,"pattern":"^(?:(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","type":"string"},"operator":{"type":"string","enum":["Exists","Equal"],"description":"Exists or Equal.","default":"Equal"},"value":{"description":"Taint value, for Equal.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"},"effect":{"type":"string","enum":["NoSchedule","PreferNoSchedule","NoExecute"],"description":"NoSchedule, PreferNoSchedule or NoExecute; empty: all."},"tolerationSeconds":{"minimum":0,"description":"For NoExecute: how long the pod stays bound after the taint.","type":"integer"}}}},"options":{"default":{},"description":"The named options people set, each validated; no raw named.conf text is accepted. Zone transfers always need the cluster key.","additionalProperties":false,"type":"object","required":["recursion","allowQuery"],"properties":{"recursion":{"default":false,"description":"Answer recursive queries (named recursion). Off: these servers are authoritative only.","type":"boolean"},"allowQuery":{"minItems":1,"maxItems":64,"description":"Who may query (named allow-query). Queries signed with the cluster key (the controller) are always allowed.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"},"default":["any"]},"rateLimit":{"description":"Response rate limiting (named rate-limit, UDP only): damps reflection attacks. TCP, and so the controller, is never limited.","additionalProperties":false,"type":"object","required":["responsesPerSecond","window","slip","logOnly"],"properties":{"responsesPerSecond":{"minimum":0,"maximum":1000,"description":"Identical responses per second to one client network.","type":"integer"},"nxdomainsPerSecond":{"minimum":0,"maximum":1000,"description":"NXDOMAIN responses per second (default: as responsesPerSecond).","type":"integer"},"errorsPerSecond":{"minimum":0,"maximum":1000,"description":"Error responses per second (default: as responsesPerSecond).","type":"integer"},"window":{"minimum":1,"maximum":3600,"default":15,"description":"Seconds over which rates are averaged.","type":"integer"},"slip":{"minimum":0,"maximum":10,"description":"Every slip-th dropped response is sent truncated instead (0: never).","default":2,"type":"integer"},"logOnly":{"default":false,"description":"Only log what would be limited (to tune the rates first).","type":"boolean"},"exemptClients":{"minItems":1,"maxItems":64,"description":"A named address match list, in order.","type":"array","items":{"pattern":"^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$","maxLength":50,"description":"any, none, localhost, localnets, an IPv4/IPv6 address or prefix (10.0.0.0/8), each optionally negated with \"!\".","type":"string"}}}}}},"tsigKeySecretRef":{"description":"A Secret of yours holding the TSIG key (field keyfile, as tsig-keygen prints it) that signs updates, transfers and NOTIFY. Default: one the controller generates, <name>-tsig-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}},"rndcKeySecretRef":{"description":"A Secret of yours holding the rndc key (field keyfile). Default: one the controller generates, <name>-rndc-key.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}}},"$id":"spec_Bind9Cluster"};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2lengthModule.default;
 const pattern0 = new RegExp("^(?:(?:[A-Za-z0-9.-]+(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?)$", "u");
@@ -15,6 +15,7 @@ const pattern2 = new RegExp("^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[KMGTPE]i|
 const pattern7 = new RegExp("^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$", "u");
 const pattern9 = new RegExp("^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$", "u");
 const pattern12 = new RegExp("^(?:!?(?:any|none|localhost|localnets|(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:/(?:3[0-2]|[12]?[0-9]))?|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})(?:/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?))$", "u");
+const pattern15 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_Bind9Cluster" */;
@@ -1785,7 +1786,7 @@ vErrors.push(err144);
 errors++;
 }
 for(const key15 in data48){
-if(!(key15 === "name")){
+if(!((key15 === "name") || (key15 === "keyName"))){
 const err145 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
 if(vErrors === null){
 vErrors = [err145];
@@ -1841,9 +1842,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-else {
-const err150 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.tsigKeySecretRef.type,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
+if(data48.keyName !== undefined){
+let data50 = data48.keyName;
+if(typeof data50 === "string"){
+if(func3(data50) > 255){
+const err150 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema6.properties.tsigKeySecretRef.properties.keyName,data:data50};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1852,12 +1855,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data.rndcKeySecretRef !== undefined){
-let data50 = data.rndcKeySecretRef;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(data50.name === undefined){
-const err151 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.rndcKeySecretRef.required,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+if(!pattern15.test(data50)){
+const err151 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema6.properties.tsigKeySecretRef.properties.keyName,data:data50};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1866,9 +1865,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-for(const key16 in data50){
-if(!(key16 === "name")){
-const err152 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+}
+else {
+const err152 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.tsigKeySecretRef.properties.keyName.type,parentSchema:schema6.properties.tsigKeySecretRef.properties.keyName,data:data50};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1878,11 +1877,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data50.name !== undefined){
-let data51 = data50.name;
-if(typeof data51 === "string"){
-if(func3(data51) > 253){
-const err153 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+}
+else {
+const err153 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.tsigKeySecretRef.type,parentSchema:schema6.properties.tsigKeySecretRef,data:data48};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1891,8 +1888,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(func3(data51) < 1){
-const err154 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+}
+if(data.rndcKeySecretRef !== undefined){
+let data51 = data.rndcKeySecretRef;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.name === undefined){
+const err154 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema6.properties.rndcKeySecretRef.required,parentSchema:schema6.properties.rndcKeySecretRef,data:data51};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1901,8 +1902,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(!pattern7.test(data51)){
-const err155 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+for(const key16 in data51){
+if(!((key16 === "name") || (key16 === "keyName"))){
+const err155 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema6.properties.rndcKeySecretRef,data:data51};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1912,8 +1914,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-else {
-const err156 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndcKeySecretRef.properties.name.type,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data51};
+if(data51.name !== undefined){
+let data52 = data51.name;
+if(typeof data52 === "string"){
+if(func3(data52) > 253){
+const err156 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data52};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1922,10 +1927,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-else {
-const err157 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.rndcKeySecretRef.type,parentSchema:schema6.properties.rndcKeySecretRef,data:data50};
+if(func3(data52) < 1){
+const err157 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data52};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1934,15 +1937,83 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-else {
-const err158 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
+if(!pattern7.test(data52)){
+const err158 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data52};
 if(vErrors === null){
 vErrors = [err158];
 }
 else {
 vErrors.push(err158);
+}
+errors++;
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/rndcKeySecretRef/name",schemaPath:"#/properties/rndcKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndcKeySecretRef.properties.name.type,parentSchema:schema6.properties.rndcKeySecretRef.properties.name,data:data52};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+}
+if(data51.keyName !== undefined){
+let data53 = data51.keyName;
+if(typeof data53 === "string"){
+if(func3(data53) > 255){
+const err160 = {instancePath:instancePath+"/rndcKeySecretRef/keyName",schemaPath:"#/properties/rndcKeySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema6.properties.rndcKeySecretRef.properties.keyName,data:data53};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+if(!pattern15.test(data53)){
+const err161 = {instancePath:instancePath+"/rndcKeySecretRef/keyName",schemaPath:"#/properties/rndcKeySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema6.properties.rndcKeySecretRef.properties.keyName,data:data53};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/rndcKeySecretRef/keyName",schemaPath:"#/properties/rndcKeySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema6.properties.rndcKeySecretRef.properties.keyName.type,parentSchema:schema6.properties.rndcKeySecretRef.properties.keyName,data:data53};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/rndcKeySecretRef",schemaPath:"#/properties/rndcKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.properties.rndcKeySecretRef.type,parentSchema:schema6.properties.rndcKeySecretRef,data:data51};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+}
+else {
+const err164 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema6.type,parentSchema:schema6,data};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
 }
 errors++;
 }
@@ -2334,10 +2405,10 @@ return errors === 0;
 }
 
 export const spec_Bind9Instance = validate26;
-const schema9 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles)","message":"a primary needs zoneFiles","fieldPath":".zoneFiles"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","rndc","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"rndc":{"description":"rndc control channel, used to add and delete zones.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
-const pattern18 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$", "u");
-const pattern22 = new RegExp("^/[A-Za-z0-9._/-]*$", "u");
-const pattern25 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
+const schema9 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles)","message":"a primary needs zoneFiles","fieldPath":".zoneFiles"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","rndc","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"rndc":{"description":"rndc control channel, used to add and delete zones.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
+const pattern20 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$", "u");
+const pattern26 = new RegExp("^/[A-Za-z0-9._/-]*$", "u");
+const pattern29 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_Bind9Instance" */;
@@ -2470,7 +2541,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern18.test(data2)){
+if(!pattern20.test(data2)){
 const err11 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err11];
@@ -2598,7 +2669,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern18.test(data5)){
+if(!pattern20.test(data5)){
 const err22 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.rndc.properties.address,data:data5};
 if(vErrors === null){
 vErrors = [err22];
@@ -2667,7 +2738,7 @@ vErrors.push(err27);
 errors++;
 }
 for(const key3 in data7){
-if(!(key3 === "name")){
+if(!((key3 === "name") || (key3 === "keyName"))){
 const err28 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
 if(vErrors === null){
 vErrors = [err28];
@@ -2723,9 +2794,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.properties.keySecretRef.type,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
+if(data7.keyName !== undefined){
+let data9 = data7.keyName;
+if(typeof data9 === "string"){
+if(func3(data9) > 255){
+const err33 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2734,10 +2807,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.type,parentSchema:schema9.properties.rndc,data:data4};
+if(!pattern15.test(data9)){
+const err34 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2747,11 +2818,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.tsigKeySecretRef !== undefined){
-let data9 = data.tsigKeySecretRef;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.name === undefined){
-const err35 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.tsigKeySecretRef.required,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
+else {
+const err35 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.keyName.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2760,9 +2828,10 @@ vErrors.push(err35);
 }
 errors++;
 }
-for(const key4 in data9){
-if(!(key4 === "name")){
-const err36 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.properties.keySecretRef.type,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -2772,11 +2841,9 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data9.name !== undefined){
-let data10 = data9.name;
-if(typeof data10 === "string"){
-if(func3(data10) > 253){
-const err37 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
+}
+else {
+const err37 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.type,parentSchema:schema9.properties.rndc,data:data4};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -2785,8 +2852,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(func3(data10) < 1){
-const err38 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
+}
+if(data.tsigKeySecretRef !== undefined){
+let data10 = data.tsigKeySecretRef;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.name === undefined){
+const err38 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.tsigKeySecretRef.required,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -2795,8 +2866,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(!pattern7.test(data10)){
-const err39 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
+for(const key4 in data10){
+if(!((key4 === "name") || (key4 === "keyName"))){
+const err39 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -2806,8 +2878,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data10};
+if(data10.name !== undefined){
+let data11 = data10.name;
+if(typeof data11 === "string"){
+if(func3(data11) > 253){
+const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -2816,10 +2891,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-}
-else {
-const err41 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.tsigKeySecretRef.type,parentSchema:schema9.properties.tsigKeySecretRef,data:data9};
+if(func3(data11) < 1){
+const err41 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -2828,16 +2901,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data.zoneFiles !== undefined){
-let data11 = data.zoneFiles;
-const _errs30 = errors;
-let valid5 = false;
-let passing0 = null;
-const _errs31 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.directory === undefined){
-const err42 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema9.properties.zoneFiles.oneOf[0].required,parentSchema:schema9.properties.zoneFiles.oneOf[0],data:data11};
+if(!pattern7.test(data11)){
+const err42 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -2847,15 +2912,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-var _valid0 = _errs31 === errors;
-if(_valid0){
-valid5 = true;
-passing0 = 0;
-}
-const _errs32 = errors;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.configMap === undefined){
-const err43 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema9.properties.zoneFiles.oneOf[1].required,parentSchema:schema9.properties.zoneFiles.oneOf[1],data:data11};
+else {
+const err43 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -2865,7 +2923,90 @@ vErrors.push(err43);
 errors++;
 }
 }
-var _valid0 = _errs32 === errors;
+if(data10.keyName !== undefined){
+let data12 = data10.keyName;
+if(typeof data12 === "string"){
+if(func3(data12) > 255){
+const err44 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+if(!pattern15.test(data12)){
+const err45 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.keyName.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.tsigKeySecretRef.type,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.zoneFiles !== undefined){
+let data13 = data.zoneFiles;
+const _errs34 = errors;
+let valid5 = false;
+let passing0 = null;
+const _errs35 = errors;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+if(data13.directory === undefined){
+const err48 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema9.properties.zoneFiles.oneOf[0].required,parentSchema:schema9.properties.zoneFiles.oneOf[0],data:data13};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+var _valid0 = _errs35 === errors;
+if(_valid0){
+valid5 = true;
+passing0 = 0;
+}
+const _errs36 = errors;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+if(data13.configMap === undefined){
+const err49 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema9.properties.zoneFiles.oneOf[1].required,parentSchema:schema9.properties.zoneFiles.oneOf[1],data:data13};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+var _valid0 = _errs36 === errors;
 if(_valid0 && valid5){
 valid5 = false;
 passing0 = [passing0, 1];
@@ -2877,90 +3018,7 @@ passing0 = 1;
 }
 }
 if(!valid5){
-const err44 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema9.properties.zoneFiles.oneOf,parentSchema:schema9.properties.zoneFiles,data:data11};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-else {
-errors = _errs30;
-if(vErrors !== null){
-if(_errs30){
-vErrors.length = _errs30;
-}
-else {
-vErrors = null;
-}
-}
-}
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key5 in data11){
-if(!((key5 === "directory") || (key5 === "configMap"))){
-const err45 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles,data:data11};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data11.directory !== undefined){
-let data12 = data11.directory;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(data12.path === undefined){
-const err46 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema9.properties.zoneFiles.properties.directory.required,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-for(const key6 in data12){
-if(!(key6 === "path")){
-const err47 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data12.path !== undefined){
-let data13 = data12.path;
-if(typeof data13 === "string"){
-if(func3(data13) > 1024){
-const err48 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if(!pattern22.test(data13)){
-const err49 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data13};
+const err50 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema9.properties.zoneFiles.oneOf,parentSchema:schema9.properties.zoneFiles,data:data13};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -2969,10 +3027,21 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
+else {
+errors = _errs34;
+if(vErrors !== null){
+if(_errs34){
+vErrors.length = _errs34;
 }
 else {
-const err51 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.directory.type,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data12};
+vErrors = null;
+}
+}
+}
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key5 in data13){
+if(!((key5 === "directory") || (key5 === "configMap"))){
+const err51 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles,data:data13};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2982,11 +3051,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data11.configMap !== undefined){
-let data14 = data11.configMap;
+if(data13.directory !== undefined){
+let data14 = data13.directory;
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err52 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
+if(data14.path === undefined){
+const err52 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema9.properties.zoneFiles.properties.directory.required,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2995,8 +3064,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data14.mountPath === undefined){
-const err53 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
+for(const key6 in data14){
+if(!(key6 === "path")){
+const err53 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -3005,9 +3075,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-for(const key7 in data14){
-if(!((key7 === "name") || (key7 === "mountPath"))){
-const err54 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
+}
+if(data14.path !== undefined){
+let data15 = data14.path;
+if(typeof data15 === "string"){
+if(func3(data15) > 1024){
+const err54 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -3016,12 +3089,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func3(data15) > 253){
-const err55 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+if(!pattern26.test(data15)){
+const err55 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3030,8 +3099,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func3(data15) < 1){
-const err56 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+}
+else {
+const err56 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3040,8 +3110,10 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(!pattern7.test(data15)){
-const err57 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.directory.type,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3051,8 +3123,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-else {
-const err58 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data15};
+if(data13.configMap !== undefined){
+let data16 = data13.configMap;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.name === undefined){
+const err58 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -3061,12 +3136,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data14.mountPath !== undefined){
-let data16 = data14.mountPath;
-if(typeof data16 === "string"){
-if(func3(data16) > 1024){
-const err59 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+if(data16.mountPath === undefined){
+const err59 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -3075,8 +3146,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(!pattern22.test(data16)){
-const err60 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+for(const key7 in data16){
+if(!((key7 === "name") || (key7 === "mountPath"))){
+const err60 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -3086,8 +3158,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data16};
+if(data16.name !== undefined){
+let data17 = data16.name;
+if(typeof data17 === "string"){
+if(func3(data17) > 253){
+const err61 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -3096,10 +3171,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.configMap.type,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data14};
+if(func3(data17) < 1){
+const err62 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -3108,10 +3181,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.type,parentSchema:schema9.properties.zoneFiles,data:data11};
+if(!pattern7.test(data17)){
+const err63 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -3121,11 +3192,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.primaries !== undefined){
-let data17 = data.primaries;
-if(Array.isArray(data17)){
-if(data17.length > 64){
-const err64 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.primaries,data:data17};
+else {
+const err64 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -3134,8 +3202,12 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data17.length < 1){
-const err65 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.primaries,data:data17};
+}
+if(data16.mountPath !== undefined){
+let data18 = data16.mountPath;
+if(typeof data18 === "string"){
+if(func3(data18) > 1024){
+const err65 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -3144,12 +3216,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-const len0 = data17.length;
-for(let i0=0; i0<len0; i0++){
-let data18 = data17[i0];
-if(typeof data18 === "string"){
-if(func3(data18) > 45){
-const err66 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.primaries.items,data:data18};
+if(!pattern26.test(data18)){
+const err66 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -3158,8 +3226,9 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!pattern25.test(data18)){
-const err67 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.primaries.items,data:data18};
+}
+else {
+const err67 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -3169,8 +3238,9 @@ vErrors.push(err67);
 errors++;
 }
 }
+}
 else {
-const err68 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.primaries.items.type,parentSchema:schema9.properties.primaries.items,data:data18};
+const err68 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.configMap.type,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -3182,7 +3252,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.primaries.type,parentSchema:schema9.properties.primaries,data:data17};
+const err69 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.type,parentSchema:schema9.properties.zoneFiles,data:data13};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -3192,10 +3262,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.primariesPort !== undefined){
-let data19 = data.primariesPort;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err70 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.primariesPort.type,parentSchema:schema9.properties.primariesPort,data:data19};
+if(data.primaries !== undefined){
+let data19 = data.primaries;
+if(Array.isArray(data19)){
+if(data19.length > 64){
+const err70 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.primaries,data:data19};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -3204,9 +3275,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 65535 || isNaN(data19)){
-const err71 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.primariesPort,data:data19};
+if(data19.length < 1){
+const err71 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.primaries,data:data19};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -3215,8 +3285,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data19 < 0 || isNaN(data19)){
-const err72 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.primariesPort,data:data19};
+const len0 = data19.length;
+for(let i0=0; i0<len0; i0++){
+let data20 = data19[i0];
+if(typeof data20 === "string"){
+if(func3(data20) > 45){
+const err72 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.primaries.items,data:data20};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -3225,16 +3299,83 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err73 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.type,parentSchema:schema9,data};
+if(!pattern29.test(data20)){
+const err73 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.primaries.items,data:data20};
 if(vErrors === null){
 vErrors = [err73];
 }
 else {
 vErrors.push(err73);
+}
+errors++;
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.primaries.items.type,parentSchema:schema9.properties.primaries.items,data:data20};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.primaries.type,parentSchema:schema9.properties.primaries,data:data19};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data.primariesPort !== undefined){
+let data21 = data.primariesPort;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err76 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.primariesPort.type,parentSchema:schema9.properties.primariesPort,data:data21};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 65535 || isNaN(data21)){
+const err77 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.primariesPort,data:data21};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+if(data21 < 0 || isNaN(data21)){
+const err78 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.primariesPort,data:data21};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err79 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.type,parentSchema:schema9,data};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
 }
 errors++;
 }
@@ -3365,11 +3506,11 @@ return errors === 0;
 
 export const spec_DNSZone = validate30;
 const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"}},"$id":"spec_DNSZone"};
-const pattern26 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
-const pattern29 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern30 = new RegExp("^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern32 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
-const pattern33 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
+const pattern30 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
+const pattern33 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern34 = new RegExp("^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern36 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
+const pattern37 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_DNSZone" */;
@@ -3467,7 +3608,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern26.test(data0)){
+if(!pattern30.test(data0)){
 const err8 = {instancePath:instancePath+"/zoneName",schemaPath:"#/properties/zoneName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$",parentSchema:schema11.properties.zoneName,data:data0};
 if(vErrors === null){
 vErrors = [err8];
@@ -3881,7 +4022,7 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(!pattern29.test(data11)){
+if(!pattern33.test(data11)){
 const err42 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
 if(vErrors === null){
 vErrors = [err42];
@@ -3916,7 +4057,7 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!pattern30.test(data12)){
+if(!pattern34.test(data12)){
 const err45 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_+-]{1,63}@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
 if(vErrors === null){
 vErrors = [err45];
@@ -4220,7 +4361,7 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!pattern29.test(data21)){
+if(!pattern33.test(data21)){
 const err72 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
 if(vErrors === null){
 vErrors = [err72];
@@ -4255,7 +4396,7 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(!pattern32.test(data22)){
+if(!pattern36.test(data22)){
 const err75 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
 if(vErrors === null){
 vErrors = [err75];
@@ -4290,7 +4431,7 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(!pattern33.test(data23)){
+if(!pattern37.test(data23)){
 const err78 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
 if(vErrors === null){
 vErrors = [err78];
@@ -4485,7 +4626,7 @@ return errors === 0;
 
 export const spec_ARecord = validate34;
 const schema13 = {"description":"Desired state of one A RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv4Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv4Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv4 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"An IPv4 address.","type":"string"}}},"$id":"spec_ARecord"};
-const pattern35 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern39 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_ARecord" */;
@@ -4602,7 +4743,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema13.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -4696,7 +4837,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern32.test(data4)){
+if(!pattern36.test(data4)){
 const err18 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema13.properties.ipv4Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
@@ -4984,7 +5125,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema15.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5078,7 +5219,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern33.test(data4)){
+if(!pattern37.test(data4)){
 const err18 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema15.properties.ipv6Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
@@ -5366,7 +5507,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5446,7 +5587,7 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern29.test(data3)){
+if(!pattern33.test(data3)){
 const err17 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err17];
@@ -5722,7 +5863,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema19.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5978,7 +6119,7 @@ return errors === 0;
 
 export const spec_MXRecord = validate50;
 const schema21 = {"description":"Desired state of one MX RRset.","additionalProperties":false,"type":"object","required":["zone","name","mailServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"mailServers":{"minItems":1,"maxItems":1000,"description":"The MX records of the RRset.","type":"array","items":{"description":"One MX record.","additionalProperties":false,"type":"object","required":["preference","host"],"properties":{"preference":{"minimum":0,"maximum":65535,"description":"Lower is preferred.","type":"integer"},"host":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Mail exchanger; relative to the zone unless it ends in a dot. \".\" alone is a null MX (RFC 7505).","type":"string"}}}}},"$id":"spec_MXRecord"};
-const pattern47 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
+const pattern51 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_MXRecord" */;
@@ -6095,7 +6236,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema21.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6269,7 +6410,7 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(!pattern47.test(data6)){
+if(!pattern51.test(data6)){
 const err25 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
 if(vErrors === null){
 vErrors = [err25];
@@ -6569,7 +6710,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6673,7 +6814,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern29.test(data4)){
+if(!pattern33.test(data4)){
 const err19 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
@@ -6961,7 +7102,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema25.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -7225,7 +7366,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!pattern47.test(data8)){
+if(!pattern51.test(data8)){
 const err33 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema25.properties.services.items.properties.target,data:data8};
 if(vErrors === null){
 vErrors = [err33];
@@ -7409,7 +7550,7 @@ return errors === 0;
 
 export const spec_CAARecord = validate62;
 const schema27 = {"description":"Desired state of one CAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","authorizations"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"authorizations":{"minItems":1,"maxItems":1000,"description":"The CAA records of the RRset.","type":"array","items":{"description":"One CAA record.","additionalProperties":false,"type":"object","required":["flags","tag","value"],"properties":{"flags":{"minimum":0,"maximum":255,"default":0,"description":"128 marks the property critical (RFC 8659 §4.1).","type":"integer"},"tag":{"description":"Property tag, e.g. issue, issuewild, iodef (1 to 15 letters or digits).","pattern":"^[A-Za-z0-9]{1,15}$","type":"string"},"value":{"description":"Property value, e.g. letsencrypt.org.","maxLength":4096,"type":"string"}}}}},"$id":"spec_CAARecord"};
-const pattern56 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
+const pattern60 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_CAARecord" */;
@@ -7526,7 +7667,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema27.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -7691,7 +7832,7 @@ errors++;
 if(data4.tag !== undefined){
 let data6 = data4.tag;
 if(typeof data6 === "string"){
-if(!pattern56.test(data6)){
+if(!pattern60.test(data6)){
 const err24 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,15}$"+"\"",schema:"^[A-Za-z0-9]{1,15}$",parentSchema:schema27.properties.authorizations.items.properties.tag,data:data6};
 if(vErrors === null){
 vErrors = [err24];
@@ -8016,7 +8157,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern35.test(data1)){
+if(!pattern39.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -8120,7 +8261,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern29.test(data4)){
+if(!pattern33.test(data4)){
 const err19 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.targets.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];

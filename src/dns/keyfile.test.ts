@@ -53,4 +53,26 @@ describe('key files', () => {
       assert.ok(!shown.includes(b64), shown);
     }
   });
+
+  it('refuses a key file of several keys without a name to pick, naming the keys it holds', () => {
+    const two = `${formatKeyFile(makeKey('ctrl-key', 'hmac-sha256', SECRET))}${formatKeyFile(makeKey('xfer-key', 'hmac-sha512', SECRET))}`;
+    assert.throws(
+      () => parseKey(two),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.field === 'keyfile' &&
+        /holds 2 keys \("ctrl-key", "xfer-key"\)/.test(e.message) &&
+        !e.message.includes(SECRET),
+    );
+    assert.equal(parseKey(two, 'xfer-key').algorithm, 'hmac-sha512');
+    assert.equal(parseKey(two, 'CTRL-KEY.').name, 'ctrl-key');
+    assert.throws(
+      () => parseKey(two, 'other-key'),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        e.field === 'keyName' &&
+        /no key "other-key".*"ctrl-key", "xfer-key"/.test(e.message),
+    );
+    assert.equal(parseKey(formatKeyFile(makeKey('only', 'hmac-sha256', SECRET))).name, 'only');
+  });
 });

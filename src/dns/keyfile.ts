@@ -170,10 +170,28 @@ export function parseKeyFile(text: string): SecretKey[] {
   return keys;
 }
 
-/** The single key of a key file; the first when there are several. */
-export function parseKey(text: string): SecretKey {
-  const [first] = parseKeyFile(text);
-  return first!;
+/**
+ * The key of a key file: the one named `keyName`, or the only one. A file of several keys
+ * and no name is refused, naming the keys it holds: taking the first would sign with a key
+ * the user may not have meant, and the server's BADKEY would not say why.
+ */
+export function parseKey(text: string, keyName?: string): SecretKey {
+  const keys = parseKeyFile(text);
+  const names = keys.map((k) => `"${k.name}"`).join(', ');
+  if (keyName !== undefined) {
+    const wanted = keyName.trim().toLowerCase().replace(/\.$/, '');
+    const key = keys.find((k) => k.name === wanted);
+    if (key !== undefined) return key;
+    const shown = isKeyName(keyName.trim()) ? `"${keyName.trim()}"` : 'of that name';
+    throw new ValidationError('keyName', `no key ${shown} in the key file, which holds ${names}`);
+  }
+  if (keys.length > 1) {
+    throw new ValidationError(
+      'keyfile',
+      `holds ${keys.length} keys (${names}): name the one to use with keyName`,
+    );
+  }
+  return keys[0] as SecretKey;
 }
 
 /** The key in the text form `tsig-keygen` prints, for named.conf and `nsupdate -k`. */

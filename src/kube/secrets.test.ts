@@ -89,4 +89,17 @@ describe('key Secrets never show a key value in an error', () => {
     const key = keyFromSecretData({ name: 'ctrl-key', algorithm: 'hmac-sha256', secret }, 'dns/k');
     assert.equal(key.secret.toString('base64'), secret);
   });
+
+  it("picks a key of a several-key keyfile by the reference's keyName, else by the Secret's own, else refuses naming them", () => {
+    const a = realKey('hmac-sha256', 'ctrl-key');
+    const b = realKey('hmac-sha512', 'xfer-key');
+    const keyfile = `${a.keyfile}${b.keyfile}`;
+    const refused = messageOf({ keyfile });
+    assert.match(refused ?? '', /field keyfile: holds 2 keys \("ctrl-key", "xfer-key"\)/);
+    assert.deepEqual(leakedParts(refused ?? '', a.secret), []);
+    assert.equal(keyFromSecretData({ keyfile, keyName: 'xfer-key' }, 'dns/k').name, 'xfer-key');
+    const byRef = keyFromSecretData({ keyfile, keyName: 'xfer-key' }, 'dns/k', 'ctrl-key');
+    assert.equal(byRef.name, 'ctrl-key', 'the reference wins over the Secret');
+    assert.match(messageOf({ keyfile, keyName: 'nope' }) ?? '', /field keyName: no key "nope"/);
+  });
 });

@@ -29,8 +29,8 @@ export async function resolveTarget(
   const namespace = instance.metadata.namespace;
   const spec = instance.spec;
   const [tsigKey, rndcKey] = await Promise.all([
-    keys.key(namespace, spec.tsigKeySecretRef.name),
-    keys.key(namespace, spec.rndc.keySecretRef.name),
+    keys.key(namespace, spec.tsigKeySecretRef),
+    keys.key(namespace, spec.rndc.keySecretRef),
   ]);
   const files = filesOf(instance, stores);
   const port = primariesPort(spec);
