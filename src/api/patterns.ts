@@ -65,10 +65,11 @@ export const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 export const OBJECT_NAME = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*';
 
 /**
- * An SOA RNAME written as a mail address. The local part is one label: a dot there would
- * need a `\.` escape in the RNAME (RFC 1035 §8), which our name vocabulary does not carry.
+ * An SOA RNAME written as a mail address. The local part becomes one label of the RNAME,
+ * dots included: `dns.admin@example.com` is `dns\.admin.example.com.` (RFC 1035 §8). Its
+ * 63-octet bound is checked with the other rules a pattern cannot state (semantics.ts).
  */
-export const ADMIN_EMAIL = `[A-Za-z0-9_+-]{1,63}@${DOTTED_NAME}\\.?`;
+export const ADMIN_EMAIL = `[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@${DOTTED_NAME}\\.?`;
 
 /** An IPv4 prefix length, 0..32. */
 const V4_PREFIX = '(?:3[0-2]|[12]?[0-9])';

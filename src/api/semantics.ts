@@ -120,8 +120,16 @@ function zoneIssues(spec: DNSZoneSpec): SpecIssue[] {
   return [
     ...selectorIssues(spec.instanceSelector, 'instanceSelector'),
     ...nameLengthIssue(spec.soaRecord.primaryNs, spec.zoneName, 'soaRecord.primaryNs'),
+    ...mailboxIssues(spec.soaRecord.adminEmail),
     ...nameServerIssues(spec),
   ];
+}
+
+/** The local part is one label of the RNAME, dots and all: at most 63 octets (RFC 1035 §2.3.4). */
+function mailboxIssues(adminEmail: string): SpecIssue[] {
+  const local = adminEmail.slice(0, adminEmail.lastIndexOf('@'));
+  if (Buffer.byteLength(local) <= 63) return [];
+  return [{ field: 'soaRecord.adminEmail', message: 'the part before @ is longer than 63 octets' }];
 }
 
 /** Mirrors `metav1.LabelSelector` validation (apimachinery's ValidateLabelSelector). */

@@ -3,16 +3,14 @@
  * executor and the DNS client (TSIG-signed UPDATE and AXFR).
  */
 import { type DnsClient, updateMessageSize } from '../dns/client.ts';
-import { RndcClient } from '../dns/rndc/client.ts';
 import type { RRset } from '../dns/rrset.ts';
 import { isControllerError } from '../errors.ts';
 import type { EnsureResult, Fingerprint, ZoneBackend } from './backend.ts';
 import { type ApplyResult, applyPlan } from './executor.ts';
-import { validateZoneName } from './names.ts';
 import type { Plan } from './plan.ts';
 import type { InstanceTarget } from './target.ts';
 import type { ZoneConfig } from './zone-file.ts';
-import { ensureZone, removeZone, serverFingerprint } from './zones.ts';
+import { ensureZone, removeZone, retransferZone, serverFingerprint } from './zones.ts';
 
 export interface BindBackendOptions {
   readonly dns: DnsClient;
@@ -73,12 +71,7 @@ export class BindBackend implements ZoneBackend {
   }
 
   async retransfer(t: InstanceTarget, zoneName: string): Promise<void> {
-    const client = new RndcClient({ endpoint: t.rndc, key: t.rndcKey });
-    try {
-      await client.retransfer(validateZoneName(zoneName));
-    } finally {
-      client.close();
-    }
+    await retransferZone(t, zoneName);
   }
 
   apply(t: InstanceTarget, plan: Plan): Promise<ApplyResult> {

@@ -29,9 +29,8 @@ const target: InstanceTarget = {
   id: 'ns/alpha',
   role: 'primary',
   dns: { address: '127.0.0.1', port: 5300 },
-  rndc: { address: '127.0.0.1', port: 9530 },
   tsigKey: key,
-  rndcKey: key,
+  rndc: { endpoint: { address: '127.0.0.1', port: 9530 }, key },
   files: directoryStore('/tmp/zones'),
 };
 
@@ -105,7 +104,10 @@ describe('EnsuredCache', () => {
     await cache.ensureZone(target, zone);
     await cache.ensureZone(target, { ...zone, ttl: 600 });
     await cache.ensureZone(target, { ...zone, ttl: 600 });
-    await cache.ensureZone({ ...target, rndc: { address: '127.0.0.2', port: 953 } }, zone);
+    await cache.ensureZone(
+      { ...target, rndc: { endpoint: { address: '127.0.0.2', port: 953 }, key } },
+      zone,
+    );
     await cache.ensureZone({ ...target, role: 'secondary' }, zone);
     assert.equal(calls.ensure, 4);
   });

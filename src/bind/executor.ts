@@ -255,22 +255,33 @@ export async function applyPlan(
   plan: Plan,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const measureRequest = options.measure ?? estimateUpdateSize;
-  const measure = (changes: readonly Change[]) =>
-    measureRequest(updateRequestFor(plan.zone, changes), key);
+  const bounds = boundsOf(plan.zone, key, options);
   const run: Run = {
-    ...{ sender, server, key, zone: plan.zone, options, measure },
+    ...{ sender, server, key, zone: plan.zone, options, measure: bounds.measure },
     applied: [],
     rejected: [],
     messages: 0,
-  };
-  const bounds = {
-    bytes: options.maxMessageBytes ?? 32 * 1024,
-    count: options.maxChangesPerMessage ?? 200,
-    measure,
   };
   for (const batch of packGroups(groupByName(plan.changes), bounds)) {
     await sendOrBisect(run, batch);
   }
   return snapshot(run);
+}
+
+function boundsOf(zone: string, key: SecretKey, options: ApplyOptions): Bounds {
+  const measureRequest = options.measure ?? estimateUpdateSize;
+  return {
+    bytes: options.maxMessageBytes ?? 32 * 1024,
+    count: options.maxChangesPerMessage ?? 200,
+    measure: (changes) => measureRequest(updateRequestFor(zone, changes), key),
+  };
+}
+
+/**
+ * The messages `applyPlan` sends for a plan, each as its changes, before any bisection of
+ * a refused one: what the CLI's `plan` prints as one `send` each (script.ts).
+ */
+export function messagesOf(plan: Plan, key: SecretKey, options: ApplyOptions = {}): Change[][] {
+  const bounds = boundsOf(plan.zone, key, options);
+  return packGroups(groupByName(plan.changes), bounds).map((groups) => groups.flat());
 }

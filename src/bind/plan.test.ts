@@ -1,25 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { SecretKey } from '../dns/keyfile.ts';
 import { type RRset, rrsetKey, sameRRset } from '../dns/rrset.ts';
+import { messagesOf } from './executor.ts';
 import {
-  batchGroups,
   type Change,
   changeShare,
   cnameClashes,
   type DesiredRRset,
-  formatNsupdateScript,
   groupByName,
   isApexGlue,
   isApexNs,
   isOutsideZone,
   isSoa,
   mayPrune,
-  nsupdateLines,
   planZone,
   tooMuchChange,
   updateRequestFor,
 } from './plan.ts';
+import { formatNsupdateScript, nsupdateLines } from './script.ts';
 
 const zone = 'example.com';
 const soa: RRset = {
@@ -389,16 +389,69 @@ describe('UPDATE requests and nsupdate scripts', () => {
       groups.map((g) => g.length),
       [1, 2, 1],
     );
+  });
+});
+
+describe('RRsets to keep', () => {
+  it('never prunes, changes or creates an RRset the caller says to keep', () => {
+    const served = a('held.example.com', '192.0.2.1');
+    const plan = planZone({
+      zone,
+      desired: [want(a('held.example.com', '192.0.2.9')), want(a('new.example.com', '192.0.2.2'))],
+      observed: [soa, apexNs, served, a('unowned.example.com', '192.0.2.3')],
+      prune: true,
+      keep: [
+        { name: 'held.example.com', type: 'A' },
+        { name: 'new.example.com', type: 'A' },
+      ],
+    });
     assert.deepEqual(
-      batchGroups(groups, 2).map((b) => b.length),
-      [1, 2, 1],
-    );
-    assert.deepEqual(
-      batchGroups(groups, 3).map((b) => b.length),
-      [3, 1],
+      plan.changes.map((c) => [c.action, (c.after ?? c.before).name]),
+      [['delete', 'unowned.example.com']],
     );
   });
 
+  it('counts a kept RRset as staying at its name, so no CNAME is planned beside it', () => {
+    const cname: RRset = {
+      name: 'x.example.com',
+      type: 'CNAME',
+      ttl: 300,
+      rdata: [{ target: 'y.net' }],
+    };
+    const plan = planZone({
+      zone,
+      desired: [want(cname)],
+      observed: [soa, apexNs, a('x.example.com', '192.0.2.1')],
+      prune: true,
+      keep: [{ name: 'x.example.com', type: 'A' }],
+    });
+    assert.deepEqual(plan.changes, []);
+    assert.equal(plan.skipped[0]?.reason, 'CnameConflict');
+  });
+});
+
+describe('change threshold', () => {
+  const existing = Array.from({ length: 10 }, (_, i) => a(`h${i}.example.com`, '192.0.2.1'));
+
+  it('counts updates and deletes of existing RRsets, not creates, and not the SOA', () => {
+    const desired = [
+      want(a('h0.example.com', '192.0.2.2')),
+      want(a('new.example.com', '192.0.2.2')),
+      ...existing.slice(1, 9).map((r) => want(r)),
+    ];
+    const plan = planZone({ zone, desired, observed: [soa, ...existing], prune: true });
+    assert.deepEqual(changeShare(plan, [soa, ...existing]), { changed: 2, existing: 10 });
+  });
+
+  it('refuses more than the share of a zone with enough RRsets, and exempts small zones', () => {
+    assert.equal(tooMuchChange({ changed: 3, existing: 10 }), false);
+    assert.equal(tooMuchChange({ changed: 4, existing: 10 }), true);
+    assert.equal(tooMuchChange({ changed: 9, existing: 9 }), false);
+    assert.equal(tooMuchChange({ changed: 4, existing: 10 }, 50), false);
+  });
+});
+
+describe('nsupdate scripts', () => {
   it('renders prerequisites and updates in nsupdate syntax', () => {
     const txt: RRset = {
       name: 'www.example.com',
@@ -444,25 +497,19 @@ describe('UPDATE requests and nsupdate scripts', () => {
     const script = formatNsupdateScript(plan, { address: '127.0.0.1', port: 53 });
     assert.ok(script.split('\n').every((line) => line === '' || line.startsWith(';')));
   });
-});
 
-describe('change threshold', () => {
-  const existing = Array.from({ length: 10 }, (_, i) => a(`h${i}.example.com`, '192.0.2.1'));
-
-  it('counts updates and deletes of existing RRsets, not creates, and not the SOA', () => {
-    const desired = [
-      want(a('h0.example.com', '192.0.2.2')),
-      want(a('new.example.com', '192.0.2.2')),
-      ...existing.slice(1, 9).map((r) => want(r)),
-    ];
-    const plan = planZone({ zone, desired, observed: [soa, ...existing], prune: true });
-    assert.deepEqual(changeShare(plan, [soa, ...existing]), { changed: 2, existing: 10 });
-  });
-
-  it('refuses more than the share of a zone with enough RRsets, and exempts small zones', () => {
-    assert.equal(tooMuchChange({ changed: 3, existing: 10 }), false);
-    assert.equal(tooMuchChange({ changed: 4, existing: 10 }), true);
-    assert.equal(tooMuchChange({ changed: 9, existing: 9 }), false);
-    assert.equal(tooMuchChange({ changed: 4, existing: 10 }, 50), false);
+  it('sends exactly the messages the executor would send, each after its changes', () => {
+    const desired = Array.from({ length: 450 }, (_, i) =>
+      want(a(`h${i}.example.com`, '192.0.2.1')),
+    );
+    const plan = planZone({ zone, desired, observed: [soa, apexNs], prune: false });
+    const key = new SecretKey('ctrl-key', 'hmac-sha256', Buffer.alloc(32, 1));
+    const script = formatNsupdateScript(plan, { address: '127.0.0.1', port: 53 }, key.name, {
+      key,
+    });
+    const sends = script.split('\n').filter((l) => l === 'send').length;
+    const messages = messagesOf(plan, key);
+    assert.equal(messages.length, 3, 'the executor sends at most 200 changes a message');
+    assert.equal(sends, messages.length);
   });
 });

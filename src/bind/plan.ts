@@ -2,11 +2,14 @@
  * The planner: a pure diff of the RRsets a zone should hold against the RRsets it holds
  * (STYLE.md habit 3). No clock, no logger, no network: the same inputs give the same plan,
  * sorted so it reads the same every time. The executor (`executor.ts`) is the only code that
- * sends a plan anywhere; `formatNsupdateScript` prints it as the text `nsupdate -k` reads.
+ * sends a plan anywhere; `script.ts` prints it as the text `nsupdate -k` reads. The SOA and
+ * the removal of what deleted, renamed or moved resources held are added by sync.ts's
+ * `planWithRemovals`, the one entry point the controller and the CLI plan through.
  *
- * Safety rules are small named functions below (habit 4): SOA is never touched, apex NS is
- * never pruned, nothing is pruned unless asked, a CNAME is only written at a name that holds
- * nothing else.
+ * Safety rules are small named functions below (habit 4): the planner leaves the SOA to
+ * sync.ts (named increments its serial itself), apex NS is never pruned, nothing is pruned
+ * unless asked, an RRset the caller says to keep is never touched, a CNAME is only written
+ * at a name that holds nothing else.
  */
 
 import {
@@ -22,7 +25,7 @@ import {
   rrsetKey,
   sameRRset,
 } from '../dns/rrset.ts';
-import type { DnsEndpoint, UpdateOperation, UpdateRequest } from '../dns/update-request.ts';
+import type { UpdateOperation, UpdateRequest } from '../dns/update-request.ts';
 
 /** An RRset some resource wants, with that resource's key (e.g. `ARecord/default/www`). */
 export type DesiredRRset = RRset & { readonly owner: string };
@@ -76,13 +79,22 @@ export interface PlanInput {
   readonly observed: readonly RRset[];
   /** Delete RRsets that nothing desires (SOA and apex NS excepted). */
   readonly prune: boolean;
+  /**
+   * RRsets to leave exactly as the zone holds them: never created, changed, deleted or
+   * pruned. A record resource whose finalizer is not on it yet may not be written (no RRset
+   * before its finalizer), and what it declares must not be lost either (issue #12).
+   */
+  readonly keep?: readonly Pick<RRset, 'name' | 'type'>[];
 }
 
 // ---------------------------------------------------------------------------------------
 // Safety rules
 // ---------------------------------------------------------------------------------------
 
-/** The SOA belongs to the server: it increments the serial itself (RFC 2136 §3.6). */
+/**
+ * The SOA is not the planner's: named increments the serial itself (RFC 2136 §3.6), and a
+ * changed DNSZone.soaRecord is planned by sync.ts (`soaChange`) with the next serial.
+ */
 export function isSoa(rrset: Pick<RRset, 'type'>): boolean {
   return rrset.type === 'SOA';
 }
@@ -247,14 +259,17 @@ function changeSubject(change: Change): RRset {
 export function planZone(input: PlanInput): Plan {
   const zone = normalizeName(input.zone);
   const { kept, skipped } = admissible(zone, input.desired);
+  const held = new Set((input.keep ?? []).map(rrsetKey));
+  for (const key of held) kept.delete(key);
   const observed = new Map<string, RRset>();
-  for (const o of input.observed) if (!isSoa(o)) observed.set(rrsetKey(o), o);
+  for (const o of input.observed)
+    if (!isSoa(o) && !held.has(rrsetKey(o))) observed.set(rrsetKey(o), o);
   const rule = {
     zone,
     prune: input.prune,
     apexHosts: finalApexHosts(zone, kept.values(), observed.values()),
   };
-  const stays = (o: RRset) => !mayPrune(o, rule);
+  const stays = (o: RRset) => held.has(rrsetKey(o)) || !mayPrune(o, rule);
   // The SOA counts here: it always stays at the apex, so a CNAME can never go there.
   skipped.push(...withoutCnameClashes(kept, byName(input.observed), stays));
   const changes = diff(kept, observed, rule);
@@ -265,14 +280,15 @@ export function planZone(input: PlanInput): Plan {
 
 /** How much of a zone's existing data a plan would change (octodns-style safety). */
 export interface ChangeShare {
-  /** Existing RRsets the plan updates or deletes (creates touch nothing that exists). */
+  /** Existing RRsets, SOA aside, the plan updates or deletes (creates touch nothing that exists). */
   readonly changed: number;
   /** Existing RRsets, SOA excluded. */
   readonly existing: number;
 }
 
 export function changeShare(plan: Plan, observed: readonly RRset[]): ChangeShare {
-  const changed = plan.changes.filter((c) => c.action !== 'create').length;
+  // The SOA is replaced whenever the DNSZone's soaRecord changes: not data of the zone's.
+  const changed = plan.changes.filter((c) => c.action !== 'create' && !isSoa(c.before)).length;
   return { changed, existing: observed.filter((o) => !isSoa(o)).length };
 }
 
@@ -350,96 +366,4 @@ export function updateRequestFor(zone: string, changes: readonly Change[]): Upda
     ...parts.flatMap((p) => p.late),
   ];
   return { zone: z, prerequisites, updates };
-}
-
-// ---------------------------------------------------------------------------------------
-// nsupdate script
-// ---------------------------------------------------------------------------------------
-
-export interface ScriptOptions {
-  /** Most changes per `send` (one UPDATE message each). Default 100. */
-  readonly maxChangesPerMessage?: number;
-}
-
-function rrLines(prefix: string, rrset: RRset, ttl: string): string[] {
-  return (rrset.rdata as readonly RdataByType[RecordType][]).map(
-    (r) =>
-      `${prefix} ${fqdn(rrset.name)}${ttl} IN ${rrset.type} ${rdataText(rrset.type, r as never)}`,
-  );
-}
-
-/** The nsupdate lines of one request (nsupdate puts `prereq` lines in §2.4's section). */
-export function nsupdateLines(request: UpdateRequest): string[] {
-  const lines: string[] = [];
-  for (const p of request.prerequisites) {
-    if (p.kind === 'rrsetEquals') lines.push(...rrLines('prereq yxrrset', p.rrset, ''));
-    else if (p.kind === 'rrsetExists') lines.push(`prereq yxrrset ${fqdn(p.name)} IN ${p.type}`);
-    else if (p.kind === 'rrsetAbsent') lines.push(`prereq nxrrset ${fqdn(p.name)} IN ${p.type}`);
-    else if (p.kind === 'nameInUse') lines.push(`prereq yxdomain ${fqdn(p.name)}`);
-    else lines.push(`prereq nxdomain ${fqdn(p.name)}`);
-  }
-  for (const u of request.updates) {
-    if (u.kind === 'add') lines.push(...rrLines('update add', u.rrset, ` ${u.rrset.ttl}`));
-    else if (u.kind === 'deleteRRset') lines.push(`update delete ${fqdn(u.name)} IN ${u.type}`);
-    else if (u.kind === 'deleteName') lines.push(`update delete ${fqdn(u.name)}`);
-    else lines.push(...rrLines('update delete', u.rrset, ''));
-  }
-  return lines;
-}
-
-function describe(change: Change): string {
-  const s = changeSubject(change);
-  const who = change.owner === undefined ? 'not declared by any resource (prune)' : change.owner;
-  const what =
-    change.action === 'delete' ? 'delete' : change.action === 'create' ? 'create' : 'update';
-  return `; ${what} ${fqdn(s.name)} ${s.type}: ${who}`;
-}
-
-/** Packs name groups into batches of at most `max` changes (a group larger than max is alone). */
-export function batchGroups(groups: readonly Change[][], max: number): Change[][] {
-  const batches: Change[][] = [];
-  let current: Change[] = [];
-  for (const group of groups) {
-    if (current.length > 0 && current.length + group.length > max) {
-      batches.push(current);
-      current = [];
-    }
-    current = [...current, ...group];
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
-
-/**
- * The plan as a script for `nsupdate -k KEYFILE`: `server`, `zone`, then for each message
- * the comments saying which resource wants each change, the prerequisites and updates, and
- * `send`. `keyName` is only named in a comment: nsupdate takes the key from `-k`.
- */
-export function formatNsupdateScript(
-  plan: Plan,
-  server: DnsEndpoint,
-  keyName?: string,
-  options: ScriptOptions = {},
-): string {
-  const lines = [
-    `; plan for zone ${fqdn(plan.zone)}: ${plan.changes.length} change(s)`,
-    ...(keyName === undefined
-      ? []
-      : [`; send with: nsupdate -k KEYFILE (the file holding key "${keyName}")`]),
-    ...plan.skipped.map(
-      (s) =>
-        `; skipped ${fqdn(s.rrset.name)} ${s.rrset.type} (${s.rrset.owner}): ${s.reason}: ${s.message}`,
-    ),
-  ];
-  if (plan.changes.length === 0) return `${lines.join('\n')}\n`;
-  lines.push(`server ${server.address} ${server.port}`, `zone ${fqdn(plan.zone)}`);
-  const max = options.maxChangesPerMessage ?? 100;
-  for (const batch of batchGroups(groupByName(plan.changes), max)) {
-    lines.push(
-      ...batch.map(describe),
-      ...nsupdateLines(updateRequestFor(plan.zone, batch)),
-      'send',
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }

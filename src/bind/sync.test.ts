@@ -183,9 +183,8 @@ describe('syncZone on a secondary', () => {
     id: 'ns/sec',
     role: 'secondary' as const,
     dns: { address: '127.0.0.1', port: 5300 },
-    rndc: { address: '127.0.0.1', port: 9530 },
     tsigKey: undefined as never,
-    rndcKey: undefined as never,
+    rndc: { endpoint: { address: '127.0.0.1', port: 9530 }, key: undefined as never },
     primaries: [{ address: '127.0.0.1', port: 53 }],
   };
   const log = { info: () => undefined } as never;

@@ -1,9 +1,11 @@
 /**
- * One zone on one instance: ensure it exists (rndc), read it back (AXFR), plan against the
- * desired RRsets and send the plan (UPDATE). A failed prerequisite means someone changed
- * the zone since it was read: read again and plan again, a bounded number of times.
+ * One zone on one instance, the loop the controller and the CLI's `plan`/`apply` share:
+ * ensure the zone exists (rndc; not on an instance without rndc, whose zones are provisioned
+ * outside), read it back (AXFR), plan against the desired RRsets (`planWithRemovals`: the
+ * records, what deleted/renamed/moved resources held, the SOA, retired glue, prune) and
+ * send the plan (UPDATE). A failed prerequisite means someone changed the zone since it was
+ * read: read again and plan again, a bounded number of times.
  */
-import type { Logger } from 'pino';
 import {
   compareRRsets,
   isInZone,
@@ -26,14 +28,24 @@ export interface SyncInput {
   /** RRsets of deleted record resources: removed if the zone holds them and no one wants them. */
   readonly removals: readonly DesiredRRset[];
   readonly prune: boolean;
-  /** For secondaries: the serial the primaries serve now, which the secondary must reach. */
-  readonly primarySerial?: number;
+  /** RRsets to leave as the zone holds them (planZone's `keep`): never written nor removed. */
+  readonly keep?: readonly Pick<RRset, 'name' | 'type'>[];
   /**
    * For secondaries, when known: every serial the primaries it transfers from serve now
    * (primaries of one zone number their updates each on its own). Reaching any one is in
-   * sync. Takes precedence over `primarySerial`.
+   * sync.
    */
   readonly primarySerials?: readonly number[];
+}
+
+/** Where the loop says what it did: pino's Logger in the controller, the CLI's own output. */
+export interface SyncLog {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface SyncOptions {
+  /** Looks at each plan before it is sent; throws to refuse it (the CLI's change threshold). */
+  readonly approve?: (plan: Plan, observed: readonly RRset[]) => void;
 }
 
 export type SyncResult =
@@ -43,6 +55,8 @@ export type SyncResult =
       readonly plan?: Plan;
       readonly applied: readonly Change[];
       readonly rejected: ApplyResult['rejected'];
+      /** UPDATE messages sent, over every attempt. */
+      readonly messages: number;
       readonly serial?: number;
       /**
        * A secondary that does not serve its primaries' serial yet: a transfer is pending
@@ -139,16 +153,25 @@ export function retiredGlue(
   return out;
 }
 
+/**
+ * The one plan of a zone on one instance: removals (what deleted, renamed and moved
+ * resources held, and retired glue; never what is desired or kept), the SOA as declared,
+ * and the planner's diff of the rest.
+ */
 export function planWithRemovals(input: SyncInput, observed: readonly RRset[]): Plan {
   const removals = [...input.removals, ...retiredGlue(input.zone.name, input.desired, observed)];
-  const { changes, rest } = removalChanges(observed, input.desired, removals);
+  const spared = [...input.desired, ...(input.keep ?? []).map((k) => removalOf(k, ''))];
+  const { changes, rest } = removalChanges(observed, spared, removals);
   const soa = soaChange(observed, input.zone);
-  if (soa !== undefined) changes.push(soa);
+  // The SOA is the zone's own, as its apex NS is: the same owner in plans and scripts.
+  const owner = input.desired.find((r) => isApexNs(r, input.zone.name))?.owner;
+  if (soa !== undefined) changes.push(owner === undefined ? soa : { ...soa, owner });
   const plan = planZone({
     zone: input.zone.name,
     desired: input.desired,
     observed: rest,
     prune: input.prune,
+    ...(input.keep === undefined ? {} : { keep: input.keep }),
   });
   const subject = (c: Change) => c.after ?? c.before;
   const all = [...plan.changes, ...changes].sort((a, b) => compareRRsets(subject(a), subject(b)));
@@ -161,7 +184,12 @@ function serialOf(observed: readonly RRset[]): number | undefined {
 }
 
 /** Logs one line per applied change (DESIGN.md: one line per change applied). */
-function logApplied(log: Logger, target: InstanceTarget, zone: string, applied: readonly Change[]) {
+function logApplied(
+  log: SyncLog,
+  target: InstanceTarget,
+  zone: string,
+  applied: readonly Change[],
+) {
   for (const c of applied) {
     const rrset = c.after ?? c.before;
     log.info(
@@ -197,11 +225,10 @@ async function syncSecondary(
   target: InstanceTarget,
   input: SyncInput,
   ensured: EnsureResult,
-  log: Logger,
+  log: SyncLog,
 ): Promise<SyncResult> {
-  const done: SyncResult = { ok: true, ensured, applied: [], rejected: [] };
-  const expected =
-    input.primarySerials ?? (input.primarySerial === undefined ? [] : [input.primarySerial]);
+  const done: SyncResult = { ok: true, ensured, applied: [], rejected: [], messages: 0 };
+  const expected = input.primarySerials ?? [];
   if (expected.length === 0) return done;
   const serial = await backend.zoneSerial(target, input.zone.name);
   const seen = serial === undefined ? done : { ...done, serial };
@@ -216,40 +243,94 @@ async function syncSecondary(
   return { ...seen, transferPending: true };
 }
 
+/** Ensures the zone where it is ours to create (a target with rndc); others are as they are. */
+async function ensureIfOurs(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  zone: ZoneConfig,
+  log: SyncLog,
+): Promise<EnsureResult> {
+  if (target.rndc === undefined) return 'unchanged';
+  const ensured = await backend.ensureZone(target, zone);
+  if (ensured !== 'unchanged')
+    log.info({ instance: target.id, zone: zone.name, ensured }, 'zone ensured');
+  return ensured;
+}
+
+/** What the attempts so far sent. */
+interface Sent {
+  readonly applied: Change[];
+  messages: number;
+}
+
+/** Sends one plan; a stale one (failed prerequisite) comes back as its error, to plan again. */
+async function send(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  plan: Plan,
+  log: SyncLog,
+  sent: Sent,
+): Promise<ApplyResult | StalePlanError> {
+  let result: ApplyResult;
+  try {
+    result = await backend.apply(target, plan);
+  } catch (error) {
+    if (!(error instanceof StalePlanError)) throw error;
+    result = error.result;
+    logApplied(log, target, plan.zone, result.applied);
+    sent.applied.push(...result.applied);
+    sent.messages += result.messages;
+    return error;
+  }
+  logApplied(log, target, plan.zone, result.applied);
+  sent.applied.push(...result.applied);
+  sent.messages += result.messages;
+  return result;
+}
+
+/** A primary: read, plan, send, and on a failed prerequisite read and plan again. */
+async function syncPrimary(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  input: SyncInput,
+  ensured: EnsureResult,
+  log: SyncLog,
+  options: SyncOptions,
+): Promise<SyncResult> {
+  const sent: Sent = { applied: [], messages: 0 };
+  for (let attempt = 1; ; attempt++) {
+    const observed = await backend.readZone(target, input.zone.name);
+    const plan = planWithRemovals(input, observed);
+    const done = { ok: true as const, ensured, plan, applied: sent.applied, messages: 0 };
+    if (plan.changes.length === 0) {
+      return { ...done, rejected: [], messages: sent.messages, serial: serialOf(observed) };
+    }
+    options.approve?.(plan, observed);
+    const result = await send(backend, target, plan, log, sent);
+    if (!(result instanceof StalePlanError)) {
+      return { ...done, rejected: result.rejected, messages: sent.messages };
+    }
+    if (attempt >= MAX_REPLANS) throw result;
+    log.info(
+      { instance: target.id, zone: input.zone.name, attempt },
+      'zone changed under us; re-reading',
+    );
+  }
+}
+
 export async function syncZone(
   backend: ZoneBackend,
   target: InstanceTarget,
   input: SyncInput,
-  log: Logger,
+  log: SyncLog,
+  options: SyncOptions = {},
 ): Promise<SyncResult> {
   try {
-    const ensured = await backend.ensureZone(target, input.zone);
-    if (ensured !== 'unchanged')
-      log.info({ instance: target.id, zone: input.zone.name, ensured }, 'zone ensured');
-    if (target.role === 'secondary')
+    const ensured = await ensureIfOurs(backend, target, input.zone, log);
+    if (target.role === 'secondary') {
       return await syncSecondary(backend, target, input, ensured, log);
-    const applied: Change[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const observed = await backend.readZone(target, input.zone.name);
-      const plan = planWithRemovals(input, observed);
-      if (plan.changes.length === 0) {
-        return { ok: true, ensured, plan, applied, rejected: [], serial: serialOf(observed) };
-      }
-      try {
-        const result = await backend.apply(target, plan);
-        applied.push(...result.applied);
-        logApplied(log, target, input.zone.name, result.applied);
-        return { ok: true, ensured, plan, applied, rejected: result.rejected };
-      } catch (error) {
-        if (!(error instanceof StalePlanError) || attempt >= MAX_REPLANS) throw error;
-        applied.push(...error.result.applied);
-        logApplied(log, target, input.zone.name, error.result.applied);
-        log.info(
-          { instance: target.id, zone: input.zone.name, attempt },
-          'zone changed under us; re-reading',
-        );
-      }
     }
+    return await syncPrimary(backend, target, input, ensured, log, options);
   } catch (error) {
     return { ok: false, error };
   }

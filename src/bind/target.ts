@@ -11,6 +11,11 @@ import type { SecretKey } from '../dns/keyfile.ts';
 import type { DnsEndpoint } from '../dns/update-request.ts';
 import type { ZoneFileStore } from './files.ts';
 
+export interface RndcAccess {
+  readonly endpoint: DnsEndpoint;
+  readonly key: SecretKey;
+}
+
 export interface InstanceTarget {
   /** `namespace/name` of the Bind9Instance (`cli` for the CLI): the label in logs and metrics. */
   readonly id: string;
@@ -19,9 +24,13 @@ export interface InstanceTarget {
   readonly dns: DnsEndpoint;
   /** Signs UPDATE and AXFR; the key the zone's `update-policy` grants and transfers require. */
   readonly tsigKey: SecretKey;
-  /** The control channel (`rndc addzone`, `delzone`, `status`). */
-  readonly rndc: DnsEndpoint;
-  readonly rndcKey: SecretKey;
+  /**
+   * The control channel (`rndc addzone`, `delzone`, `status`). Without it the server's
+   * zones are provisioned by someone else: they are never created or removed through this
+   * target, only their records are managed (the CLI without `--rndc`; issue #17's
+   * records-only instances).
+   */
+  readonly rndc?: RndcAccess;
   /** Primaries: where base zone files go. */
   readonly files?: ZoneFileStore;
   /** Secondaries: where they transfer zones from. */

@@ -11,8 +11,7 @@ const primary: InstanceTarget = {
   id: 'p',
   role: 'primary',
   dns: { address: '127.0.0.1', port: 53 },
-  rndc: { address: '127.0.0.1', port: 953 },
-  rndcKey: generateKey('rndc-key'),
+  rndc: { endpoint: { address: '127.0.0.1', port: 953 }, key: generateKey('rndc-key') },
   tsigKey: key,
 };
 const secondary: InstanceTarget = {

@@ -26,7 +26,7 @@ import {
   validatePort,
   validateZoneName,
 } from './names.ts';
-import type { InstanceTarget } from './target.ts';
+import type { InstanceTarget, RndcAccess } from './target.ts';
 import { renderZoneFile, validateZoneConfig, type ZoneConfig } from './zone-file.ts';
 
 export type { ZoneConfig, ZoneNameServer, ZoneSoa } from './zone-file.ts';
@@ -99,11 +99,21 @@ function filesOf(showzone: string): ZoneFiles | undefined {
 
 // ------------------------------------------------------------ ensure / remove
 
+/** The control channel of a target; one without is not ours to create zones on. */
+function rndcOf(target: InstanceTarget): RndcAccess {
+  if (target.rndc !== undefined) return target.rndc;
+  throw new ValidationError(
+    'rndc',
+    `${target.id} has no rndc endpoint: its zones are provisioned outside the controller`,
+  );
+}
+
 function validateTarget(target: InstanceTarget): void {
   // The rndc endpoint never enters command text, so a Service host name is fine there;
   // primaries do, and named wants IP addresses in them.
-  if (isIP(target.rndc.address) === 0) validateHostname(target.rndc.address, 'rndc.address');
-  validatePort(target.rndc.port, 'rndc.port');
+  const { endpoint } = rndcOf(target);
+  if (isIP(endpoint.address) === 0) validateHostname(endpoint.address, 'rndc.address');
+  validatePort(endpoint.port, 'rndc.port');
   validateKeyName(target.tsigKey.name, 'tsigKey.name');
   if (target.role === 'primary' && target.files === undefined) {
     throw new ValidationError('files', `primary ${target.id} needs a zone file store`);
@@ -122,7 +132,7 @@ async function withClient<T>(
   rndc: RndcClient | undefined,
   run: (client: RndcClient) => Promise<T>,
 ): Promise<T> {
-  const client = rndc ?? new RndcClient({ endpoint: target.rndc, key: target.rndcKey });
+  const client = rndc ?? new RndcClient(rndcOf(target));
   try {
     return await run(client);
   } finally {
@@ -177,30 +187,63 @@ async function add(target: InstanceTarget, config: ZoneConfig, client: RndcClien
   await client.addzone(config.name, body);
 }
 
+/** What a present zone needs to become what this target calls for. */
+type Needed =
+  | { readonly action: 'none' }
+  | { readonly action: 'replace' }
+  | { readonly action: 'modify'; readonly body: string };
+
+function needed(target: InstanceTarget, config: ZoneConfig, current: string): Needed | 'file' {
+  const statements = canonicalZoneConfig(current);
+  // named applies a modzone that changes the type only at its next reconfiguration (seen
+  // with 9.18: showzone says secondary, zonestatus still primary), so a role change is a
+  // delete and a fresh add.
+  if (!statements.includes(`type ${target.role} ;`)) return { action: 'replace' };
+  // Keep the file the zone already uses: its data (and journal) are named's now.
+  const files = target.role === 'primary' ? filesOf(current) : { file: secondaryFile(config.name) };
+  if (files === undefined) return 'file';
+  const body = zoneStatementBody(target, files);
+  if (statements.join('\n') === canonicalZoneConfig(body).join('\n')) return { action: 'none' };
+  return { action: 'modify', body };
+}
+
 async function reconcile(
   target: InstanceTarget,
   config: ZoneConfig,
   client: RndcClient,
   current: string,
 ): Promise<'unchanged' | 'modified'> {
-  const statements = canonicalZoneConfig(current);
-  if (!statements.includes(`type ${target.role} ;`)) {
-    // named applies a modzone that changes the type only at its next reconfiguration
-    // (seen with 9.18: showzone says secondary, zonestatus still primary), so a role
-    // change is a delete and a fresh add.
+  let need = needed(target, config, current);
+  if (need === 'file') {
+    const body = zoneStatementBody(target, await prepareFile(target, config));
+    need = { action: 'modify', body };
+  }
+  if (need.action === 'none') return 'unchanged';
+  if (need.action === 'replace') {
     await client.delzone(config.name, { clean: true });
     await add(target, config, client);
-    return 'modified';
+  } else {
+    await client.modzone(config.name, need.body);
   }
-  // Keep the file the zone already uses: its data (and journal) are named's now.
-  const files =
-    target.role === 'primary'
-      ? (filesOf(current) ?? (await prepareFile(target, config)))
-      : { file: secondaryFile(config.name) };
-  const body = zoneStatementBody(target, files);
-  if (statements.join('\n') === canonicalZoneConfig(body).join('\n')) return 'unchanged';
-  await client.modzone(config.name, body);
   return 'modified';
+}
+
+/**
+ * What `ensureZone` would do, without doing it (the CLI's `plan --rndc`): one showzone,
+ * nothing written.
+ */
+export async function ensureNeeded(
+  target: InstanceTarget,
+  zone: ZoneConfig,
+): Promise<'created' | 'unchanged' | 'modified'> {
+  const config = validateZoneConfig(zone);
+  validateTarget(target);
+  return withClient(target, undefined, async (client) => {
+    const current = await showzone(client, config.name);
+    if (current === undefined) return 'created';
+    const need = needed(target, config, current);
+    return need !== 'file' && need.action === 'none' ? 'unchanged' : 'modified';
+  });
 }
 
 /** Deletes the zone and its files. Idempotent. */
@@ -221,6 +264,12 @@ export async function removeZone(
     await target.files?.remove(zone);
     return outcome;
   });
+}
+
+/** A secondary transfers the zone again now (`rndc retransfer`). */
+export async function retransferZone(target: InstanceTarget, zoneName: string): Promise<void> {
+  const zone = validateZoneName(zoneName);
+  await withClient(target, undefined, (client) => client.retransfer(zone));
 }
 
 /** Cheap lost-zone detection: one `status`. */

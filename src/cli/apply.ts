@@ -1,32 +1,32 @@
 /**
- * `bind9-controller apply`: the flags of `plan`, then the plan is sent as TSIG-signed
- * UPDATE messages by the same executor the controller uses, and every change is printed.
- * With `--rndc`, `--rndc-key-file` and `--zone-dir`, zones the server does not serve yet
- * are created first (base file + `rndc addzone`, as the controller does).
+ * `bind9-controller apply`: the flags of `plan`, then the sync loop the controller runs
+ * (src/bind/sync.ts) sends the plan as TSIG-signed UPDATE messages, and every change is
+ * printed. With `--rndc`, `--rndc-key-file` and `--zone-dir`, zones the server does not
+ * serve yet are created first (base file + `rndc addzone`, as the controller does).
  *
  * Exit 0 when every change was applied, 1 when anything was refused or failed.
  */
-import { type ApplyResult, applyPlan, StalePlanError } from '../bind/executor.ts';
-import { directoryStore } from '../bind/files.ts';
-import { type Change, changeShare, type Plan, tooMuchChange } from '../bind/plan.ts';
-import type { InstanceTarget } from '../bind/target.ts';
-import { ensureZone } from '../bind/zones.ts';
-import { DnsClient, updateMessageSize } from '../dns/client.ts';
+import { BindBackend } from '../bind/bind-backend.ts';
+import type { Change, Plan } from '../bind/plan.ts';
+import { changeShare, tooMuchChange } from '../bind/plan.ts';
+import { type SyncResult, syncZone } from '../bind/sync.ts';
+import { DnsClient } from '../dns/client.ts';
 import { fqdn, type RRset } from '../dns/rrset.ts';
 import { PermanentError } from '../errors.ts';
-import { zoneConfigOf } from '../reconcilers/zone.ts';
 import type { ZoneManifests } from './manifests.ts';
-import { loadOrReport, planFor } from './plan.ts';
+import { loadOrReport } from './plan.ts';
 import {
   type CliIO,
   consoleIO,
   errorText,
+  notServed,
   parseTargetArgs,
   RNDC_USAGE,
-  readZone,
   TARGET_USAGE,
   type TargetOptions,
+  targetOf,
 } from './target.ts';
+import { cliLog, syncInputOf } from './zones.ts';
 
 export const APPLY_USAGE = `usage: bind9-controller apply -f PATH... --server HOST[:PORT] --key-file FILE
        [--prune] [--force] [--rndc HOST[:PORT] --rndc-key-file FILE --zone-dir DIR]
@@ -37,56 +37,35 @@ Exit 0: everything applied; 1: anything refused or failed.
 ${TARGET_USAGE}
 ${RNDC_USAGE}`;
 
-/** Re-reads after a failed prerequisite (someone else changed the zone) at most this often. */
-const MAX_ATTEMPTS = 3;
+function subject(change: Change) {
+  const s = change.after ?? change.before;
+  return `${fqdn(s.name)} ${s.type}`;
+}
 
 function changeLine(change: Change): string {
-  const s = change.after ?? change.before;
   const verb = { create: 'created', update: 'updated', delete: 'deleted' }[change.action];
-  return `${verb} ${fqdn(s.name)} ${s.type} (${change.owner ?? 'pruned: no manifest declares it'})`;
+  return `${verb} ${subject(change)} (${change.owner ?? 'pruned: no manifest declares it'})`;
 }
 
-function report(zone: string, result: ApplyResult, io: CliIO): void {
-  for (const change of result.applied) io.out(changeLine(change));
-  for (const { change, error } of result.rejected) {
+type Synced = Extract<SyncResult, { ok: true }>;
+
+function report(zone: string, result: Synced, io: CliIO): void {
+  for (const s of result.plan?.skipped ?? []) {
     io.err(
-      `refused ${fqdn((change.after ?? change.before).name)} ${(change.after ?? change.before).type} (${change.owner ?? 'pruned'}): ${error.message}`,
+      `skipped ${fqdn(s.rrset.name)} ${s.rrset.type} (${s.rrset.owner}): ${s.reason}: ${s.message}`,
     );
   }
+  if (result.ensured !== 'unchanged') io.out(`zone ${fqdn(zone)}: ${result.ensured} over rndc`);
+  for (const change of result.applied) io.out(changeLine(change));
+  for (const { change, error } of result.rejected) {
+    io.err(`refused ${subject(change)} (${change.owner ?? 'pruned'}): ${error.message}`);
+  }
+  // Records only: a replaced SOA shows in its own line above.
   const count = (action: Change['action']) =>
-    result.applied.filter((c) => c.action === action).length;
+    result.applied.filter((c) => c.action === action && (c.after ?? c.before).type !== 'SOA')
+      .length;
   io.out(
     `zone ${fqdn(zone)}: ${count('create')} created, ${count('update')} updated, ${count('delete')} deleted, ${result.rejected.length} refused, in ${result.messages} UPDATE message(s)`,
-  );
-}
-
-/** Creates the zone over rndc when asked to; says what it did. */
-async function ensureIfAsked(
-  zone: ZoneManifests,
-  options: TargetOptions,
-  io: CliIO,
-): Promise<void> {
-  if (options.rndc === undefined) return;
-  const target: InstanceTarget = {
-    id: 'cli',
-    role: 'primary',
-    dns: options.server,
-    rndc: options.rndc.endpoint,
-    rndcKey: options.rndc.key,
-    tsigKey: options.key,
-    files: directoryStore(options.rndc.zoneDir),
-  };
-  const outcome = await ensureZone(target, zoneConfigOf(zone.zone.object));
-  if (outcome !== 'unchanged') io.out(`zone ${fqdn(zone.desired.zone)}: ${outcome} over rndc`);
-}
-
-async function observe(client: DnsClient, zone: string, options: TargetOptions): Promise<RRset[]> {
-  const observed = await readZone(client, options.server, options.key, zone);
-  if (observed !== undefined) return observed;
-  const server = `${options.server.address}:${options.server.port}`;
-  throw new PermanentError(
-    'ZONE_NOT_FOUND',
-    `zone ${fqdn(zone)} is not served by ${server}: pass --rndc, --rndc-key-file and --zone-dir to create it`,
   );
 }
 
@@ -99,36 +78,34 @@ function checkThreshold(plan: Plan, observed: readonly RRset[], options: TargetO
   );
 }
 
+/** A zone that is not there, said so with what would create it. */
+async function explain(client: DnsClient, zone: string, options: TargetOptions, error: unknown) {
+  if (options.rndc !== undefined || !(await notServed(client, options.server, zone, error))) {
+    return error;
+  }
+  const server = `${options.server.address}:${options.server.port}`;
+  return new PermanentError(
+    'ZONE_NOT_FOUND',
+    `zone ${fqdn(zone)} is not served by ${server}: pass --rndc, --rndc-key-file and --zone-dir to create it`,
+  );
+}
+
 /** Applies one zone; true when everything it wanted is in place. */
 async function applyOne(client: DnsClient, zone: ZoneManifests, options: TargetOptions, io: CliIO) {
-  await ensureIfAsked(zone, options, io);
-  for (let attempt = 1; ; attempt++) {
-    const observed = await observe(client, zone.desired.zone, options);
-    const plan = planFor(zone, observed, options);
-    for (const s of plan.skipped) {
-      io.err(
-        `skipped ${fqdn(s.rrset.name)} ${s.rrset.type} (${s.rrset.owner}): ${s.reason}: ${s.message}`,
-      );
-    }
+  const approve = (plan: Plan, observed: readonly RRset[]) =>
     checkThreshold(plan, observed, options);
-    try {
-      const result = await applyPlan(client, options.server, options.key, plan, {
-        measure: updateMessageSize,
-      });
-      report(plan.zone, result, io);
-      return result.rejected.length === 0 && plan.skipped.length === 0;
-    } catch (error) {
-      if (!(error instanceof StalePlanError) || attempt >= MAX_ATTEMPTS) throw error;
-      for (const change of error.result.applied) io.out(changeLine(change));
-      io.err(`zone ${fqdn(plan.zone)} changed while applying (${error.code}): reading it again`);
-    }
-  }
+  const backend = new BindBackend({ dns: client });
+  const input = syncInputOf(zone, options);
+  const result = await syncZone(backend, targetOf(options), input, cliLog(io), { approve });
+  if (!result.ok) throw await explain(client, zone.desired.zone, options, result.error);
+  report(zone.desired.zone, result, io);
+  return result.rejected.length === 0 && (result.plan?.skipped.length ?? 0) === 0;
 }
 
 export async function runApply(args: readonly string[], io: CliIO = consoleIO): Promise<number> {
   let options: TargetOptions | undefined;
   try {
-    options = await parseTargetArgs(args, true);
+    options = await parseTargetArgs(args);
     if (options === undefined) {
       io.out(APPLY_USAGE);
       return 0;

@@ -47,10 +47,16 @@ describe('parseTargetArgs', () => {
   });
 
   it('reads files, server, key and defaults', async () => {
-    const options = await parseTargetArgs(
-      ['-f', 'a', '--filename', 'b', '--server', '127.0.0.1:5300', '--key-file', keyFile],
-      false,
-    );
+    const options = await parseTargetArgs([
+      '-f',
+      'a',
+      '--filename',
+      'b',
+      '--server',
+      '127.0.0.1:5300',
+      '--key-file',
+      keyFile,
+    ]);
     assert.deepEqual(options?.files, ['a', 'b']);
     assert.deepEqual(options?.server, { address: '127.0.0.1', port: 5300 });
     assert.equal(options?.key.name, 'ctrl');
@@ -61,18 +67,21 @@ describe('parseTargetArgs', () => {
 
   it('requires the rndc flags together', async () => {
     const args = ['-f', 'a', '--server', '127.0.0.1', '--key-file', keyFile, '--rndc', '127.0.0.1'];
-    await assert.rejects(parseTargetArgs(args, true), /is required/);
+    await assert.rejects(parseTargetArgs(args), /is required/);
   });
 
-  it('does not accept rndc flags for plan', async () => {
-    const args = ['-f', 'a', '--server', '127.0.0.1', '--key-file', keyFile, '--rndc', 'x'];
-    await assert.rejects(parseTargetArgs(args, false), /rndc/);
+  it('takes the rndc flags for plan as for apply: one parser for both', async () => {
+    const rndc = ['--rndc', '127.0.0.1:9530', '--rndc-key-file', keyFile, '--zone-dir', dir];
+    const args = ['-f', 'a', '--server', '127.0.0.1', '--key-file', keyFile, ...rndc];
+    const options = await parseTargetArgs(args);
+    assert.deepEqual(options?.rndc?.endpoint, { address: '127.0.0.1', port: 9530 });
+    assert.equal(options?.rndc?.zoneDir, dir);
   });
 
   it('says which flag is missing or unreadable, never the secret', async () => {
-    await assert.rejects(parseTargetArgs(['-f', 'a', '--key-file', keyFile], false), /--server/);
+    await assert.rejects(parseTargetArgs(['-f', 'a', '--key-file', keyFile]), /--server/);
     await assert.rejects(
-      parseTargetArgs(['-f', 'a', '--server', '127.0.0.1', '--key-file', join(dir, 'none')], false),
+      parseTargetArgs(['-f', 'a', '--server', '127.0.0.1', '--key-file', join(dir, 'none')]),
       (error: unknown) => errorText(error).startsWith('--key-file: cannot read'),
     );
   });

@@ -1,14 +1,16 @@
 /**
- * What `plan` and `apply` share: their flags, the server and keys they name, and reading
- * a zone's live data with a signed AXFR (RFC 5936, RFC 8945).
+ * What `plan` and `apply` share: their flags (the same for both), the instance to talk to
+ * they name (src/bind/target.ts), and telling a zone the server does not serve from a
+ * failed read (RFC 5936, RFC 8945).
  */
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { directoryStore } from '../bind/files.ts';
+import type { InstanceTarget } from '../bind/target.ts';
 import type { DnsClient } from '../dns/client.ts';
 import { parseKey, type SecretKey } from '../dns/keyfile.ts';
-import type { RRset } from '../dns/rrset.ts';
 import type { DnsEndpoint } from '../dns/update-request.ts';
 import { isControllerError, ValidationError } from '../errors.ts';
 
@@ -118,11 +120,8 @@ function numberFlag(value: unknown, flag: string, fallback: number, max: number)
   return n;
 }
 
-/** Parses the flags of `plan` (`withRndc` false) or `apply`. Undefined means `--help`. */
-export async function parseTargetArgs(
-  args: readonly string[],
-  withRndc: boolean,
-): Promise<TargetOptions | undefined> {
+/** Parses the flags of `plan` or `apply` (the same flags). Undefined means `--help`. */
+export async function parseTargetArgs(args: readonly string[]): Promise<TargetOptions | undefined> {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -134,13 +133,9 @@ export async function parseTargetArgs(
       'max-change-percent': { type: 'string' },
       timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
-      ...(withRndc
-        ? {
-            rndc: { type: 'string' },
-            'rndc-key-file': { type: 'string' },
-            'zone-dir': { type: 'string' },
-          }
-        : {}),
+      rndc: { type: 'string' },
+      'rndc-key-file': { type: 'string' },
+      'zone-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -148,7 +143,7 @@ export async function parseTargetArgs(
   const files = values.filename ?? [];
   if (files.length === 0)
     throw new ValidationError('-f', 'at least one manifest file or directory is required');
-  const rndc = withRndc ? await rndcOptions(values) : undefined;
+  const rndc = await rndcOptions(values);
   return {
     files,
     server: await parseEndpoint(required(values.server, 'server'), 53, 'server'),
@@ -161,23 +156,37 @@ export async function parseTargetArgs(
   };
 }
 
-/** The zone's data, or `undefined` when the server does not serve the zone. */
-export async function readZone(
+/**
+ * The server the flags name, as the one instance the CLI talks to: with `--rndc` it may
+ * create zones (base files in `--zone-dir`), without it the zones are the server's own.
+ */
+export function targetOf(options: TargetOptions): InstanceTarget {
+  const rndc = options.rndc;
+  return {
+    id: 'cli',
+    role: 'primary',
+    dns: options.server,
+    tsigKey: options.key,
+    ...(rndc === undefined
+      ? {}
+      : { rndc: { endpoint: rndc.endpoint, key: rndc.key }, files: directoryStore(rndc.zoneDir) }),
+  };
+}
+
+/**
+ * Whether a failed read of `zone` means the server does not serve it. named answers an
+ * AXFR for a zone it does not serve with NOTAUTH (a TSIG failure is a TsigError with its
+ * own code); an unsigned SOA query, which it REFUSES then, confirms it.
+ */
+export async function notServed(
   client: DnsClient,
   server: DnsEndpoint,
-  key: SecretKey,
   zone: string,
-): Promise<RRset[] | undefined> {
-  try {
-    return await client.axfr(server, key, zone);
-  } catch (error) {
-    // named answers an AXFR for a zone it does not serve with NOTAUTH (a TSIG failure is a
-    // TsigError with its own code); confirm with an SOA query, which it REFUSES then.
-    if (!isControllerError(error) || !['NOTAUTH', 'REFUSED'].includes(error.code)) throw error;
-    const served = await client.querySoa(server, zone).catch(() => undefined);
-    if (served === undefined) return undefined;
-    throw error;
-  }
+  error: unknown,
+): Promise<boolean> {
+  if (!isControllerError(error) || !['NOTAUTH', 'REFUSED'].includes(error.code)) return false;
+  const served = await client.querySoa(server, zone).catch(() => undefined);
+  return served === undefined;
 }
 
 /** One line for an error: its message, and the field for validation errors. */

@@ -20,6 +20,7 @@ import type { ObjectMeta } from '../api/meta.ts';
 import { canonicalIpv6, declaredRRset, isRecordKind, type RecordSpec } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
+import type { ZoneConfig } from '../bind/zone-file.ts';
 import {
   absoluteName,
   compareRRsets,
@@ -85,6 +86,30 @@ export function olderFirst(
   const nb = objectId(b.metadata);
   if (na !== nb) return na < nb ? -1 : 1;
   return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
+
+/** The zone as src/bind renders and ensures it: names absolute, defaults filled in. */
+export function zoneConfigOf(zone: ZoneObject): ZoneConfig {
+  const name = normalizeName(zone.spec.zoneName);
+  const soa = zone.spec.soaRecord;
+  return {
+    name,
+    ttl: zone.spec.ttl ?? DEFAULT_ZONE_TTL,
+    soa: {
+      primaryNs: absoluteName(soa.primaryNs, name),
+      adminEmail: soa.adminEmail,
+      serial: soa.serial ?? 1,
+      refresh: soa.refresh ?? 3600,
+      retry: soa.retry ?? 900,
+      expire: soa.expire ?? 1209600,
+      negativeTtl: soa.negativeTtl ?? 300,
+    },
+    nameServers: zoneNameServers(zone.spec).map((ns) => ({
+      hostname: absoluteName(ns.hostname, name),
+      ...(ns.ipv4Address === undefined ? {} : { ipv4Address: ns.ipv4Address }),
+      ...(ns.ipv6Address === undefined ? {} : { ipv6Address: ns.ipv6Address }),
+    })),
+  };
 }
 
 /** True when the record resource names this zone, in the zone's namespace. */

@@ -38,9 +38,8 @@ export async function resolveTarget(
     id: objectId(instance.metadata),
     role: spec.role,
     dns: { address: spec.dns.address, port: spec.dns.port ?? 53 },
-    rndc: { address: spec.rndc.address, port: spec.rndc.port ?? 953 },
     tsigKey,
-    rndcKey,
+    rndc: { endpoint: { address: spec.rndc.address, port: spec.rndc.port ?? 953 }, key: rndcKey },
     ...(files === undefined ? {} : { files }),
     ...(spec.primaries === undefined
       ? {}

@@ -3,13 +3,20 @@ import { describe, it } from 'node:test';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { TransientError, TsigBadSigError } from '../errors.ts';
 import type { DesiredState } from './desired.ts';
-import { recordReady, renamedRemovals, serialsFor, zoneConfigOf } from './zone.ts';
+import { zoneConfigOf } from './desired.ts';
+import { recordReady, renamedRemovals, serialsFor } from './zone.ts';
 
 const instance = (name: string) =>
   ({ metadata: { name, namespace: 'ns' }, spec: { role: 'primary' } }) as unknown as Bind9Instance;
 const ok = (name: string) => ({
   instance: instance(name),
-  result: { ok: true as const, ensured: 'unchanged' as const, applied: [], rejected: [] },
+  result: {
+    ok: true as const,
+    ensured: 'unchanged' as const,
+    applied: [],
+    rejected: [],
+    messages: 0,
+  },
 });
 const desired = (
   outcomes: [string, DesiredState['outcomes'] extends Map<string, infer O> ? O : never][],

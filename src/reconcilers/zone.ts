@@ -5,15 +5,13 @@
  */
 
 import { primariesPort } from '../api/bind9instance.ts';
-import { zoneNameServers } from '../api/dnszone.ts';
 import { objectId, resourceKey } from '../api/ids.ts';
 import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { declaredRRset } from '../api/records.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { DesiredRRset } from '../bind/plan.ts';
 import { removalOf, type SyncInput, type SyncResult, syncZone } from '../bind/sync.ts';
-import type { ZoneConfig } from '../bind/zone-file.ts';
-import { absoluteName, fqdn, normalizeName } from '../dns/rrset.ts';
+import { fqdn, normalizeName } from '../dns/rrset.ts';
 import { TransientError } from '../errors.ts';
 import {
   eachLimited,
@@ -25,7 +23,7 @@ import {
   releaseFinalizer,
   writeReady,
 } from './context.ts';
-import { type DesiredState, desiredState, olderFirst } from './desired.ts';
+import { type DesiredState, desiredState, olderFirst, zoneConfigOf } from './desired.ts';
 import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
 import { isKeyRejection, isRepairable, type Reason, reasonFor } from './reasons.ts';
 import { selectorMatches } from './selector.ts';
@@ -37,29 +35,6 @@ const STATUS_PARALLELISM = 8;
 interface InstanceRun {
   readonly instance: Bind9Instance;
   readonly result: SyncResult;
-}
-
-export function zoneConfigOf(zone: DNSZone): ZoneConfig {
-  const name = normalizeName(zone.spec.zoneName);
-  const soa = zone.spec.soaRecord;
-  return {
-    name,
-    ttl: zone.spec.ttl ?? 3600,
-    soa: {
-      primaryNs: absoluteName(soa.primaryNs, name),
-      adminEmail: soa.adminEmail,
-      serial: soa.serial ?? 1,
-      refresh: soa.refresh ?? 3600,
-      retry: soa.retry ?? 900,
-      expire: soa.expire ?? 1209600,
-      negativeTtl: soa.negativeTtl ?? 300,
-    },
-    nameServers: zoneNameServers(zone.spec).map((ns) => ({
-      hostname: absoluteName(ns.hostname, name),
-      ...(ns.ipv4Address === undefined ? {} : { ipv4Address: ns.ipv4Address }),
-      ...(ns.ipv6Address === undefined ? {} : { ipv6Address: ns.ipv6Address }),
-    })),
-  };
 }
 
 export function selectedInstances(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {

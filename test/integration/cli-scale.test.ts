@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runApply } from '../../src/cli/apply.ts';
 import { runPlan } from '../../src/cli/plan.ts';
-import type { CliIO } from '../../src/cli/target.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
+import { cli } from './cli-helpers.ts';
 
 const ZONE = 'scale.test';
 const COUNT = 1000;
@@ -37,17 +37,6 @@ spec: { zone: scale, name: host-${i}, ipv4Addresses: ['10.0.${i >> 8}.${i & 255}
 `,
   );
   return [zone, ...records, ...(extra === '' ? [] : [extra])].join('---\n');
-}
-
-async function cli(
-  command: (args: readonly string[], io: CliIO) => Promise<number>,
-  args: readonly string[],
-) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) };
-  const code = await command(args, io);
-  return { code, stdout, stderr };
 }
 
 function messagesOf(stdout: string): number {

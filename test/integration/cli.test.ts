@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runApply } from '../../src/cli/apply.ts';
 import { runPlan } from '../../src/cli/plan.ts';
-import type { CliIO } from '../../src/cli/target.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { type RRset, rdataTexts } from '../../src/dns/rrset.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
+import { cli } from './cli-helpers.ts';
 
 const ZONE = 'shop.test';
 const NODE = join(process.cwd(), 'node_modules/.bin/node');
@@ -35,18 +35,6 @@ function runProgram(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input);
   });
-}
-
-/** Calls a command in-process and keeps what it printed. */
-async function cli(
-  command: (args: readonly string[], io: CliIO) => Promise<number>,
-  args: readonly string[],
-) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`) };
-  const code = await command(args, io);
-  return { code, stdout, stderr };
 }
 
 const zoneManifest = `apiVersion: dns.bind9-controller.io/v1alpha1

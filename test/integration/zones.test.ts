@@ -50,8 +50,7 @@ function primaryTarget(named: NamedServer, tsigKey = named.tsigKey): InstanceTar
     id: 'primary',
     role: 'primary',
     dns: { address: named.address, port: named.dnsPort },
-    rndc: { address: named.address, port: named.rndcPort },
-    rndcKey: named.rndcKey,
+    rndc: { endpoint: { address: named.address, port: named.rndcPort }, key: named.rndcKey },
     tsigKey,
     files: directoryStore(named.zoneDir),
   };
@@ -248,7 +247,7 @@ describe('zones on a real primary named', () => {
   it('reaches rndc by host name, as a Kubernetes Service would be named', async () => {
     const target: InstanceTarget = {
       ...primaryTarget(named),
-      rndc: { address: 'localhost', port: named.rndcPort },
+      rndc: { endpoint: { address: 'localhost', port: named.rndcPort }, key: named.rndcKey },
     };
     assert.equal(await ensureZone(target, zoneConfig('byname.test')), 'created');
     assert.equal(await removeZone(target, 'byname.test'), 'removed');
@@ -259,7 +258,7 @@ describe('zones on a real primary named', () => {
     try {
       const target: InstanceTarget = {
         ...primaryTarget(named),
-        rndc: { address: '127.0.0.1', port: proxy.port },
+        rndc: { endpoint: { address: '127.0.0.1', port: proxy.port }, key: named.rndcKey },
       };
       const base = zoneConfig('safe.test');
       const attempts: [InstanceTarget, ZoneConfig][] = [
@@ -346,8 +345,10 @@ describe('a secondary named', () => {
       id: 'secondary',
       role: 'secondary',
       dns: { address: secondary.address, port: secondary.dnsPort },
-      rndc: { address: secondary.address, port: secondary.rndcPort },
-      rndcKey: secondary.rndcKey,
+      rndc: {
+        endpoint: { address: secondary.address, port: secondary.rndcPort },
+        key: secondary.rndcKey,
+      },
       tsigKey: secondary.tsigKey,
       primaries: [{ address: primary.address, port: primary.dnsPort }],
     };
@@ -430,8 +431,10 @@ describe('a secondary named', () => {
       await ensureZone(primaryTarget(primary), zoneConfig('guarded.test'));
       const target: InstanceTarget = {
         ...secondaryTarget(),
-        rndc: { address: strangers.address, port: strangers.rndcPort },
-        rndcKey: strangers.rndcKey,
+        rndc: {
+          endpoint: { address: strangers.address, port: strangers.rndcPort },
+          key: strangers.rndcKey,
+        },
         tsigKey: strangers.tsigKey,
       };
       assert.equal(await ensureZone(target, zoneConfig('guarded.test')), 'created');
