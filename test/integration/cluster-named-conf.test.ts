@@ -114,9 +114,8 @@ function targetOf(server: Server, role: 'primary' | 'secondary', primary?: strin
     id: `test/${role}`,
     role,
     dns: endpoint,
-    rndc: { address: server.address, port: 953 },
+    rndc: { endpoint: { address: server.address, port: 953 }, key: rndcKey },
     tsigKey,
-    rndcKey,
     ...(primary === undefined ? {} : { primaries: [{ address: primary, port: 53 }] }),
   };
 }
