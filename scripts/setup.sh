@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, reusing what is already there:
-# Debian's BIND9 packages (named, rndc, nsupdate, dig), the npm dependencies (which bring
+# Debian's BIND9 packages (named, rndc, nsupdate, dig), Knot DNS and PowerDNS (the other
+# servers the record layer is tested against), the npm dependencies (which bring
 # Node.js 24 through the `node` package), and the real control plane built from Go modules.
 # Idempotent; safe to run before every test or demo run.
 set -euo pipefail
@@ -24,6 +25,28 @@ fi
 # The Debian package starts a system named on port 53; ours run on loopback high ports
 # and never need it. Leave it alone if it runs.
 
+# --- Knot DNS and PowerDNS: the other servers the record layer is tested against --------
+# Records-only instances (issue #17): test/harness/knot.ts and powerdns.ts run them on
+# loopback high ports. Installing them would start system services on port 53, so while
+# apt runs, a policy-rc.d (exit 101: "action forbidden") keeps them stopped.
+records_missing=()
+for pkg in knot pdns-server pdns-backend-lmdb; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || records_missing+=("$pkg")
+done
+if [ ${#records_missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${records_missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${records_missing[@]}" >/dev/null || { [ -z "$policy" ] || $SUDO rm -f "$policy"; exit 1; }
+  [ -z "$policy" ] || $SUDO rm -f "$policy"
+fi
+
 # --- npm dependencies (Node.js 24 comes with them) -------------------------------------
 stamp=node_modules/.package-lock.sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -41,3 +64,4 @@ if [ "${SKIP_CONTROL_PLANE:-}" != "1" ]; then
   say "control plane: $("$bindir/kube-apiserver" --version), etcd $("$bindir/etcd" --version | sed -n 's/^etcd Version: //p') in $bindir"
 fi
 say "ready: node $(node_modules/.bin/node --version), $(/usr/sbin/named -v 2>/dev/null || named -v)"
+say "       $(/usr/sbin/knotd --version), $(dpkg-query -W -f 'PowerDNS ${Version}' pdns-server)"

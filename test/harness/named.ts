@@ -8,7 +8,6 @@
  *
  * Used by the DNS, rndc, controller and CLI tests, the demo and the benchmarks.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyFile, type HmacAlgorithm, SecretKey } from '../../src/dns/keyfile.ts';
 import { RndcClient } from '../../src/dns/rndc/client.ts';
-import { freePort, portOpen } from './ports.ts';
+import { freePort } from './ports.ts';
+import { launchOnFreePorts, ServerProcess } from './process.ts';
 
 export const NAMED_BIN =
   ['/usr/sbin/named', '/usr/bin/named'].find((p) => existsSync(p)) ?? 'named';
@@ -28,6 +28,8 @@ export interface StaticZone {
   readonly content?: string;
   /** Keys granted `zonesub ANY` updates. Default: the harness's TSIG key. */
   readonly updateKeys?: readonly string[];
+  /** Keys that may transfer the zone, and only these. Default: the harness's TSIG key. */
+  readonly transferKeys?: readonly string[];
   /** Extra statements inside the zone block. */
   readonly extra?: string;
 }
@@ -114,7 +116,11 @@ function renderConfig(
     const grants = (z.updateKeys ?? [keys.tsig.name])
       .map((k) => `grant "${k}" zonesub ANY;`)
       .join(' ');
-    return `zone "${z.name}" { type primary; file "${z.name}.db"; update-policy { ${grants} }; ${z.extra ?? ''} };`;
+    const transfer =
+      z.transferKeys === undefined
+        ? ''
+        : `allow-transfer { ${z.transferKeys.map((k) => `key "${k}";`).join(' ')} };`;
+    return `zone "${z.name}" { type primary; file "${z.name}.db"; update-policy { ${grants} }; ${transfer} ${z.extra ?? ''} };`;
   });
   return [
     ...keys.all.map((k) => formatKeyFile(k)),
@@ -140,18 +146,10 @@ function renderConfig(
   ].join('\n');
 }
 
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 export async function startNamed(options: NamedOptions = {}): Promise<NamedServer> {
   const address = options.address ?? '127.0.0.1';
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'named-')));
   const zoneDir = join(dir, 'zones');
-  // A port found free may be bound by another process before named binds it: then named
-  // logs "address in use" and is retried on other ports, unless the ports were given.
-  const fixedPorts = options.dnsPort !== undefined || options.rndcPort !== undefined;
   let dnsPort = options.dnsPort ?? (await freePort(address));
   let rndcPort = options.rndcPort ?? (await freePort(address));
   const tsigKey =
@@ -179,89 +177,28 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     );
   }
 
-  let child: ChildProcess | undefined;
-  let output = '';
-  // Generous: named starts in about a second here; the wait ends as soon as it is up.
-  const timeoutMs = options.startTimeoutMs ?? 60_000;
-
-  async function launch(): Promise<void> {
+  const server = new ServerProcess({
+    label: 'named',
     // -g: foreground, log to stderr; -n 1: one worker is plenty on loopback.
-    const proc = spawn(NAMED_BIN, ['-g', '-n', '1', '-c', confPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child = proc;
-    running.add(proc);
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      running.delete(proc);
-    });
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk: string) => {
-      output += chunk;
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (exited)
-        throw new NamedStartError(`named exited during start-up:\n${output.slice(-4000)}`);
-      if (
-        output.includes('running') &&
-        (await portOpen(dnsPort, address)) &&
-        (await portOpen(rndcPort, address))
-      ) {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    proc.kill('SIGKILL');
-    throw new NamedStartError(
-      `named did not start within ${timeoutMs} ms:\n${output.slice(-4000)}`,
-    );
-  }
+    command: NAMED_BIN,
+    args: ['-g', '-n', '1', '-c', confPath],
+    ready: (output) => output.includes('running'),
+    portTaken: (output) => /address in use/i.test(output),
+    address,
+    ports: () => [dnsPort, rndcPort],
+    // Generous: named starts in about a second here; the wait ends as soon as it is up.
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+  });
+  await launchOnFreePorts(server, {
+    fixedPorts: options.dnsPort !== undefined || options.rndcPort !== undefined,
+    prepare: writeFiles,
+    pickPorts: async () => {
+      dnsPort = await freePort(address);
+      rndcPort = await freePort(address);
+    },
+  });
 
-  async function halt(): Promise<void> {
-    const proc = child;
-    child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  const portTaken = () => /address in use/i.test(output);
-  for (let attempt = 1; ; attempt++) {
-    await writeFiles();
-    const failure = await launch().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    if (!portTaken()) {
-      if (failure !== undefined) throw failure;
-      break;
-    }
-    await halt();
-    if (fixedPorts || attempt >= 3) {
-      throw new NamedStartError(`a port of named is in use:\n${output.slice(-4000)}`);
-    }
-    dnsPort = await freePort(address);
-    rndcPort = await freePort(address);
-    output = '';
-  }
-
-  const waitForLog = async (pattern: RegExp, timeoutMs = 60_000): Promise<string> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(output)) {
-      if (Date.now() > deadline) {
-        throw new NamedStartError(
-          `named did not log ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return output;
-  };
+  const waitForLog = (pattern: RegExp, timeoutMs?: number) => server.waitForLog(pattern, timeoutMs);
 
   const showzone = async (zone: string): Promise<string> => {
     const rndc = new RndcClient({ endpoint: { address, port: rndcPort }, key: rndcKey });
@@ -291,34 +228,29 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     keys: allKeys,
     tsigKeyFile,
     rndcKeyFile,
-    log: () => output,
+    log: () => server.output,
     waitForLog,
     logCaughtUp,
     showzone,
-    halt,
+    halt: () => server.halt(),
     async stop() {
-      await halt();
+      await server.halt();
       if (options.dir === undefined && !process.env.KEEP_NAMED) {
         await rm(dir, { recursive: true, force: true });
       }
     },
     async restart(restartOptions = {}) {
-      await halt();
+      await server.halt();
       if (restartOptions.wipe) {
         for (const entry of await readdir(zoneDir)) {
           await rm(join(zoneDir, entry), { recursive: true, force: true });
         }
         await writeFiles();
       }
-      output = '';
-      await launch();
+      await server.launch();
     },
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return server.running;
     },
   };
-}
-
-export class NamedStartError extends Error {
-  override readonly name = 'NamedStartError';
 }

@@ -1,0 +1,152 @@
+/**
+ * Starts a real PowerDNS Authoritative Server (`pdns_server`, Debian's pdns-server with
+ * pdns-backend-lmdb) on a free loopback port, in a temporary directory, with a generated
+ * pdns.conf, TSIG keys, and zones loaded from files with `pdnsutil load-zone`.
+ *
+ *     const pdns = await startPowerDns({ zones: [{ name: 'example.test' }] });
+ *     await pdns.stop();
+ *
+ * The LMDB backend, because PowerDNS applies RFC 2136 UPDATEs only through a backend that
+ * stores records (the bind backend answers them NOTIMP). Who may do what is domain
+ * metadata: `TSIG-ALLOW-DNSUPDATE` (update) and `TSIG-ALLOW-AXFR` (transfer).
+ * `restart({ wipe: true })` loads every zone from its file again, so what UPDATEs changed
+ * is gone, as on a server whose zones someone else provisions after it lost its state.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { formatKeyFile } from '../../src/dns/keyfile.ts';
+import { generateKey, minimalZone } from './named.ts';
+import { freePort } from './ports.ts';
+import { launchOnFreePorts, ServerProcess } from './process.ts';
+import {
+  type ProvisionedServer,
+  type ProvisionedServerOptions,
+  type ProvisionedZone,
+  zoneKeys,
+} from './servers.ts';
+
+const run = promisify(execFile);
+
+export const PDNS_BIN =
+  ['/usr/sbin/pdns_server', '/usr/bin/pdns_server'].find((p) => existsSync(p)) ?? 'pdns_server';
+export const PDNSUTIL_BIN =
+  ['/usr/bin/pdnsutil', '/usr/sbin/pdnsutil'].find((p) => existsSync(p)) ?? 'pdnsutil';
+
+function renderConfig(s: { dir: string; address: string; dnsPort: number }): string {
+  return [
+    'launch=lmdb',
+    `lmdb-filename=${join(s.dir, 'pdns.lmdb')}`,
+    'lmdb-shards=1',
+    'lmdb-sync-mode=nometasync',
+    `local-address=${s.address}:${s.dnsPort}`,
+    `socket-dir=${s.dir}`,
+    'guardian=no',
+    'daemon=no',
+    'disable-syslog=yes',
+    'loglevel=6',
+    // No security-status query to the outside world (the network rule), no HTTP API.
+    'security-poll-suffix=',
+    'webserver=no',
+    'api=no',
+    // Updates from loopback, by the keys of each zone's TSIG-ALLOW-DNSUPDATE.
+    'dnsupdate=yes',
+    'allow-dnsupdate-from=127.0.0.0/8,::1',
+    // Transfers only with a key of the zone's TSIG-ALLOW-AXFR: no address is trusted.
+    'allow-axfr-ips=',
+    'disable-axfr=no',
+    // Answers straight from the backend, so a change is visible at once to every query.
+    'cache-ttl=0',
+    'negquery-cache-ttl=0',
+    'query-cache-ttl=0',
+    '',
+  ].join('\n');
+}
+
+export async function startPowerDns(
+  options: ProvisionedServerOptions = {},
+): Promise<ProvisionedServer> {
+  const address = options.address ?? '127.0.0.1';
+  const dir = await mkdtemp(join(tmpdir(), 'pdns-'));
+  const zoneDir = join(dir, 'zones');
+  let dnsPort = options.dnsPort ?? (await freePort(address));
+  const tsigKey = options.tsigKey ?? generateKey('ctrl-key');
+  const allKeys = [tsigKey, ...(options.keys ?? [])];
+  const tsigKeyFile = join(dir, 'tsig.key');
+  const zones = options.zones ?? [];
+  const pdnsutil = (...args: string[]) => run(PDNSUTIL_BIN, [`--config-dir=${dir}`, ...args]);
+
+  /** The database anew: every zone from its file, the keys, who may update and transfer. */
+  async function provision(): Promise<void> {
+    await rm(join(dir, 'pdns.lmdb'), { force: true });
+    await rm(join(dir, 'pdns.lmdb-lock'), { force: true });
+    for (const z of zones) await provisionZone(z);
+    for (const k of allKeys) {
+      await pdnsutil('import-tsig-key', k.name, k.algorithm, k.secret.toString('base64'));
+    }
+  }
+
+  async function provisionZone(z: ProvisionedZone): Promise<void> {
+    const file = join(zoneDir, `${z.name}.zone`);
+    await writeFile(file, z.content ?? minimalZone(z.name));
+    await pdnsutil('load-zone', z.name, file);
+    const { update, transfer } = zoneKeys(z, tsigKey);
+    if (update.length > 0) await pdnsutil('set-meta', z.name, 'TSIG-ALLOW-DNSUPDATE', ...update);
+    await pdnsutil('set-meta', z.name, 'TSIG-ALLOW-AXFR', ...update, ...transfer);
+  }
+
+  async function writeFiles(): Promise<void> {
+    await mkdir(zoneDir, { recursive: true });
+    await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
+    await writeFile(join(dir, 'pdns.conf'), renderConfig({ dir, address, dnsPort }), {
+      mode: 0o600,
+    });
+    await provision();
+  }
+
+  const server = new ServerProcess({
+    label: 'pdns_server',
+    command: PDNS_BIN,
+    args: [`--config-dir=${dir}`],
+    ready: (output) => output.includes('Done launching threads, ready to distribute questions'),
+    portTaken: (output) => /address already in use|unable to bind/i.test(output),
+    address,
+    ports: () => [dnsPort],
+    startTimeoutMs: options.startTimeoutMs ?? 60_000,
+  });
+  await launchOnFreePorts(server, {
+    fixedPorts: options.dnsPort !== undefined,
+    prepare: writeFiles,
+    pickPorts: async () => {
+      dnsPort = await freePort(address);
+    },
+  });
+
+  return {
+    address,
+    dnsPort,
+    dir,
+    zoneDir,
+    tsigKey,
+    keys: allKeys,
+    tsigKeyFile,
+    log: () => server.output,
+    waitForLog: (pattern, timeoutMs) => server.waitForLog(pattern, timeoutMs),
+    halt: () => server.halt(),
+    async stop() {
+      await server.halt();
+      if (!process.env.KEEP_NAMED) await rm(dir, { recursive: true, force: true });
+    },
+    async restart(restartOptions = {}) {
+      await server.halt();
+      if (restartOptions.wipe) await provision();
+      await server.launch();
+    },
+    get running() {
+      return server.running;
+    },
+  };
+}
