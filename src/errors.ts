@@ -155,3 +155,25 @@ export class TsigBadMacError extends TsigError {
     super('BADMAC', message, 'client', options);
   }
 }
+
+/** What a request asked the server to let our key do. */
+export type KeyOperation = 'update' | 'transfer' | 'query';
+
+/**
+ * The server would not do this request with our key, and its answer proves no more than
+ * that: it does not know the key, the secret differs, or its policy does not let the key do
+ * this (RFC 2136 §3.3 leaves that policy to the server). Seen as an unsigned REFUSED to a
+ * signed UPDATE or an unsigned NOTAUTH to a signed query (a server signs every answer to a
+ * request whose key it accepted, RFC 8945 §5.3; PowerDNS answers unknown keys and wrong
+ * secrets so), as a BADKEY for a key the same server accepted before (Knot DNS answers an
+ * ACL denial so), and as a refused UPDATE that changes nothing (the executor's probe: BIND9
+ * and PowerDNS sign their policy refusals). Never about one RRset: nothing is bisected.
+ */
+export class KeyRefusedError extends PermanentError {
+  override readonly name: string = 'KeyRefusedError';
+  readonly operation: KeyOperation;
+  constructor(operation: KeyOperation, message: string, options: ControllerErrorOptions = {}) {
+    super('KEY_REFUSED', message, options);
+    this.operation = operation;
+  }
+}

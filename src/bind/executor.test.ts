@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SecretKey } from '../dns/keyfile.ts';
 import type { RRset } from '../dns/rrset.ts';
-import { PermanentError, TransientError, ValidationError } from '../errors.ts';
-import { estimateUpdateSize, isPerRRsetRefusal, packGroups } from './executor.ts';
+import type { DnsEndpoint, UpdateRequest } from '../dns/update-request.ts';
+import { KeyRefusedError, PermanentError, TransientError, ValidationError } from '../errors.ts';
+import {
+  applyPlan,
+  estimateUpdateSize,
+  isPerRRsetRefusal,
+  noOpRequestFor,
+  packGroups,
+} from './executor.ts';
 import { type Change, groupByName, updateRequestFor } from './plan.ts';
 
 const key = new SecretKey('ctrl-key', 'hmac-sha256', Buffer.alloc(32, 1));
@@ -94,5 +101,87 @@ describe('isPerRRsetRefusal', () => {
     assert.equal(isPerRRsetRefusal(new PermanentError('NOTAUTH', 'not auth')), false);
     assert.equal(isPerRRsetRefusal(new TransientError('REFUSED', 'odd')), false);
     assert.equal(isPerRRsetRefusal(new TypeError('x')), false);
+  });
+});
+
+/** Answers each UPDATE as `answer` says, keeping what it was sent. */
+function scriptedSender(answer: (request: UpdateRequest) => Error | undefined) {
+  const sent: UpdateRequest[] = [];
+  return {
+    sent,
+    async update(_server: DnsEndpoint, _key: SecretKey, request: UpdateRequest): Promise<void> {
+      sent.push(request);
+      const error = answer(request);
+      if (error !== undefined) throw error;
+    },
+  };
+}
+
+const server = { address: '127.0.0.1', port: 53 };
+const refused = () => new PermanentError('REFUSED', 'answered REFUSED');
+const thousand = Array.from({ length: 1000 }, (_, i) => create(`h${i}.example.com`, '192.0.2.1'));
+const plan = (changes: Change[]) => ({ zone, changes, skipped: [] });
+const addsNothing = (request: UpdateRequest) => request.updates.every((u) => u.kind !== 'add');
+
+describe('applyPlan with a key the server may refuse', () => {
+  it('stops after two messages with KeyRefusedError when even a change that changes nothing is refused', async () => {
+    const sender = scriptedSender(refused);
+    const error = await applyPlan(sender, server, key, plan(thousand)).catch((e: unknown) => e);
+    assert.ok(error instanceof KeyRefusedError, String(error));
+    assert.equal(error.operation, 'update');
+    assert.match(error.message, /changes nothing .*policy does not let this key update/);
+    assert.equal(sender.sent.length, 2);
+    assert.ok(addsNothing(sender.sent[1]!), 'the second message is the no-op');
+  });
+
+  it('still bisects to the one refused RRset when the no-op is accepted, and asks only once', async () => {
+    const bad = create('mx.example.com', '192.0.2.99');
+    const sender = scriptedSender((request) =>
+      request.updates.some((u) => u.kind === 'add' && u.rrset.name === bad.after?.name)
+        ? refused()
+        : undefined,
+    );
+    const changes = [...thousand.slice(0, 9), bad];
+    const result = await applyPlan(sender, server, key, plan(changes));
+    assert.deepEqual(
+      result.rejected.map((r) => r.change.after?.name),
+      ['mx.example.com'],
+    );
+    assert.equal(result.applied.length, 9);
+    assert.equal(sender.sent.filter(addsNothing).length, 1);
+    assert.equal(result.messages, sender.sent.length);
+  });
+
+  it('sends a key error that is not about one RRset as it came, after one message', async () => {
+    const sender = scriptedSender(() => new KeyRefusedError('update', 'unsigned REFUSED'));
+    const error = await applyPlan(sender, server, key, plan(thousand)).catch((e: unknown) => e);
+    assert.ok(error instanceof KeyRefusedError);
+    assert.equal(sender.sent.length, 1);
+  });
+});
+
+describe('noOpRequestFor', () => {
+  const www: RRset = {
+    name: 'www.example.com',
+    type: 'A',
+    ttl: 60,
+    rdata: [{ address: '192.0.2.1' }],
+  };
+
+  it('deletes the RRset a create expects absent, under the same prerequisite', () => {
+    const request = noOpRequestFor(zone, { action: 'create', after: www });
+    assert.deepEqual(request.prerequisites, [{ kind: 'rrsetAbsent', name: www.name, type: 'A' }]);
+    assert.deepEqual(request.updates, [{ kind: 'deleteRRset', name: www.name, type: 'A' }]);
+  });
+
+  it('adds again exactly the records an update or a delete expects present', () => {
+    for (const change of [
+      { action: 'update' as const, before: www, after: { ...www, ttl: 300 } },
+      { action: 'delete' as const, before: www },
+    ]) {
+      const request = noOpRequestFor(zone, change);
+      assert.deepEqual(request.prerequisites, [{ kind: 'rrsetEquals', rrset: www }]);
+      assert.deepEqual(request.updates, [{ kind: 'add', rrset: www }]);
+    }
   });
 });

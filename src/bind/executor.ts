@@ -10,6 +10,8 @@
  * (e.g. `REFUSED` because an MX points at a name in the zone without an address record —
  * BIND checks that on every update and refuses the whole message), the batch is split in
  * halves until the refused RRsets are found; they are reported and the rest is applied.
+ * Before the first split, one UPDATE that changes nothing asks whether the key may update
+ * the zone at all (`probeKey`): a policy refusal ends the run after two messages.
  * A failed prerequisite means someone else changed the zone since it was read: the
  * executor stops and throws `StalePlanError`, and the caller re-reads (AXFR) and re-plans.
  *
@@ -21,8 +23,13 @@
 
 import type { SecretKey } from '../dns/keyfile.ts';
 import type { RdataByType, RecordType, RRset } from '../dns/rrset.ts';
-import type { DnsEndpoint, UpdateRequest } from '../dns/update-request.ts';
-import { type ControllerError, isControllerError, PrerequisiteError } from '../errors.ts';
+import type { DnsEndpoint, UpdateOperation, UpdateRequest } from '../dns/update-request.ts';
+import {
+  type ControllerError,
+  isControllerError,
+  KeyRefusedError,
+  PrerequisiteError,
+} from '../errors.ts';
 import { type Change, groupByName, type Plan, updateRequestFor } from './plan.ts';
 
 /** The one thing the executor needs from the DNS client (STYLE.md habit 9). */
@@ -180,6 +187,8 @@ export function packGroups(groups: readonly Change[][], bounds: Bounds): Change[
 }
 
 interface Run {
+  /** Whether the key was seen allowed to change the zone (probeKey). */
+  keyMayUpdate: boolean;
   readonly sender: UpdateSender;
   readonly server: DnsEndpoint;
   readonly key: SecretKey;
@@ -208,6 +217,51 @@ function involvesCname(changes: readonly Change[]): boolean {
   return changes.some((c) => c.before?.type === 'CNAME' || c.after?.type === 'CNAME');
 }
 
+/**
+ * The same prerequisites as `change`, with an update that changes nothing at its RRset: its
+ * records added again as they are, or the RRset deleted where it is absent. A server that
+ * refuses this refuses the key at that RRset, whatever the data (probeKey).
+ */
+export function noOpRequestFor(zone: string, change: Change): UpdateRequest {
+  const { zone: z, prerequisites } = updateRequestFor(zone, [change]);
+  const updates: UpdateOperation[] =
+    change.before === undefined
+      ? [{ kind: 'deleteRRset', name: change.after.name, type: change.after.type }]
+      : [{ kind: 'add', rrset: change.before }];
+  return { zone: z, prerequisites, updates };
+}
+
+/**
+ * Before the first refused batch is bisected, asks once whether the key may change its
+ * first RRset at all. BIND9 (update-policy) and PowerDNS (TSIG-ALLOW-DNSUPDATE) sign their
+ * policy refusals, so REFUSED alone cannot tell a key that may not update from one refused
+ * RRset, and bisecting for a key that may not update sends two messages per RRset. A
+ * refused no-op ends the run with KeyRefusedError: one message more, never a storm.
+ */
+async function probeKey(run: Run, change: Change, refusal: ControllerError): Promise<void> {
+  if (run.keyMayUpdate) return;
+  run.messages += 1;
+  const request = noOpRequestFor(run.zone, change);
+  const error = await run.sender.update(run.server, run.key, request).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const bytes = (run.options.measure ?? estimateUpdateSize)(request, run.key);
+  run.options.onMessage?.({ changes: [], bytes, ...(error === undefined ? {} : { error }) });
+  if (error === undefined) {
+    run.keyMayUpdate = true;
+    return;
+  }
+  if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
+  if (!isControllerError(error) || error.code !== 'REFUSED') throw error;
+  const at = change.after ?? change.before;
+  const message = `UPDATE of zone ${run.zone}: ${run.server.address}:${run.server.port} refused key ${run.key.name} even a change that changes nothing (${at.name} ${at.type}): its policy does not let this key update the zone (BIND9 update-policy, Knot DNS acl, PowerDNS TSIG-ALLOW-DNSUPDATE)`;
+  throw new KeyRefusedError('update', message, {
+    cause: refusal,
+    detail: error.detail,
+  });
+}
+
 function snapshot(run: Run): ApplyResult {
   return { applied: [...run.applied], rejected: [...run.rejected], messages: run.messages };
 }
@@ -225,6 +279,7 @@ async function sendOrBisect(run: Run, groups: readonly Change[][]): Promise<void
   }
   if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
   if (!isPerRRsetRefusal(error)) throw error;
+  if (error.code === 'REFUSED' && changes[0] !== undefined) await probeKey(run, changes[0], error);
   if (groups.length === 1) {
     const group = groups[0] ?? [];
     // Changes at one name may go separately unless a CNAME is involved (see groupByName).
@@ -258,6 +313,7 @@ export async function applyPlan(
   const bounds = boundsOf(plan.zone, key, options);
   const run: Run = {
     ...{ sender, server, key, zone: plan.zone, options, measure: bounds.measure },
+    keyMayUpdate: false,
     applied: [],
     rejected: [],
     messages: 0,

@@ -9,9 +9,12 @@
 import {
   type ControllerError,
   DecodeError,
+  type KeyOperation,
+  KeyRefusedError,
   PermanentError,
   PrerequisiteError,
   TransientError,
+  TsigBadKeyError,
   TsigUnsignedReplyError,
 } from '../errors.ts';
 import type { SecretKey } from './keyfile.ts';
@@ -63,18 +66,20 @@ function serverText(server: DnsEndpoint): string {
 /**
  * The error for a reply's rcode, or undefined for NOERROR. SERVFAIL is worth retrying;
  * the RFC 2136 §2.4 prerequisite rcodes mean "re-read and re-plan"; anything else
- * (REFUSED, FORMERR, NOTIMP, NOTAUTH, NOTZONE, ...) will not change by retrying.
+ * (REFUSED, FORMERR, NOTIMP, NOTAUTH, NOTZONE, ...) will not change by retrying. `why`
+ * follows the rcode in the message.
  */
 export function rcodeError(
   rcode: number,
   what: string,
   server: DnsEndpoint,
   extra: Readonly<Record<string, string | number | boolean>> = {},
+  why?: string,
 ): ControllerError | undefined {
   if (rcode === 0) return undefined;
   const name = rcodeName(rcode);
   const detail = { ...extra, rcode: name, server: serverText(server) };
-  const message = `${what}: ${serverText(server)} answered ${name}`;
+  const message = `${what}: ${serverText(server)} answered ${name}${why ?? ''}`;
   if (name === 'SERVFAIL') return new TransientError(name, message, { detail });
   if (PREREQUISITE_RCODES.has(name)) return new PrerequisiteError(name, message, { detail });
   return new PermanentError(name, message, { detail });
@@ -96,23 +101,60 @@ function checkReply(m: DecodedMessage, question: Question, opcode: number, mayOm
   }
 }
 
+/** One request as the error messages name it. */
+interface Asked {
+  readonly what: string;
+  readonly server: DnsEndpoint;
+  readonly operation: KeyOperation;
+  readonly key: SecretKey | undefined;
+}
+
+const NOT_ACCEPTED = 'so it did not accept the key: it does not know it, or the secret differs';
+
+/** What the other unsigned refusals leave open. */
+const UNSIGNED_WHY: Readonly<Record<string, string>> = {
+  NOTAUTH:
+    ': it does not serve the zone, or did not accept the key (PowerDNS answers an unknown key, a wrong secret and a key its TSIG-ALLOW-AXFR does not list so)',
+  REFUSED: ': it does not serve the zone (Knot DNS answers so)',
+};
+
 /**
- * TSIG first (RFC 8945 §5.3), then the rcode. An unsigned error reply (servers cannot
- * sign when they could not parse or know our key) still reports its rcode.
+ * What an unsigned error answer to a signed request proves: a server signs every answer to
+ * a request whose key it accepted, refusals included (RFC 8945 §5.3), so it did not accept
+ * ours or did not get that far. Seen with BIND 9.18, Knot DNS 3.2 and PowerDNS 4.7:
+ * REFUSED to an UPDATE and NOTAUTH to a query: the key was not accepted (PowerDNS);
+ * NOTAUTH to an AXFR or an UPDATE: the zone is not served (Knot DNS, PowerDNS) or the key
+ * was not accepted (PowerDNS); REFUSED to a query: the zone is not served (Knot DNS).
  */
-function authenticate(
-  raw: Buffer,
-  m: DecodedMessage,
-  verifier: TsigVerifier | undefined,
-  what: string,
-  server: DnsEndpoint,
-): void {
-  if (verifier !== undefined) {
-    if (tsigRecord(m) === undefined && m.header.rcode !== 0) {
-      throw rcodeError(m.header.rcode, what, server, { signed: false });
-    }
-    verifier.verify(raw, m);
+function unsignedAnswerError(rcode: number, asked: Asked): ControllerError | undefined {
+  const name = rcodeName(rcode);
+  const unsigned = ` without signing it for key ${asked.key?.name}`;
+  const keyRefused =
+    (name === 'REFUSED' && asked.operation === 'update') ||
+    (name === 'NOTAUTH' && asked.operation === 'query');
+  if (!keyRefused) {
+    return rcodeError(
+      rcode,
+      asked.what,
+      asked.server,
+      { signed: false },
+      unsigned + (UNSIGNED_WHY[name] ?? ''),
+    );
   }
+  const policy =
+    asked.operation === 'update' ? ', or its policy does not let this key update the zone' : '';
+  const server = serverText(asked.server);
+  const message = `${asked.what}: ${server} answered ${name}${unsigned}, ${NOT_ACCEPTED}${policy}`;
+  return new KeyRefusedError(asked.operation, message, {
+    detail: { rcode: name, server, signed: false },
+  });
+}
+
+/** A BADKEY for a key this server accepted before is its policy speaking (Knot DNS's ACL). */
+function policyBadKey(asked: Asked, cause: TsigBadKeyError): KeyRefusedError {
+  const may = { update: 'update the zone', transfer: 'transfer the zone', query: 'query' };
+  const message = `${asked.what}: ${serverText(asked.server)} answered BADKEY for key ${asked.key?.name}, which it accepted before: its policy does not let this key ${may[asked.operation]} (Knot DNS answers an ACL denial so; see its acl action)`;
+  return new KeyRefusedError(asked.operation, message, { cause, detail: cause.detail });
 }
 
 /** Groups records into RRsets (first TTL wins), keeping only our types in class IN. */
@@ -171,6 +213,8 @@ export class DnsClient {
   readonly #clock: () => number;
   readonly #fudge: number;
   readonly #pool = new Map<string, Promise<TcpConnection>>();
+  /** Server and key name pairs whose signed answers verified: the server knows the key. */
+  readonly #accepted = new Set<string>();
 
   constructor(options: DnsClientOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
@@ -180,6 +224,28 @@ export class DnsClient {
 
   #now(): number {
     return Math.floor(this.#clock() / 1000);
+  }
+
+  /**
+   * TSIG first (RFC 8945 §5.3), then the rcode. An unsigned error answer (servers cannot
+   * sign when they could not parse or know our key) still reports its rcode, as what it
+   * proves (unsignedAnswerError); so does a BADKEY from a server that knew the key.
+   */
+  #authenticate(raw: Buffer, m: DecodedMessage, verifier: TsigVerifier | undefined, asked: Asked) {
+    if (verifier === undefined) return;
+    if (tsigRecord(m) === undefined && m.header.rcode !== 0) {
+      throw unsignedAnswerError(m.header.rcode, asked);
+    }
+    const pair = `${serverText(asked.server)} ${normalizeName(asked.key?.name ?? '')}`;
+    try {
+      verifier.verify(raw, m);
+    } catch (error) {
+      if (error instanceof TsigBadKeyError && this.#accepted.has(pair)) {
+        throw policyBadKey(asked, error);
+      }
+      throw error;
+    }
+    this.#accepted.add(pair);
   }
 
   /** Signs `message(id)` when a key is given; the verifier checks the replies to it. */
@@ -209,14 +275,19 @@ export class DnsClient {
       type: TYPE_SOA,
       klass: CLASS_IN,
     };
-    const what = `UPDATE of zone ${question.name}`;
+    const asked: Asked = {
+      what: `UPDATE of zone ${question.name}`,
+      server,
+      operation: 'update',
+      key,
+    };
     const make = () => {
       const signer = this.#signer((id) => encodeUpdate(request, id), key);
       const onReply = (raw: Buffer): boolean => {
         const m = decodeMessage(raw);
         checkReply(m, question, OPCODE_UPDATE, true);
-        authenticate(raw, m, signer.verifier(), what, server);
-        const error = rcodeError(m.header.rcode, what, server);
+        this.#authenticate(raw, m, signer.verifier(), asked);
+        const error = rcodeError(m.header.rcode, asked.what, server);
         if (error !== undefined) throw error;
         return true;
       };
@@ -233,13 +304,14 @@ export class DnsClient {
   async axfr(server: DnsEndpoint, key: SecretKey, zone: string): Promise<RRset[]> {
     const question: Question = { name: normalizeName(zone), type: TYPE_AXFR, klass: CLASS_IN };
     const what = `AXFR of zone ${question.name}`;
+    const asked: Asked = { what, server, operation: 'transfer', key };
     const signer = this.#signer((id) => queryMessage(id, question), key);
     const stream = new AxfrStream(question.name, what);
     const onReply = (raw: Buffer): boolean => {
       const m = decodeMessage(raw);
       checkReply(m, question, OPCODE_QUERY, stream.started);
       const verifier = signer.verifier();
-      authenticate(raw, m, verifier, what, server);
+      this.#authenticate(raw, m, verifier, asked);
       const error = rcodeError(m.header.rcode, what, server);
       if (error !== undefined) throw error;
       if (!stream.add(m.answers)) return false;
@@ -280,6 +352,7 @@ export class DnsClient {
   ): Promise<RRset | undefined> {
     const question: Question = { name: normalizeName(name), type: typeCode(type), klass: CLASS_IN };
     const what = `query for ${question.name} ${type}`;
+    const asked: Asked = { what, server, operation: 'query', key };
     let answer: DecodedMessage | undefined;
     let truncated = false;
     const make = () => {
@@ -289,7 +362,7 @@ export class DnsClient {
         checkReply(m, question, OPCODE_QUERY, m.header.rcode !== 0);
         truncated = m.header.tc;
         if (truncated) return true;
-        authenticate(raw, m, signer.verifier(), what, server);
+        this.#authenticate(raw, m, signer.verifier(), asked);
         if (m.header.rcode !== 3) {
           const error = rcodeError(m.header.rcode, what, server);
           if (error !== undefined) throw error;

@@ -282,9 +282,13 @@ function serverError(t: TsigRdata, rcode: number): TsigError {
         detail,
       });
     case TSIG_ERRORS.BADKEY:
-      return new TsigBadKeyError('server does not know our TSIG key name or algorithm', 'server', {
-        detail,
-      });
+      // Knot DNS also answers BADKEY when its ACL denies a key it knows (the DNS client
+      // says so outright when the same server accepted the key before).
+      return new TsigBadKeyError(
+        'server does not know our TSIG key name or algorithm, or its policy does not allow this key this request (Knot DNS answers an ACL denial with BADKEY)',
+        'server',
+        { detail },
+      );
     case TSIG_ERRORS.BADTIME: {
       // §5.2.3: other data holds the server's time (48 bits).
       const serverTime = t.other.length === 6 ? t.other.readUIntBE(0, 6) : undefined;

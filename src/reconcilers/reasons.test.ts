@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PermanentError, TransientError, TsigBadKeyError, TsigBadSigError } from '../errors.ts';
+import {
+  KeyRefusedError,
+  PermanentError,
+  TransientError,
+  TsigBadKeyError,
+  TsigBadSigError,
+} from '../errors.ts';
 import { isKeyRejection, isRepairable, reasonFor } from './reasons.ts';
 
 describe('reasonFor', () => {
@@ -29,6 +35,14 @@ describe('reasonFor', () => {
     assert.ok(!isKeyRejection(notServed));
     assert.ok(!isRepairable(new TsigBadKeyError('bad key', 'server')));
     assert.ok(!isRepairable(new PermanentError('REFUSED', 'x')));
+  });
+
+  it('names a key the server would not let do the request KeyRefused, and re-reads the key', () => {
+    const refused = new KeyRefusedError('update', 'may not update');
+    assert.equal(reasonFor(refused).reason, 'KeyRefused');
+    assert.equal(reasonFor(refused).message, 'may not update');
+    assert.ok(isKeyRejection(refused));
+    assert.ok(!isRepairable(refused));
   });
 
   it('names a secondary behind its primaries TransferPending, not InstanceUnreachable', () => {

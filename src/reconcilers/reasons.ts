@@ -30,6 +30,9 @@ const BY_CODE: Readonly<Record<string, string>> = {
   InvalidKey: 'InvalidKey',
   INVALID: 'InvalidSpec',
   REFUSED: 'Refused',
+  // The server would not let the key do this at all (a policy, or a key it did not accept):
+  // never one RRset's fault (errors.ts KeyRefusedError).
+  KEY_REFUSED: 'KeyRefused',
   NOTZONE: 'InvalidSpec',
   FORMERR: 'Refused',
 };
@@ -56,5 +59,10 @@ export function isRepairable(error: unknown): boolean {
 /** Whether the error says a key was rejected, so the cached Secret should be re-read. */
 export function isKeyRejection(error: unknown): boolean {
   const reason = reasonFor(error).reason;
-  return reason.startsWith('Tsig') || reason === 'RndcBadKey' || reason === 'InvalidKey';
+  return (
+    reason.startsWith('Tsig') ||
+    reason === 'KeyRefused' ||
+    reason === 'RndcBadKey' ||
+    reason === 'InvalidKey'
+  );
 }
