@@ -11,19 +11,18 @@
  * again, as one whose zones someone else provisions does after it lost its state.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatKeyFile, type SecretKey } from '../../src/dns/keyfile.ts';
-import { generateKey, minimalZone } from './named.ts';
-import { freePort } from './ports.ts';
-import { launchOnFreePorts, ServerProcess } from './process.ts';
+import { minimalZone } from './named.ts';
 import {
+  launchProvisioned,
   type ProvisionedServer,
   type ProvisionedServerOptions,
   type ProvisionedZone,
+  provisionedParts,
   zoneKeys,
-} from './servers.ts';
+} from './provisioned.ts';
 
 export const KNOTD_BIN =
   ['/usr/sbin/knotd', '/usr/bin/knotd'].find((p) => existsSync(p)) ?? 'knotd';
@@ -86,13 +85,8 @@ function renderConfig(
 export async function startKnot(
   options: ProvisionedServerOptions = {},
 ): Promise<ProvisionedServer> {
-  const address = options.address ?? '127.0.0.1';
-  const dir = await mkdtemp(join(tmpdir(), 'knot-'));
-  const zoneDir = join(dir, 'zones');
-  let dnsPort = options.dnsPort ?? (await freePort(address));
-  const tsigKey = options.tsigKey ?? generateKey('ctrl-key');
-  const allKeys = [tsigKey, ...(options.keys ?? [])];
-  const tsigKeyFile = join(dir, 'tsig.key');
+  const parts = await provisionedParts('knot-', options);
+  const { dir, zoneDir, tsigKey, keys, tsigKeyFile } = parts;
   const confPath = join(dir, 'knot.conf');
   const zones = options.zones ?? [];
 
@@ -106,59 +100,25 @@ export async function startKnot(
     }
   }
 
-  async function writeFiles(): Promise<void> {
-    await writeZones();
-    await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
-    await writeFile(
-      confPath,
-      renderConfig(zones, { dir, address, dnsPort }, { tsig: tsigKey, all: allKeys }),
-      { mode: 0o600 },
-    );
-  }
-
-  const server = new ServerProcess({
-    label: 'knotd',
-    command: KNOTD_BIN,
-    args: ['-c', confPath],
-    // Knot says it started before it has loaded its zones, which it then does one by one.
-    ready: (output) =>
-      output.includes('server started') &&
-      zones.every((z) => output.includes(`[${z.name}.] loaded,`)),
-    portTaken: (output) => /address (already )?in use/i.test(output),
-    address,
-    ports: () => [dnsPort],
-    startTimeoutMs: options.startTimeoutMs ?? 60_000,
-  });
-  await launchOnFreePorts(server, {
-    fixedPorts: options.dnsPort !== undefined,
-    prepare: writeFiles,
-    pickPorts: async () => {
-      dnsPort = await freePort(address);
+  return launchProvisioned(
+    {
+      label: 'knotd',
+      command: KNOTD_BIN,
+      args: ['-c', confPath],
+      // Knot says it started before it has loaded its zones, which it then does one by one.
+      ready: (output) =>
+        output.includes('server started') &&
+        zones.every((z) => output.includes(`[${z.name}.] loaded,`)),
+      portTaken: (output) => /address (already )?in use/i.test(output),
+      async prepare(address, dnsPort) {
+        await writeZones();
+        await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
+        const config = renderConfig(zones, { dir, address, dnsPort }, { tsig: tsigKey, all: keys });
+        await writeFile(confPath, config, { mode: 0o600 });
+      },
+      reprovision: writeZones,
     },
-  });
-
-  return {
-    address,
-    dnsPort,
-    dir,
-    zoneDir,
-    tsigKey,
-    keys: allKeys,
-    tsigKeyFile,
-    log: () => server.output,
-    waitForLog: (pattern, timeoutMs) => server.waitForLog(pattern, timeoutMs),
-    halt: () => server.halt(),
-    async stop() {
-      await server.halt();
-      if (!process.env.KEEP_NAMED) await rm(dir, { recursive: true, force: true });
-    },
-    async restart(restartOptions = {}) {
-      await server.halt();
-      if (restartOptions.wipe) await writeZones();
-      await server.launch();
-    },
-    get running() {
-      return server.running;
-    },
-  };
+    options,
+    parts,
+  );
 }

@@ -14,20 +14,19 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatKeyFile } from '../../src/dns/keyfile.ts';
-import { generateKey, minimalZone } from './named.ts';
-import { freePort } from './ports.ts';
-import { launchOnFreePorts, ServerProcess } from './process.ts';
+import { minimalZone } from './named.ts';
 import {
+  launchProvisioned,
   type ProvisionedServer,
   type ProvisionedServerOptions,
   type ProvisionedZone,
+  provisionedParts,
   zoneKeys,
-} from './servers.ts';
+} from './provisioned.ts';
 
 const run = promisify(execFile);
 
@@ -69,25 +68,10 @@ function renderConfig(s: { dir: string; address: string; dnsPort: number }): str
 export async function startPowerDns(
   options: ProvisionedServerOptions = {},
 ): Promise<ProvisionedServer> {
-  const address = options.address ?? '127.0.0.1';
-  const dir = await mkdtemp(join(tmpdir(), 'pdns-'));
-  const zoneDir = join(dir, 'zones');
-  let dnsPort = options.dnsPort ?? (await freePort(address));
-  const tsigKey = options.tsigKey ?? generateKey('ctrl-key');
-  const allKeys = [tsigKey, ...(options.keys ?? [])];
-  const tsigKeyFile = join(dir, 'tsig.key');
+  const parts = await provisionedParts('pdns-', options);
+  const { dir, zoneDir, tsigKey, keys, tsigKeyFile } = parts;
   const zones = options.zones ?? [];
   const pdnsutil = (...args: string[]) => run(PDNSUTIL_BIN, [`--config-dir=${dir}`, ...args]);
-
-  /** The database anew: every zone from its file, the keys, who may update and transfer. */
-  async function provision(): Promise<void> {
-    await rm(join(dir, 'pdns.lmdb'), { force: true });
-    await rm(join(dir, 'pdns.lmdb-lock'), { force: true });
-    for (const z of zones) await provisionZone(z);
-    for (const k of allKeys) {
-      await pdnsutil('import-tsig-key', k.name, k.algorithm, k.secret.toString('base64'));
-    }
-  }
 
   async function provisionZone(z: ProvisionedZone): Promise<void> {
     const file = join(zoneDir, `${z.name}.zone`);
@@ -98,55 +82,33 @@ export async function startPowerDns(
     await pdnsutil('set-meta', z.name, 'TSIG-ALLOW-AXFR', ...update, ...transfer);
   }
 
-  async function writeFiles(): Promise<void> {
-    await mkdir(zoneDir, { recursive: true });
-    await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
-    await writeFile(join(dir, 'pdns.conf'), renderConfig({ dir, address, dnsPort }), {
-      mode: 0o600,
-    });
-    await provision();
+  /** The database anew: every zone from its file, the keys, who may update and transfer. */
+  async function provision(): Promise<void> {
+    await rm(join(dir, 'pdns.lmdb'), { force: true });
+    await rm(join(dir, 'pdns.lmdb-lock'), { force: true });
+    for (const z of zones) await provisionZone(z);
+    for (const k of keys) {
+      await pdnsutil('import-tsig-key', k.name, k.algorithm, k.secret.toString('base64'));
+    }
   }
 
-  const server = new ServerProcess({
-    label: 'pdns_server',
-    command: PDNS_BIN,
-    args: [`--config-dir=${dir}`],
-    ready: (output) => output.includes('Done launching threads, ready to distribute questions'),
-    portTaken: (output) => /address already in use|unable to bind/i.test(output),
-    address,
-    ports: () => [dnsPort],
-    startTimeoutMs: options.startTimeoutMs ?? 60_000,
-  });
-  await launchOnFreePorts(server, {
-    fixedPorts: options.dnsPort !== undefined,
-    prepare: writeFiles,
-    pickPorts: async () => {
-      dnsPort = await freePort(address);
+  return launchProvisioned(
+    {
+      label: 'pdns_server',
+      command: PDNS_BIN,
+      args: [`--config-dir=${dir}`],
+      ready: (output) => output.includes('Done launching threads, ready to distribute questions'),
+      portTaken: (output) => /address already in use|unable to bind/i.test(output),
+      async prepare(address, dnsPort) {
+        await mkdir(zoneDir, { recursive: true });
+        await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
+        const config = renderConfig({ dir, address, dnsPort });
+        await writeFile(join(dir, 'pdns.conf'), config, { mode: 0o600 });
+        await provision();
+      },
+      reprovision: provision,
     },
-  });
-
-  return {
-    address,
-    dnsPort,
-    dir,
-    zoneDir,
-    tsigKey,
-    keys: allKeys,
-    tsigKeyFile,
-    log: () => server.output,
-    waitForLog: (pattern, timeoutMs) => server.waitForLog(pattern, timeoutMs),
-    halt: () => server.halt(),
-    async stop() {
-      await server.halt();
-      if (!process.env.KEEP_NAMED) await rm(dir, { recursive: true, force: true });
-    },
-    async restart(restartOptions = {}) {
-      await server.halt();
-      if (restartOptions.wipe) await provision();
-      await server.launch();
-    },
-    get running() {
-      return server.running;
-    },
-  };
+    options,
+    parts,
+  );
 }

@@ -4,7 +4,6 @@
  * idempotent; a hand edit shows as a change back; invalid manifests send nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,28 +13,10 @@ import { runPlan } from '../../src/cli/plan.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { type RRset, rdataTexts } from '../../src/dns/rrset.ts';
 import { type NamedServer, startNamed } from '../harness/named.ts';
-import { cli } from './cli-helpers.ts';
+import { cli, runProgram } from './cli-helpers.ts';
 
 const ZONE = 'shop.test';
 const NODE = join(process.cwd(), 'node_modules/.bin/node');
-
-/** Runs a program with `input` on stdin; resolves with its exit code and output. */
-function runProgram(
-  command: string,
-  args: readonly string[],
-  input = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 const zoneManifest = `apiVersion: dns.bind9-controller.io/v1alpha1
 kind: DNSZone
