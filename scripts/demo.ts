@@ -135,8 +135,15 @@ function instanceManifests(named: NamedServer): Manifest[] {
   ];
 }
 
-/** Starts `bind9-controller run` as the ServiceAccount of deploy/, logging to a file. */
-async function startController(cluster: Cluster, logDir: string): Promise<ChildProcess> {
+/**
+ * Starts `bind9-controller run` as the ServiceAccount of deploy/, logging to a file. Base
+ * files go straight into named's directory, the one root it may write them to.
+ */
+async function startController(
+  cluster: Cluster,
+  logDir: string,
+  named: NamedServer,
+): Promise<ChildProcess> {
   const user = `system:serviceaccount:${CONTROLLER_NAMESPACE}:${SERVICE_ACCOUNT}`;
   const groups = ['system:serviceaccounts', `system:serviceaccounts:${CONTROLLER_NAMESPACE}`];
   const kubeconfig = await cluster.mintKubeconfig(user, groups);
@@ -146,6 +153,7 @@ async function startController(cluster: Cluster, logDir: string): Promise<ChildP
     join(ROOT, 'src/cli/main.ts'),
     'run',
     `--kubeconfig=${kubeconfig.path}`,
+    `--zone-file-root=${named.zoneDir}`,
     '--leader-elect',
     `--leader-election-namespace=${CONTROLLER_NAMESPACE}`,
     `--metrics-address=${metrics}`,
@@ -320,7 +328,7 @@ async function main(): Promise<number> {
   checkpoint();
   await installDeploy(cluster);
   await cluster.applyManifests(instanceManifests(named));
-  await startController(cluster, logDir);
+  await startController(cluster, logDir, named);
   checkpoint();
   const examples = await renderKustomization(join(ROOT, 'examples'));
   await cluster.applyManifests(examples);

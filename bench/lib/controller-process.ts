@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { ZONE_FILE_ROOT } from '../../test/harness/named.ts';
 import { freePort } from '../../test/harness/ports.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -102,6 +103,9 @@ function spawnChild(o: ControllerProcessOptions, port: number): ChildProcess {
     o.namespace,
     '--metrics-address',
     `127.0.0.1:${port}`,
+    // Benchmarks use harness named servers with directory delivery (their files live here).
+    '--zone-file-root',
+    ZONE_FILE_ROOT,
     ...(o.extraArgs ?? []),
   ];
   const env = { ...process.env };

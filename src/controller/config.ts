@@ -3,6 +3,7 @@
  * (STYLE.md habit 10). Durations are written `300ms`, `30s`, `5m`, `1h` or as milliseconds.
  */
 import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../errors.ts';
 
@@ -24,6 +25,8 @@ export interface ControllerConfig {
   readonly healthPollMs: number;
   /** How long a deleted object waits for unreachable instances before its finalizer goes. */
   readonly deletionTimeoutMs: number;
+  /** Directories below which `directory` delivery may write base files; none: it is off. */
+  readonly zoneFileRoots: readonly string[];
   readonly logLevel: string;
 }
 
@@ -40,6 +43,9 @@ export const CONFIG_HELP = `Options (environment variable in brackets):
   --leader-election-id NAME         name of the Lease (default bind9-controller)
   --health-poll DURATION            instance health poll period (default 3s)
   --deletion-timeout DURATION       give up on unreachable instances when deleting (default 2m)
+  --zone-file-root DIR              directory delivery may write base files below DIR; repeatable or
+                                    comma-separated; default none: directory delivery is off
+                                    [BIND9_CONTROLLER_ZONE_FILE_ROOTS]
   --log-level LEVEL                 pino level (default info) [LOG_LEVEL]`;
 
 export function parseDuration(text: string, field: string): number {
@@ -54,6 +60,14 @@ function positiveInt(text: string, field: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new ValidationError(field, `must be a positive integer: "${text}"`);
   return n;
+}
+
+/** A repeatable, comma-separated flag, else its environment variable, else empty. */
+function list(flag: readonly string[] | undefined, env: string | undefined): string[] {
+  return (flag ?? (env ?? '').split(','))
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
 }
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
@@ -78,13 +92,17 @@ export function parseConfig(
       'leader-election-id': { type: 'string' },
       'health-poll': { type: 'string' },
       'deletion-timeout': { type: 'string' },
+      'zone-file-root': { type: 'string', multiple: true },
       'log-level': { type: 'string' },
     },
   });
-  const namespaces = (values.namespace ?? (env.BIND9_CONTROLLER_NAMESPACES ?? '').split(','))
-    .flatMap((n) => n.split(','))
-    .map((n) => n.trim())
-    .filter((n) => n !== '');
+  const namespaces = list(values.namespace, env.BIND9_CONTROLLER_NAMESPACES);
+  const zoneFileRoots = list(values['zone-file-root'], env.BIND9_CONTROLLER_ZONE_FILE_ROOTS);
+  for (const root of zoneFileRoots) {
+    if (!isAbsolute(root)) {
+      throw new ValidationError('zone-file-root', `must be an absolute path: "${root}"`);
+    }
+  }
   return {
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     inCluster: values['in-cluster'] ?? truthy(env.BIND9_CONTROLLER_IN_CLUSTER),
@@ -103,6 +121,7 @@ export function parseConfig(
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     healthPollMs: parseDuration(values['health-poll'] ?? '3s', 'health-poll'),
     deletionTimeoutMs: parseDuration(values['deletion-timeout'] ?? '2m', 'deletion-timeout'),
+    zoneFileRoots,
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
   };
 }

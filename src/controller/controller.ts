@@ -10,6 +10,7 @@ import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import type { ZoneBackend } from '../bind/backend.ts';
 import { BindBackend } from '../bind/bind-backend.ts';
 import { EnsuredCache } from '../bind/ensured.ts';
+import { confinedDirectoryStore } from '../bind/files.ts';
 import { DnsClient } from '../dns/client.ts';
 import { normalizeName } from '../dns/rrset.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
@@ -118,7 +119,10 @@ export class Controller {
       writer: kube,
       events: new KubeEventRecorder(kube, this.#clock, log),
       keys: new SecretKeyCache(kube, this.#clock, config.resyncMs),
-      files: { configMap: (namespace, cm) => configMapStore({ kube, namespace, ...cm }) },
+      files: {
+        configMap: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
+        directory: (path) => confinedDirectoryStore(path, config.zoneFileRoots),
+      },
       backend,
       clock: this.#clock,
       log,

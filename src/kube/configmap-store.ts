@@ -7,11 +7,22 @@
  * named keeps a zone's journal beside its file unless told otherwise: every UPDATE would
  * then fail ("journal open failed", SERVFAIL). So the journal is named relative, which
  * named resolves against its own writable `directory` option.
+ *
+ * Only a ConfigMap the controller created (and labelled `managed-by: bind9-controller`) is
+ * written to or has keys removed: a Bind9Instance naming an unrelated ConfigMap (an app's
+ * configuration) is refused (DELIVERY_REFUSED), so nobody can edit ConfigMaps through the
+ * controller that they could not edit themselves (issue #18).
  */
+import { PermanentError } from '../errors.ts';
 import { isNotFound, type Kube, kubeError } from './client.ts';
 
+/** The label on every ConfigMap the controller creates for base files. */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'bind9-controller' } as const;
+
+type ConfigMapKube = Pick<Kube, 'readConfigMap' | 'createConfigMap' | 'patchConfigMap'>;
+
 export interface ConfigMapStoreOptions {
-  readonly kube: Kube;
+  readonly kube: ConfigMapKube;
   readonly namespace: string;
   readonly name: string;
   readonly mountPath: string;
@@ -29,6 +40,22 @@ export function zoneJournal(zone: string): string {
 
 export function configMapStore(o: ConfigMapStoreOptions) {
   const where = `configmap ${o.namespace}/${o.name}`;
+  /** The ConfigMap as it is: 'absent', ours, or refused. */
+  const state = async (): Promise<'absent' | 'ours'> => {
+    let found: { metadata?: { labels?: Record<string, string> } } | undefined;
+    try {
+      found = await o.kube.readConfigMap(o.namespace, o.name);
+    } catch (error) {
+      throw kubeError(`read ${where}`, error);
+    }
+    if (found === undefined) return 'absent';
+    const [label, value] = Object.entries(MANAGED_BY)[0] as [string, string];
+    if (found.metadata?.labels?.[label] === value) return 'ours';
+    throw new PermanentError(
+      'DELIVERY_REFUSED',
+      `ConfigMap ${o.namespace}/${o.name} was not created by bind9-controller (it lacks the label ${label}=${value}), so no base file goes into it; name a ConfigMap of its own in zoneFiles.configMap.name (the controller creates it), or label this one to hand it over`,
+    );
+  };
   const patchData = async (data: Record<string, string | null>) => {
     await o.kube.patchConfigMap(o.namespace, o.name, { data });
   };
@@ -37,13 +64,14 @@ export function configMapStore(o: ConfigMapStoreOptions) {
     where: `configMap:${o.namespace}/${o.name} mountPath:${o.mountPath}`,
     async write(zone: string, content: string): Promise<{ file: string; journal: string }> {
       const key = zoneFileKey(zone);
-      try {
-        await patchData({ [key]: content });
-      } catch (error) {
-        if (!isNotFound(error)) throw kubeError(`write ${where}`, error);
+      if ((await state()) === 'ours') {
+        await patchData({ [key]: content }).catch((error: unknown) => {
+          throw kubeError(`write ${where}`, error);
+        });
+      } else {
         try {
           await o.kube.createConfigMap(o.namespace, {
-            metadata: { name: o.name, namespace: o.namespace },
+            metadata: { name: o.name, namespace: o.namespace, labels: { ...MANAGED_BY } },
             data: { [key]: content },
           });
         } catch (createError) {
@@ -54,8 +82,10 @@ export function configMapStore(o: ConfigMapStoreOptions) {
     },
     async remove(zone: string): Promise<void> {
       try {
+        if ((await state()) === 'absent') return;
         await patchData({ [zoneFileKey(zone)]: null });
       } catch (error) {
+        if (error instanceof PermanentError && error.code === 'DELIVERY_REFUSED') return;
         if (!isNotFound(error)) throw kubeError(`remove from ${where}`, error);
       }
     },

@@ -157,6 +157,10 @@ export class RestKube {
     return this.rest.request('PUT', lease(namespace, name), { body });
   }
 
+  readConfigMap(namespace: string, name: string): Promise<JsonObject | undefined> {
+    return orUndefined(this.rest.request<JsonObject>('GET', core('configmaps', namespace, name)));
+  }
+
   createConfigMap(namespace: string, body: JsonObject): Promise<JsonObject> {
     return this.rest.request('POST', core('configmaps', namespace), { body });
   }

@@ -26,6 +26,8 @@ const BY_CODE: Readonly<Record<string, string>> = {
   RNDC_NOT_RNDC: 'NotRndcServer',
   // A secondary that does not serve its primaries' serial yet (zone.ts): retried with backoff.
   TransferPending: 'TransferPending',
+  // Base files may not go there (directory roots, a file or ConfigMap not ours).
+  DELIVERY_REFUSED: 'DeliveryRefused',
   SecretNotFound: 'SecretNotFound',
   InvalidKey: 'InvalidKey',
   INVALID: 'InvalidSpec',

@@ -5,18 +5,23 @@
 import { primariesPort } from '../api/bind9instance.ts';
 import { objectId } from '../api/ids.ts';
 import type { Bind9Instance } from '../api/kinds.ts';
-import { directoryStore, type ZoneFileStore } from '../bind/files.ts';
+import type { ZoneFileStore } from '../bind/files.ts';
 import type { InstanceTarget } from '../bind/target.ts';
 import type { KeySource } from '../kube/secrets.ts';
 
-/** The stores that need more than a path (`configMap` delivery needs the Kubernetes client). */
+/**
+ * Where base files may go, as the controller was configured: `configMap` delivery needs the
+ * Kubernetes client, `directory` delivery the roots the operator allowed (both may refuse,
+ * with DELIVERY_REFUSED).
+ */
 export interface FileStores {
   configMap(namespace: string, spec: { name: string; mountPath: string }): ZoneFileStore;
+  directory(path: string): ZoneFileStore;
 }
 
 function filesOf(instance: Bind9Instance, stores: FileStores): ZoneFileStore | undefined {
   const z = instance.spec.zoneFiles;
-  if (z?.directory !== undefined) return directoryStore(z.directory.path);
+  if (z?.directory !== undefined) return stores.directory(z.directory.path);
   if (z?.configMap !== undefined) return stores.configMap(instance.metadata.namespace, z.configMap);
   return undefined;
 }

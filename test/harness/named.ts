@@ -146,6 +146,12 @@ function renderConfig(
   ].join('\n');
 }
 
+/**
+ * Every harness named keeps its files below this directory: controllers under test get it
+ * as their `--zone-file-root`, so `directory` delivery may write there (and nowhere else).
+ */
+export const ZONE_FILE_ROOT = tmpdir();
+
 export async function startNamed(options: NamedOptions = {}): Promise<NamedServer> {
   const address = options.address ?? '127.0.0.1';
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'named-')));

@@ -12,7 +12,7 @@ import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile, SecretKey } from '../../src/dns/keyfile.ts';
 import type { Kube } from '../../src/kube/client.ts';
 import type { Cluster } from '../harness/cluster.ts';
-import { type NamedServer, startNamed } from '../harness/named.ts';
+import { type NamedServer, startNamed, ZONE_FILE_ROOT } from '../harness/named.ts';
 import {
   Admin,
   clusterWithRbac,
@@ -199,6 +199,8 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
           admin.namespace,
           '--metrics-address',
           '127.0.0.1:0',
+          '--zone-file-root',
+          ZONE_FILE_ROOT,
           '--log-level',
           'warn',
         ],

@@ -18,7 +18,7 @@ import { Controller } from '../../src/controller/controller.ts';
 import { formatKeyFile, type SecretKey } from '../../src/dns/keyfile.ts';
 import { Kube } from '../../src/kube/client.ts';
 import { type Cluster, useCluster } from '../harness/cluster.ts';
-import type { NamedServer } from '../harness/named.ts';
+import { type NamedServer, ZONE_FILE_ROOT } from '../harness/named.ts';
 
 const run = promisify(execFile);
 const GROUP = 'dns.bind9-controller.io';
@@ -66,6 +66,10 @@ export function makeController(
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   // Shipped defaults otherwise (resync 5 min, health poll 3 s): those are the timings under test.
   const args = ['--namespace', namespace, '--metrics-address', '127.0.0.1:0'];
+  // Harness named servers keep their files below ZONE_FILE_ROOT, unless the test says otherwise.
+  if (!extraArgs.some((a) => a.startsWith('--zone-file-root'))) {
+    args.push('--zone-file-root', ZONE_FILE_ROOT);
+  }
   const config = parseConfig([...args, ...extraArgs], env);
   const controller = new Controller({ kube, config, log });
   return { controller, logs, stop: () => controller.stop() };

@@ -16,7 +16,7 @@ import { systemClock } from '../../src/kube/clock.ts';
 import { configMapStore } from '../../src/kube/configmap-store.ts';
 import { LeaderElector } from '../../src/kube/lease.ts';
 import type { Cluster } from '../harness/cluster.ts';
-import { type NamedServer, startNamed } from '../harness/named.ts';
+import { type NamedServer, startNamed, ZONE_FILE_ROOT } from '../harness/named.ts';
 import {
   Admin,
   CONTROLLER_USER,
@@ -209,6 +209,7 @@ describe('operating the controller', { timeout: 600_000 }, () => {
         `--kubeconfig=${minted.path}`,
         `--namespace=${admin.namespace}`,
         '--metrics-address=127.0.0.1:0',
+        `--zone-file-root=${ZONE_FILE_ROOT}`,
         '--leader-elect',
         `--leader-election-namespace=${leaseNs}`,
       ],
