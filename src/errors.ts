@@ -177,3 +177,14 @@ export class KeyRefusedError extends PermanentError {
     this.operation = operation;
   }
 }
+
+/**
+ * One RRset that the server cannot take, whatever else the message holds: too big for any
+ * DNS message (RFC 1035 §4.2.2: 65,535 bytes over TCP), or failed by the server alone while
+ * it accepts everything else (BIND9 answers SERVFAIL for more records than its
+ * max-records-per-type, 100 by default). The executor reports it for that RRset only and
+ * applies the rest of the plan; retrying the same data fails the same way.
+ */
+export class RRsetRejectedError extends PermanentError {
+  override readonly name: string = 'RRsetRejectedError';
+}

@@ -47,6 +47,13 @@ export type CNAMERecordSpec = Static<typeof CNAMERecordSpecSchema>;
 
 /** A TXT RR's rdata is at most 65535 octets; leave room for the length octets of the split. */
 const MAX_TXT_VALUE = 16384;
+/**
+ * 64 values of at most 16 KiB: an object of at most 1 MiB, inside etcd's 1.5 MiB, refused
+ * with a message naming the field instead of etcd's "request is too large". An RRset the
+ * server cannot take (over 64 KiB on the wire) is admitted and reported `TooLarge` by the
+ * controller, its zone unharmed.
+ */
+const MAX_TXT_VALUES = 64;
 
 export const TXTRecordSpecSchema = recordSpec('TXT', {
   values: nonEmptyList(
@@ -55,6 +62,7 @@ export const TXTRecordSpecSchema = recordSpec('TXT', {
       { maxLength: MAX_TXT_VALUE },
     ),
     'The TXT records of the RRset, one per value.',
+    MAX_TXT_VALUES,
   ),
 });
 export type TXTRecordSpec = Static<typeof TXTRecordSpecSchema>;

@@ -5746,7 +5746,7 @@ return errors === 0;
 }
 
 export const spec_TXTRecord = validate46;
-const schema19 = {"description":"Desired state of one TXT RRset.","additionalProperties":false,"type":"object","required":["zone","name","values"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"values":{"minItems":1,"maxItems":1000,"description":"The TXT records of the RRset, one per value.","type":"array","items":{"description":"One TXT record. Values longer than 255 bytes are split into several character-strings (RFC 1035 §3.3.14, RFC 7208 §3.3).","maxLength":16384,"type":"string"}}},"$id":"spec_TXTRecord"};
+const schema19 = {"description":"Desired state of one TXT RRset.","additionalProperties":false,"type":"object","required":["zone","name","values"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"values":{"minItems":1,"maxItems":64,"description":"The TXT records of the RRset, one per value.","type":"array","items":{"description":"One TXT record. Values longer than 255 bytes are split into several character-strings (RFC 1035 §3.3.14, RFC 7208 §3.3).","maxLength":16384,"type":"string"}}},"$id":"spec_TXTRecord"};
 
 function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_TXTRecord" */;
@@ -5923,8 +5923,8 @@ errors++;
 if(data.values !== undefined){
 let data3 = data.values;
 if(Array.isArray(data3)){
-if(data3.length > 1000){
-const err15 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema19.properties.values,data:data3};
+if(data3.length > 64){
+const err15 = {instancePath:instancePath+"/values",schemaPath:"#/properties/values/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema19.properties.values,data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }

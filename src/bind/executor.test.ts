@@ -185,3 +185,70 @@ describe('noOpRequestFor', () => {
     }
   });
 });
+
+describe('applyPlan with one RRset the server cannot take', () => {
+  const servfail = () => new TransientError('SERVFAIL', 'answered SERVFAIL');
+  const many = create('many.example.com', ...Array.from({ length: 101 }, (_, i) => `192.0.2.${i}`));
+  const adds = (request: UpdateRequest, name: string) =>
+    request.updates.some((u) => u.kind === 'add' && u.rrset.name === name);
+
+  it('isolates the RRset a healthy server answers SERVFAIL for, applies the rest, and calls it TooLarge past 100 records', async () => {
+    const sender = scriptedSender((request) =>
+      adds(request, 'many.example.com') ? servfail() : undefined,
+    );
+    const result = await applyPlan(sender, server, key, plan([...thousand.slice(0, 9), many]));
+    assert.equal(result.applied.length, 9);
+    assert.equal(result.rejected.length, 1);
+    const [rejected] = result.rejected;
+    assert.equal(rejected?.change.after?.name, 'many.example.com');
+    assert.equal(rejected?.error.code, 'TOO_LARGE');
+    assert.equal(rejected?.error.disposition, 'permanent');
+    assert.match(rejected?.error.message ?? '', /101 records.*max-records-per-type/);
+    assert.ok(sender.sent.length <= 10, `${sender.sent.length} messages`);
+  });
+
+  it('asks a no-op first when nothing else was accepted, and throws the SERVFAIL of a server failing everything after two messages', async () => {
+    const sender = scriptedSender(servfail);
+    const error = await applyPlan(sender, server, key, plan(thousand)).catch((e: unknown) => e);
+    assert.ok(error instanceof TransientError && error.code === 'SERVFAIL', String(error));
+    assert.equal(sender.sent.length, 2);
+  });
+
+  it('rejects a change no DNS message can carry without sending it, and sends the others', async () => {
+    const huge: Change = {
+      action: 'create',
+      after: {
+        name: 'txt.example.com',
+        type: 'TXT',
+        ttl: 60,
+        rdata: Array.from({ length: 5 }, () => ({
+          strings: Array.from({ length: 60 }, () => 'y'.repeat(240)),
+        })),
+      },
+    };
+    const small = create('txt.example.com', '192.0.2.1');
+    const sender = scriptedSender(() => undefined);
+    const result = await applyPlan(
+      sender,
+      server,
+      key,
+      plan([huge, small, ...thousand.slice(0, 3)]),
+      {
+        measure: estimateUpdateSize,
+      },
+    );
+    assert.deepEqual(
+      result.rejected.map((r) => [r.change.after?.type, r.error.code]),
+      [['TXT', 'TOO_LARGE']],
+    );
+    assert.match(result.rejected[0]?.error.message ?? '', /more than any DNS message can carry/);
+    assert.equal(result.applied.length, 4, 'the A at the same name and the others');
+    assert.ok(
+      sender.sent.every(
+        (r) =>
+          !adds(r, 'txt.example.com') ||
+          r.updates.every((u) => u.kind !== 'add' || u.rrset.type !== 'TXT'),
+      ),
+    );
+  });
+});

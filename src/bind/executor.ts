@@ -12,6 +12,13 @@
  * halves until the refused RRsets are found; they are reported and the rest is applied.
  * Before the first split, one UPDATE that changes nothing asks whether the key may update
  * the zone at all (`probeKey`): a policy refusal ends the run after two messages.
+ *
+ * One RRset never blocks its zone for any other cause either (issue #18): a change too big
+ * for any DNS message is rejected before anything is sent (`TOO_LARGE`), and a SERVFAIL is
+ * split like a refusal once a no-op UPDATE has shown the server itself healthy
+ * (`probeServer`; BIND9 answers SERVFAIL for an RRset over its max-records-per-type), so
+ * only an RRset the server fails on alone is reported, and a server that fails everything
+ * is still one transient error for the whole instance.
  * A failed prerequisite means someone else changed the zone since it was read: the
  * executor stops and throws `StalePlanError`, and the caller re-reads (AXFR) and re-plans.
  *
@@ -23,12 +30,14 @@
 
 import type { SecretKey } from '../dns/keyfile.ts';
 import type { RdataByType, RecordType, RRset } from '../dns/rrset.ts';
+import { MAX_MESSAGE_SIZE } from '../dns/update.ts';
 import type { DnsEndpoint, UpdateOperation, UpdateRequest } from '../dns/update-request.ts';
 import {
   type ControllerError,
   isControllerError,
   KeyRefusedError,
   PrerequisiteError,
+  RRsetRejectedError,
 } from '../errors.ts';
 import { type Change, groupByName, type Plan, updateRequestFor } from './plan.ts';
 
@@ -189,6 +198,8 @@ export function packGroups(groups: readonly Change[][], bounds: Bounds): Change[
 interface Run {
   /** Whether the key was seen allowed to change the zone (probeKey). */
   keyMayUpdate: boolean;
+  /** Whether the server answered a no-op UPDATE: a SERVFAIL is then about the data. */
+  serverHealthy: boolean;
   readonly sender: UpdateSender;
   readonly server: DnsEndpoint;
   readonly key: SecretKey;
@@ -240,14 +251,7 @@ export function noOpRequestFor(zone: string, change: Change): UpdateRequest {
  */
 async function probeKey(run: Run, change: Change, refusal: ControllerError): Promise<void> {
   if (run.keyMayUpdate) return;
-  run.messages += 1;
-  const request = noOpRequestFor(run.zone, change);
-  const error = await run.sender.update(run.server, run.key, request).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const bytes = (run.options.measure ?? estimateUpdateSize)(request, run.key);
-  run.options.onMessage?.({ changes: [], bytes, ...(error === undefined ? {} : { error }) });
+  const error = await sendNoOp(run, change);
   if (error === undefined) {
     run.keyMayUpdate = true;
     return;
@@ -260,6 +264,62 @@ async function probeKey(run: Run, change: Change, refusal: ControllerError): Pro
     cause: refusal,
     detail: error.detail,
   });
+}
+
+/** Sends the no-op UPDATE of `change` (noOpRequestFor); its error, if any. */
+async function sendNoOp(run: Run, change: Change): Promise<unknown> {
+  run.messages += 1;
+  const request = noOpRequestFor(run.zone, change);
+  const error = await run.sender.update(run.server, run.key, request).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const bytes = (run.options.measure ?? estimateUpdateSize)(request, run.key);
+  run.options.onMessage?.({ changes: [], bytes, ...(error === undefined ? {} : { error }) });
+  if (error === undefined) {
+    run.keyMayUpdate = true;
+    run.serverHealthy = true;
+  }
+  return error;
+}
+
+/**
+ * Whether a SERVFAIL can be about the data: true once the server has accepted something
+ * in this run (a message or a no-op). A server that fails the no-op too is failing as a
+ * whole, and its SERVFAIL is thrown for the instance, transient, as it came.
+ */
+async function probeServer(run: Run, change: Change, servfail: unknown): Promise<void> {
+  if (run.serverHealthy) return;
+  const error = await sendNoOp(run, change);
+  if (error === undefined) return;
+  if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
+  throw servfail;
+}
+
+function isServfail(error: unknown): boolean {
+  return isControllerError(error) && error.code === 'SERVFAIL';
+}
+
+/** BIND 9.18's default max-records-per-type. */
+const BIND_MAX_RECORDS_PER_TYPE = 100;
+
+/** The error for a change the server failed on alone (SERVFAIL while healthy). */
+function servfailOf(run: Run, change: Change, cause: unknown): RRsetRejectedError {
+  const rrset = change.after ?? change.before;
+  const count = change.after?.rdata.length ?? 0;
+  const where = `${run.server.address}:${run.server.port}`;
+  if (count > BIND_MAX_RECORDS_PER_TYPE) {
+    return new RRsetRejectedError(
+      'TOO_LARGE',
+      `${where} answered SERVFAIL for ${rrset.name} ${rrset.type} alone, which has ${count} records: more than the server accepts in one RRset (BIND9's max-records-per-type is ${BIND_MAX_RECORDS_PER_TYPE} by default); the rest of the zone is applied`,
+      { cause, detail: { records: count } },
+    );
+  }
+  return new RRsetRejectedError(
+    'RRSET_SERVFAIL',
+    `${where} answered SERVFAIL for ${rrset.name} ${rrset.type} alone, while it accepts the rest of the zone: see the server's log for why; the rest of the zone is applied`,
+    { cause },
+  );
 }
 
 function snapshot(run: Run): ApplyResult {
@@ -275,11 +335,15 @@ async function sendOrBisect(run: Run, groups: readonly Change[][]): Promise<void
   const error = await send(run, changes);
   if (error === undefined) {
     run.applied.push(...changes);
+    run.serverHealthy = true;
     return;
   }
   if (error instanceof PrerequisiteError) throw new StalePlanError(error, snapshot(run));
-  if (!isPerRRsetRefusal(error)) throw error;
-  if (error.code === 'REFUSED' && changes[0] !== undefined) await probeKey(run, changes[0], error);
+  const first = changes[0];
+  if (first === undefined) return;
+  if (isServfail(error)) await probeServer(run, first, error);
+  else if (!isPerRRsetRefusal(error)) throw error;
+  else if (error.code === 'REFUSED') await probeKey(run, first, error);
   if (groups.length === 1) {
     const group = groups[0] ?? [];
     // Changes at one name may go separately unless a CNAME is involved (see groupByName).
@@ -290,7 +354,10 @@ async function sendOrBisect(run: Run, groups: readonly Change[][]): Promise<void
       );
       return;
     }
-    for (const change of changes) run.rejected.push({ change, error });
+    for (const change of changes) {
+      const why = isServfail(error) ? servfailOf(run, change, error) : (error as ControllerError);
+      run.rejected.push({ change, error: why });
+    }
     return;
   }
   const middle = Math.ceil(groups.length / 2);
@@ -314,14 +381,51 @@ export async function applyPlan(
   const run: Run = {
     ...{ sender, server, key, zone: plan.zone, options, measure: bounds.measure },
     keyMayUpdate: false,
+    serverHealthy: false,
     applied: [],
     rejected: [],
     messages: 0,
   };
-  for (const batch of packGroups(groupByName(plan.changes), bounds)) {
+  const { sendable, tooLarge } = sortBySize(run, groupByName(plan.changes));
+  run.rejected.push(...tooLarge);
+  for (const batch of packGroups(sendable, bounds)) {
     await sendOrBisect(run, batch);
   }
   return snapshot(run);
+}
+
+/**
+ * Name groups that fit in one DNS message, and the changes that never can: those are
+ * rejected without a message. A group too big as a whole is sent change by change when
+ * its changes may go apart (no CNAME among them, see groupByName).
+ */
+function sortBySize(run: Run, groups: readonly Change[][]) {
+  const sendable: Change[][] = [];
+  const tooLarge: RejectedChange[] = [];
+  for (const group of groups) {
+    if (run.measure(group) <= MAX_MESSAGE_SIZE) {
+      sendable.push(group);
+      continue;
+    }
+    const parts = involvesCname(group) ? [group] : group.map((c) => [c]);
+    for (const part of parts) {
+      const bytes = run.measure(part);
+      if (bytes <= MAX_MESSAGE_SIZE) sendable.push(part);
+      else
+        for (const change of part)
+          tooLarge.push({ change, error: tooLargeError(run, change, bytes) });
+    }
+  }
+  return { sendable, tooLarge };
+}
+
+function tooLargeError(run: Run, change: Change, bytes: number): RRsetRejectedError {
+  const rrset = change.after ?? change.before;
+  return new RRsetRejectedError(
+    'TOO_LARGE',
+    `${rrset.name} ${rrset.type} needs an UPDATE of ${bytes} bytes to ${run.zone} (its prerequisite, deletion and records), more than any DNS message can carry (${MAX_MESSAGE_SIZE} bytes); nothing was sent for it, the rest of the zone is applied`,
+    { detail: { bytes } },
+  );
 }
 
 function boundsOf(zone: string, key: SecretKey, options: ApplyOptions): Bounds {

@@ -32,6 +32,9 @@ const BY_CODE: Readonly<Record<string, string>> = {
   InvalidKey: 'InvalidKey',
   INVALID: 'InvalidSpec',
   REFUSED: 'Refused',
+  // One RRset the server cannot take (executor.ts): nothing else of the zone waits for it.
+  TOO_LARGE: 'TooLarge',
+  RRSET_SERVFAIL: 'ServerFailure',
   // The server would not let the key do this at all (a policy, or a key it did not accept):
   // never one RRset's fault (errors.ts KeyRefusedError).
   KEY_REFUSED: 'KeyRefused',
