@@ -7,6 +7,7 @@ import {
   TsigBadKeyError,
   TsigBadSigError,
 } from '../errors.ts';
+import { KubePermanentError, KubeTransientError } from '../kube/rest.ts';
 import { isKeyRejection, isRepairable, reasonFor } from './reasons.ts';
 
 describe('reasonFor', () => {
@@ -21,6 +22,25 @@ describe('reasonFor', () => {
       'InstanceUnreachable',
     );
     assert.equal(reasonFor(new Error('boom')).reason, 'InstanceUnreachable');
+  });
+
+  it("names the API server's own failures, not the instance's", () => {
+    const down = new KubeTransientError(
+      'KUBE_UNREACHABLE',
+      'PATCH /apis/...: no response (ECONNREFUSED)',
+    );
+    const busy = new KubeTransientError('HTTP_429', 'PATCH /apis/...: HTTP 429', { status: 429 });
+    const timeout = new KubeTransientError('TIMEOUT', 'GET /api/...: timed out after 30000 ms');
+    for (const error of [down, busy, timeout]) {
+      assert.equal(reasonFor(error).reason, 'ApiServerUnavailable');
+    }
+    const forbidden = new KubePermanentError('HTTP_403', 'HTTP 403 Forbidden', { status: 403 });
+    assert.equal(reasonFor(forbidden).reason, 'ApiServerRefused');
+    // A DNS timeout is still the instance's.
+    assert.equal(
+      reasonFor(new TransientError('TIMEOUT', 'timed out')).reason,
+      'InstanceUnreachable',
+    );
   });
 
   it('maps missing Secrets and refusals to their own reasons', () => {

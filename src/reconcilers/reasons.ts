@@ -3,6 +3,7 @@
  * name the cause). Messages come from our own errors, which never carry key material.
  */
 import { isControllerError } from '../errors.ts';
+import { isKubeApiError } from '../kube/rest.ts';
 
 export interface Reason {
   readonly reason: string;
@@ -42,9 +43,17 @@ const BY_CODE: Readonly<Record<string, string>> = {
   FORMERR: 'Refused',
 };
 
-/** The reason for an error talking to an instance; anything transient is InstanceUnreachable. */
+/**
+ * The reason for an error. The API server's own failures (it is down, overloaded, or
+ * refuses our request: RBAC, validation) say so, so an operator looks at the control plane
+ * and not at BIND9; any other transient failure is InstanceUnreachable.
+ */
 export function reasonFor(error: unknown): Reason {
   const message = error instanceof Error ? error.message : String(error);
+  if (isKubeApiError(error)) {
+    const reason = error.disposition === 'transient' ? 'ApiServerUnavailable' : 'ApiServerRefused';
+    return { reason, message };
+  }
   if (!isControllerError(error)) return { reason: 'InstanceUnreachable', message };
   const mapped = BY_CODE[error.code];
   if (mapped !== undefined) return { reason: mapped, message };
