@@ -157,11 +157,11 @@ function policyBadKey(asked: Asked, cause: TsigBadKeyError): KeyRefusedError {
   return new KeyRefusedError(asked.operation, message, { cause, detail: cause.detail });
 }
 
-/** Groups records into RRsets (first TTL wins), keeping only our types in class IN. */
-export function groupRRsets(records: readonly DecodedRecord[]): RRset[] {
+/** Groups records into RRsets (first TTL wins), keeping only our types in one class (IN). */
+export function groupRRsets(records: readonly DecodedRecord[], klass = CLASS_IN): RRset[] {
   const sets = new Map<string, { name: string; type: RecordType; ttl: number; rdata: Rdata[] }>();
   for (const rr of records) {
-    if (rr.klass !== CLASS_IN || rr.body.kind !== 'rdata') continue;
+    if (rr.klass !== klass || rr.body.kind !== 'rdata') continue;
     const key = `${rr.name}\u0000${rr.body.type}`;
     const set = sets.get(key);
     if (set === undefined) {
@@ -343,14 +343,16 @@ export class DnsClient {
   /**
    * One RRset by name and type, over UDP with a retry over TCP when the reply is truncated
    * (RFC 1035 §4.2.1). Undefined for NXDOMAIN or no data. Signed when a key is given.
+   * `klass`: IN, or CLASS_CH to ask a server about itself.
    */
   async query(
     server: DnsEndpoint,
     name: string,
     type: RecordType,
     key?: SecretKey,
+    klass = CLASS_IN,
   ): Promise<RRset | undefined> {
-    const question: Question = { name: normalizeName(name), type: typeCode(type), klass: CLASS_IN };
+    const question: Question = { name: normalizeName(name), type: typeCode(type), klass };
     const what = `query for ${question.name} ${type}`;
     const asked: Asked = { what, server, operation: 'query', key };
     let answer: DecodedMessage | undefined;
@@ -379,7 +381,7 @@ export class DnsClient {
     const matching = answer.answers.filter(
       (rr) => rr.name === question.name && rr.type === question.type,
     );
-    return groupRRsets(matching)[0];
+    return groupRRsets(matching, klass)[0];
   }
 
   /**

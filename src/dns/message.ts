@@ -10,6 +10,8 @@ import type { Rdata, RecordType } from './rrset.ts';
 import { Reader, Writer } from './wire.ts';
 
 export const CLASS_IN = 1;
+/** CHAOS: where named answers about itself (`id.server`, `version.bind`; RFC 4892). */
+export const CLASS_CH = 3;
 export const CLASS_NONE = 254;
 export const CLASS_ANY = 255;
 

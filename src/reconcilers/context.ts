@@ -93,7 +93,7 @@ interface StatusLike {
  * Event when Ready flips or its reason changes, so `kubectl describe` tells the story.
  */
 export async function writeReady(
-  ctx: ReconcileContext,
+  ctx: Pick<ReconcileContext, 'writer' | 'events' | 'clock'>,
   obj: KubeObject<unknown, StatusLike> | RecordResource | DNSZone | Bind9Instance,
   ready: Omit<ConditionInput, 'type' | 'observedGeneration'>,
   extra: Readonly<Record<string, unknown>> = {},

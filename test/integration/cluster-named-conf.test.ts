@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,12 +23,14 @@ import {
   POD_LISTEN,
   renderNamedConf,
 } from '../../src/bind/named-conf.ts';
+import { BindServerConfig } from '../../src/bind/server-config.ts';
 import type { InstanceTarget } from '../../src/bind/target.ts';
 import { renderZoneFile } from '../../src/bind/zone-file.ts';
 import { zoneStatementBody } from '../../src/bind/zones.ts';
+import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile } from '../../src/dns/keyfile.ts';
 import { zoneFileKey, zoneJournal } from '../../src/kube/configmap-store.ts';
-import { generateKey, NAMED_BIN } from '../harness/named.ts';
+import { generateKey, NAMED_BIN, type NamedServer, startNamed } from '../harness/named.ts';
 import { type PrivateNetwork, privateNetwork } from '../harness/netns.ts';
 
 const tsigKey = generateKey('edge-tsig');
@@ -422,4 +424,48 @@ describe('every option on a real named, with the pods\u2019 own listen settings'
       }
     });
   }
+});
+
+describe('the controller asking a named which named.conf it runs (src/bind/server-config.ts)', () => {
+  let named: NamedServer;
+  const dns = new DnsClient({ timeoutMs: 5000 });
+  before(async () => {
+    // allow-query lets no one in but the key: the controller's signed question still passes.
+    named = await startNamed({
+      options: 'server-id "cfg-first"; allow-query { key "ctrl-key"; };',
+    });
+  });
+  after(async () => {
+    await dns.close();
+    await named?.stop();
+  });
+
+  const target = () => ({
+    dns: { address: named.address, port: named.dnsPort },
+    tsigKey: named.tsigKey,
+    rndc: { endpoint: { address: named.address, port: named.rndcPort }, key: named.rndcKey },
+  });
+
+  test('reads server-id by a signed CHAOS query, and reconfig makes named load an edited file', async () => {
+    const servers = new BindServerConfig(dns);
+    assert.equal(await servers.loadedConfig(target()), 'cfg-first');
+    const path = join(named.dir, 'named.conf');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('cfg-first', 'cfg-second'));
+    await servers.reconfig(target());
+    assert.equal(await servers.loadedConfig(target()), 'cfg-second');
+  });
+
+  test('says undefined for a named without server-id', async () => {
+    const plain = await startNamed();
+    try {
+      const t = {
+        ...target(),
+        dns: { address: plain.address, port: plain.dnsPort },
+        tsigKey: plain.tsigKey,
+      };
+      assert.equal(await new BindServerConfig(dns).loadedConfig(t), undefined);
+    } finally {
+      await plain.stop();
+    }
+  });
 });

@@ -189,6 +189,20 @@ describe('the RBAC of deploy/, judged by the API server', () => {
       resource: 'leases',
       namespace: CONTROLLER_NS,
     })),
+    // Bind9Cluster: the servers the controller runs, by server-side apply (create + patch).
+    { verb: 'list', group: GROUP, resource: 'bind9clusters' },
+    { verb: 'watch', group: GROUP, resource: 'bind9clusters' },
+    { verb: 'patch', group: GROUP, resource: 'bind9clusters', subresource: 'status' },
+    { verb: 'update', group: GROUP, resource: 'bind9clusters', subresource: 'finalizers' },
+    { verb: 'create', group: GROUP, resource: 'bind9instances' },
+    { verb: 'delete', group: GROUP, resource: 'bind9instances' },
+    { verb: 'create', resource: 'secrets' },
+    ...['create', 'patch', 'delete'].map((verb) => ({ verb, resource: 'services' })),
+    ...['create', 'patch'].flatMap((verb) => [
+      { verb, group: 'apps', resource: 'statefulsets' },
+      { verb, group: 'policy', resource: 'poddisruptionbudgets' },
+      { verb, group: 'networking.k8s.io', resource: 'networkpolicies' },
+    ]),
   ];
   /** What of `needed` the API server refuses right now. */
   async function refusedNow(): Promise<Access[]> {
@@ -231,6 +245,13 @@ describe('the RBAC of deploy/, judged by the API server', () => {
     { verb: 'list', resource: 'configmaps' },
     { verb: 'delete', resource: 'configmaps' },
     { verb: 'update', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions' },
+    // A generated key is created once and never written again; nothing else is deleted.
+    { verb: 'patch', resource: 'secrets' },
+    { verb: 'delete', resource: 'secrets' },
+    { verb: 'delete', group: 'apps', resource: 'statefulsets' },
+    { verb: 'list', resource: 'services' },
+    { verb: 'create', group: GROUP, resource: 'bind9clusters' },
+    { verb: 'patch', group: GROUP, resource: 'bind9clusters' },
   ];
   test('the ServiceAccount may not read all Secrets, delete resources or touch anything else', async () => {
     // Only meaningful once the grants are in effect (else everything is refused anyway).
