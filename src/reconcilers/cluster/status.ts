@@ -15,7 +15,7 @@ import type { Bind9Cluster, Bind9Instance } from '../../api/kinds.ts';
 import { isControllerError } from '../../errors.ts';
 import type { LiveObject } from '../../kube/apply.ts';
 import { findCondition } from '../../kube/conditions.ts';
-import { isKubeApiError } from '../../kube/rest.ts';
+import { reasonFor } from '../reasons.ts';
 import { resolveTarget } from '../target.ts';
 import type { ClusterContext } from './context.ts';
 import { clusterPods } from './names.ts';
@@ -158,24 +158,16 @@ export function readyCondition(o: Observed) {
 }
 
 /**
- * The condition for a failed run: a key Secret missing or unusable, the API server
- * refusing an object (422: a value it checks itself; 403: RBAC), or the API server away.
+ * The condition for a failed run, in the reasons every kind uses (reasons.ts): a key
+ * Secret missing or unusable (SecretNotFound, InvalidKey), the API server refusing an
+ * object or away (ApiServerRefused, ApiServerUnavailable).
  */
 export function clusterReason(error: unknown): {
   reason: string;
   message: string;
   permanent: boolean;
 } {
-  const message = error instanceof Error ? error.message : String(error);
-  if (isControllerError(error) && ['SecretNotFound', 'InvalidKey'].includes(error.code)) {
-    return { reason: error.code, message, permanent: true };
-  }
-  if (isKubeApiError(error) && error.status === 422) {
-    return { reason: 'InvalidSpec', message, permanent: true };
-  }
-  if (isKubeApiError(error) && error.status === 403) {
-    return { reason: 'Forbidden', message, permanent: true };
-  }
-  const permanent = isControllerError(error) && error.disposition === 'permanent';
-  return { reason: permanent ? 'Error' : 'ApiServerUnavailable', message, permanent };
+  if (!isControllerError(error))
+    return { reason: 'Error', message: String(error), permanent: false };
+  return { ...reasonFor(error), permanent: error.disposition === 'permanent' };
 }
