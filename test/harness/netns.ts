@@ -82,6 +82,9 @@ export async function privateNetwork(addresses: readonly string[] = []): Promise
       child.stderr.setEncoding('utf8').on('data', (c: string) => {
         stderr += c;
       });
+      // A command that exits without reading its input (dig does not read stdin) closes
+      // the pipe first: EPIPE then is no failure, the exit code and output tell.
+      child.stdin.on('error', () => {});
       child.stdin.end(input ?? '');
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       return new Promise((resolve) =>
