@@ -19,6 +19,8 @@ export interface ControllerConfig {
   readonly metricsAddress: string;
   readonly leaderElect: boolean;
   readonly leaderElectionNamespace: string;
+  /** Where the controller's own pods run: a Bind9Cluster's NetworkPolicy opens rndc to them. */
+  readonly controllerNamespace: string;
   readonly leaderElectionId: string;
   readonly identity: string;
   /** How often each instance is polled for reachability and lost zones. */
@@ -117,6 +119,7 @@ export function parseConfig(
     leaderElect: values['leader-elect'] ?? truthy(env.BIND9_CONTROLLER_LEADER_ELECT),
     leaderElectionNamespace:
       values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'bind9-controller-system',
+    controllerNamespace: env.POD_NAMESPACE ?? 'bind9-controller-system',
     leaderElectionId: values['leader-election-id'] ?? 'bind9-controller',
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     healthPollMs: parseDuration(values['health-poll'] ?? '3s', 'health-poll'),

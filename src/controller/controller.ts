@@ -32,9 +32,10 @@ import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
 import { WrittenLedger } from '../reconcilers/written.ts';
 import { reconcileZone } from '../reconcilers/zone.ts';
+import { ClusterWiring } from './clusters.ts';
 import type { ControllerConfig } from './config.ts';
 import { type HealthServer, startHealthServer } from './health.ts';
-import { instanceKey, parseKey, zoneKey } from './keys.ts';
+import { clusterKey, instanceKey, parseKey, zoneKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { type RunCause, WorkQueue } from './queue.ts';
 import { wakesReconcile, watchedState } from './relevance.ts';
@@ -71,6 +72,7 @@ export class Controller {
   readonly #clock: Clock;
   readonly #informers: Informers;
   readonly #ctx: ReconcileContext;
+  readonly #clusters: ClusterWiring;
   readonly #dns: DnsClient;
   /** Zones ensured per instance fingerprint; only around the real backend. */
   readonly #ensured: EnsuredCache | undefined;
@@ -129,6 +131,14 @@ export class Controller {
       deletionTimeoutMs: config.deletionTimeoutMs,
       written: new WrittenLedger(),
     };
+    this.#clusters = new ClusterWiring({
+      ...this.#ctx,
+      kube,
+      clusters: this.#informers.clusters,
+      instances: this.#informers.caches.instances,
+      dns: this.#dns,
+      controllerNamespace: config.controllerNamespace,
+    });
     this.queue = new WorkQueue({
       handler: (key) => this.#reconcile(key),
       clock: this.#clock,
@@ -223,16 +233,21 @@ export class Controller {
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
     const ns = obj.metadata.namespace;
-    const isRecord = kind !== 'Bind9Instance' && kind !== 'DNSZone';
+    const isRecord = !['Bind9Instance', 'DNSZone', 'Bind9Cluster'].includes(kind);
     const { previous, state } = this.#remember(kind, type, obj, isRecord);
     // Until every cache has listed, a reconcile would see part of a zone; start() queues
     // every key once they have.
     if (!this.#started) return;
+    // A cluster's instance wakes its cluster on every change, its Ready status included.
+    const cluster = kind === 'Bind9Instance' ? this.#clusters.keyForInstance(obj) : undefined;
+    if (cluster !== undefined) this.queue.add(cluster);
     // The cache already holds the new object; only the wake-up is skipped (relevance.ts).
     const wakes = wakesReconcile(type, previous?.state, state);
     this.metrics.watchEvents.inc({ kind, action: wakes ? 'queued' : 'skipped' });
     if (!wakes) return;
-    if (kind === 'Bind9Instance') {
+    if (kind === 'Bind9Cluster') {
+      this.queue.add(clusterKey(ns, obj.metadata.name));
+    } else if (kind === 'Bind9Instance') {
       this.queue.add(instanceKey(ns, obj.metadata.name));
       const id = objectId(obj.metadata);
       if (type === 'delete') {
@@ -298,6 +313,7 @@ export class Controller {
   /** Every key the caches know of: after start, and nothing is missed before it. */
   #queueEverything(): void {
     const { caches } = this.#informers;
+    for (const key of this.#clusters.keys()) this.queue.add(key);
     for (const i of caches.instances.list()) {
       this.queue.add(instanceKey(i.metadata.namespace, i.metadata.name));
     }
@@ -312,9 +328,14 @@ export class Controller {
   async #reconcile(key: string): Promise<Outcome> {
     const parsed = parseKey(key);
     if (parsed === undefined) return { result: 'gone' };
-    return parsed.kind === 'zone'
-      ? reconcileZone(this.#ctx, parsed.namespace, parsed.name)
-      : reconcileInstance(this.#ctx, parsed.namespace, parsed.name);
+    switch (parsed.kind) {
+      case 'zone':
+        return reconcileZone(this.#ctx, parsed.namespace, parsed.name);
+      case 'instance':
+        return reconcileInstance(this.#ctx, parsed.namespace, parsed.name);
+      case 'cluster':
+        return this.#clusters.reconcile(parsed.namespace, parsed.name);
+    }
   }
 
   #onDone(key: string, outcome: Outcome, ms: number, cause: RunCause): void {

@@ -22,7 +22,7 @@
 import type { KubeObject } from '../kube/client.ts';
 import type { ChangeType } from '../kube/informer.ts';
 
-const NOT_RECORDS = new Set(['Bind9Instance', 'DNSZone']);
+const NOT_RECORDS = new Set(['Bind9Cluster', 'Bind9Instance', 'DNSZone']);
 
 interface RecordPointer {
   readonly fqdn?: string | null;

@@ -3,6 +3,7 @@
  * kind.
  */
 import type { Logger } from 'pino';
+import type { Bind9Cluster } from '../api/kinds.ts';
 import { RESOURCE_KINDS } from '../api/kinds.ts';
 import { RECORD_KINDS_LIST, type RecordKind } from '../api/records.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
@@ -31,6 +32,7 @@ class MultiStore<T extends KubeObject> implements Store<T> {
 
 export interface Informers {
   readonly caches: Caches;
+  readonly clusters: Store<Bind9Cluster>;
   readonly all: readonly ResilientInformer<KubeObject>[];
 }
 
@@ -61,10 +63,11 @@ export function makeInformers(o: {
   };
   const records = new Map<RecordKind, Store<never>>();
   for (const kind of RECORD_KINDS_LIST) records.set(kind, storeOf(kind));
+  const clusters = storeOf<Bind9Cluster>('Bind9Cluster');
   const caches = {
     instances: storeOf('Bind9Instance'),
     zones: storeOf('DNSZone'),
     records,
   } as unknown as Caches;
-  return { caches, all };
+  return { caches, clusters, all };
 }

@@ -17,6 +17,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { Bind9Cluster, Bind9Instance } from '../../src/api/kinds.ts';
+import type { ZoneBackend } from '../../src/bind/backend.ts';
+import { parseConfig } from '../../src/controller/config.ts';
+import { Controller } from '../../src/controller/controller.ts';
+import { TransientError } from '../../src/errors.ts';
 import { type LiveObject, ObjectApplier } from '../../src/kube/apply.ts';
 import { Kube } from '../../src/kube/client.ts';
 import { systemClock } from '../../src/kube/clock.ts';
@@ -308,3 +312,75 @@ describe('a Bind9Cluster on a real API server', () => {
     }
   });
 });
+
+/** A backend that never touches the network: the instances' addresses lead nowhere here. */
+function noNetwork(): ZoneBackend {
+  const refuse = async (): Promise<never> => {
+    throw new TransientError('NO_POD', 'no pod in this test API server');
+  };
+  return {
+    ensureZone: refuse,
+    removeZone: refuse,
+    fingerprint: refuse,
+    probeDns: refuse,
+    readZone: refuse,
+    apply: refuse,
+    zoneSerial: refuse,
+    retransfer: refuse,
+  };
+}
+
+describe('the controller with a Bind9Cluster', () => {
+  let running: Controller | undefined;
+  let space = '';
+  let admin2: Admin;
+  after(() => running?.stop());
+
+  test('makes its instances, which a DNSZone selecting the cluster then lists, and follows a scale-up', async () => {
+    space = await cluster.createNamespace('cluster-controller');
+    admin2 = new Admin(cluster, space);
+    const config = parseConfig(['--namespace', space, '--metrics-address', ''], {
+      POD_NAMESPACE: 'ctl-system',
+    });
+    running = new Controller({
+      kube: user,
+      config,
+      log: pino({ level: 'silent' }),
+      backend: noNetwork(),
+    });
+    await running.start();
+    await admin2.create('Bind9Cluster', 'dns', { secondaries: { replicas: 1 } });
+    await admin2.create('DNSZone', 'example-org', {
+      zoneName: 'example.org',
+      instanceSelector: { matchLabels: { 'bind9-controller.io/cluster': 'dns' } },
+      soaRecord: { primaryNs: 'ns1.example.net.', adminEmail: 'hostmaster@example.org' },
+    });
+    const zoneInstances = async () => {
+      const zone = await admin2.get('DNSZone', 'example-org');
+      const listed =
+        (zone?.status as { instances?: { name: string }[] } | undefined)?.instances ?? [];
+      return listed.map((i) => i.name).sort();
+    };
+    await until('the zone lists both instances', async () => (await zoneInstances()).length === 2);
+    assert.deepEqual(await zoneInstances(), ['dns-primary-0', 'dns-secondary-0']);
+    const policy = await new ObjectApplier(admin).get(
+      { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies' },
+      space,
+      'dns',
+    );
+    assert.match(JSON.stringify(policy?.spec), /"kubernetes.io\/metadata.name":"ctl-system"/);
+    await admin2.patchSpec('Bind9Cluster', 'dns', { secondaries: { replicas: 2 } });
+    await until('the zone lists three instances', async () => (await zoneInstances()).length === 3);
+    const ready = await admin2.ready('Bind9Cluster', 'dns');
+    assert.equal(ready?.status, 'False');
+    assert.match(ready?.reason ?? '', /PodsNotReady|InstanceNotReady/);
+  });
+});
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what} within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

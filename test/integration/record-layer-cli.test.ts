@@ -6,10 +6,12 @@
  * a key that may transfer but not update is reported as such after at most two UPDATEs.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { runApply } from '../../src/cli/apply.ts';
 import { runPlan } from '../../src/cli/plan.ts';
 import { DnsClient } from '../../src/dns/client.ts';
@@ -27,6 +29,13 @@ import { cli, messagesOf, runProgram } from './cli-helpers.ts';
 import { startProxy } from './dns-proxy.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
+/**
+ * `-f` for each file of examples/kustomization.yaml: the examples of one server, not the
+ * sub-folders (examples/cluster/ has a zone of its own, served by a Bind9Cluster).
+ */
+const EXAMPLE_FILES = (
+  parse(readFileSync(join(EXAMPLES, 'kustomization.yaml'), 'utf8')) as { resources: string[] }
+).resources.flatMap((file) => ['-f', join(EXAMPLES, file)]);
 const SCALE = 'scale.test';
 const transferOnly = generateKey('transfer-key');
 
@@ -131,7 +140,7 @@ for (const kind of SERVER_KINDS) {
     }
 
     test('apply of examples/ serves every example RRset as declared, and a second apply sends nothing', async () => {
-      const first = await cli(runApply, ['-f', EXAMPLES, ...target(applied)]);
+      const first = await cli(runApply, [...EXAMPLE_FILES, ...target(applied)]);
       assert.equal(first.code, 0, first.stderr);
       const zone = await client.axfr(applied.endpoint, applied.tsigKey, 'example.com');
       for (const [name, type, data] of EXAMPLE_ANSWERS) {
@@ -142,15 +151,15 @@ for (const kind of SERVER_KINDS) {
             : await client.query(applied.endpoint, name, type);
         assert.deepEqual(rrset ? rdataTexts(rrset).sort() : [], data, `${name} ${type}`);
       }
-      const again = await cli(runApply, ['-f', EXAMPLES, ...target(applied)]);
+      const again = await cli(runApply, [...EXAMPLE_FILES, ...target(applied)]);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /0 created, 0 updated, 0 deleted, 0 refused, in 0 UPDATE message/);
-      const plan = await cli(runPlan, ['-f', EXAMPLES, ...target(applied)]);
+      const plan = await cli(runPlan, [...EXAMPLE_FILES, ...target(applied)]);
       assert.equal(plan.code, 0, plan.stdout);
     });
 
     test('the plan of examples/ fed to nsupdate -k gives the zones apply gives', async () => {
-      const plan = await cli(runPlan, ['-f', EXAMPLES, ...target(scripted)]);
+      const plan = await cli(runPlan, [...EXAMPLE_FILES, ...target(scripted)]);
       assert.equal(plan.code, 2, plan.stderr);
       const fed = await runProgram('nsupdate', ['-k', scripted.tsigKeyFile], plan.stdout);
       assert.equal(fed.code, 0, fed.stderr);
