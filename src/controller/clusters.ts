@@ -3,40 +3,29 @@
  * owns, which named.conf a pod runs) and which events wake a cluster's key. Kept apart so
  * controller.ts only asks "which cluster key does this event concern" and "reconcile it".
  */
-import type { Logger } from 'pino';
 import { CLUSTER_LABEL } from '../api/bind9cluster.ts';
-import type { Bind9Cluster, Bind9Instance } from '../api/kinds.ts';
 import { BindServerConfig } from '../bind/server-config.ts';
 import type { DnsClient } from '../dns/client.ts';
 import { ObjectApplier } from '../kube/apply.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
-import type { Clock } from '../kube/clock.ts';
-import type { EventRecorder } from '../kube/events.ts';
-import type { Store } from '../kube/informer.ts';
-import type { KeySource } from '../kube/secrets.ts';
 import type { ClusterContext } from '../reconcilers/cluster/context.ts';
 import { MANAGED_BY } from '../reconcilers/cluster/names.ts';
 import { reconcileCluster } from '../reconcilers/cluster/reconcile.ts';
 import type { Outcome } from '../reconcilers/outcome.ts';
-import type { FileStores } from '../reconcilers/target.ts';
 import { clusterKey } from './keys.ts';
 
 /** The labels of the controller's own pods (deploy/deployment.yaml): rndc is open to them. */
 export const CONTROLLER_POD_LABELS = { 'app.kubernetes.io/name': 'bind9-controller' };
 
-export interface ClusterWiringOptions {
+export type ClusterWiringOptions = Pick<
+  ClusterContext,
+  'clusters' | 'instances' | 'events' | 'keys' | 'files' | 'clock' | 'log'
+> & {
   readonly kube: Kube;
-  readonly clusters: Store<Bind9Cluster>;
-  readonly instances: Store<Bind9Instance>;
-  readonly events: EventRecorder;
-  readonly keys: KeySource;
-  readonly files: FileStores;
   readonly dns: DnsClient;
-  readonly clock: Clock;
-  readonly log: Logger;
   /** Where the controller's pods run (the NetworkPolicy lets them reach rndc). */
   readonly controllerNamespace: string;
-}
+};
 
 export class ClusterWiring {
   readonly #ctx: ClusterContext;
