@@ -17,7 +17,9 @@ import {
   type V1PodSpec,
 } from '@kubernetes/client-node';
 import { findManifest, type Manifest, renderKustomization } from '../../scripts/lib/manifests.ts';
+import { validateResource } from '../../src/api/validate.ts';
 import { parseConfig } from '../../src/controller/config.ts';
+import { desiredWorkload } from '../../src/reconcilers/cluster/desired.ts';
 import { type Cluster, useCluster } from '../harness/cluster.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -43,11 +45,13 @@ let cluster: Cluster;
 let deploy: Manifest[];
 let bind9: Manifest[];
 let examples: Manifest[];
+let clusterExample: Manifest[];
 
 before(async () => {
   deploy = await renderKustomization(join(root, 'deploy'));
   bind9 = await renderKustomization(join(root, 'deploy/bind9'));
   examples = await renderKustomization(join(root, 'examples'));
+  clusterExample = await renderKustomization(join(root, 'examples/cluster'));
   // CRDs come from deploy/ itself: that is what `kubectl apply -k deploy/` installs.
   cluster = await useCluster({ crds: false });
 });
@@ -89,9 +93,10 @@ describe('deploy/ on a real API server', () => {
     assert.equal((deployment.spec as { replicas: number }).replicas, 2);
   });
 
-  test('every object of deploy/, deploy/bind9/ and examples/ is accepted by server-side apply', async () => {
-    const applied = await cluster.applyManifests([...deploy, ...bind9, ...examples]);
-    assert.equal(applied.length, deploy.length + bind9.length + examples.length);
+  test('every object of deploy/, deploy/bind9/, examples/ and examples/cluster/ is accepted by server-side apply', async () => {
+    const all = [...deploy, ...bind9, ...examples, ...clusterExample];
+    const applied = await cluster.applyManifests(all);
+    assert.equal(applied.length, all.length);
     for (const o of applied) assert.ok(o.metadata?.uid, `${o.kind}/${o.metadata?.name} stored`);
   });
 
@@ -120,6 +125,35 @@ describe('deploy/ on a real API server', () => {
     assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
     const pod = await createPod(deployment, 'dns');
     assert.ok(pod.metadata?.uid);
+  });
+});
+
+describe('the BIND9 pods of examples/cluster/', () => {
+  test('are admitted under the restricted Pod Security profile of its namespace, primary and secondary', async () => {
+    const namespace = findManifest(clusterExample, 'Namespace', 'dns-cluster');
+    assert.equal(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+    const example = findManifest(clusterExample, 'Bind9Cluster', 'bind9');
+    const checked = validateResource('Bind9Cluster', {
+      ...example,
+      metadata: { ...example.metadata, uid: 'example' },
+    });
+    assert.ok(checked.ok, JSON.stringify(checked));
+    const keys = {
+      tsigSecret: 't',
+      rndcSecret: 'r',
+      tsigKeyName: 't',
+      rndcKeyName: 'r',
+      digest: 'd',
+    };
+    const controller = { namespace: CONTROLLER_NS, labels: {} };
+    const sets = desiredWorkload(checked.value, { keys, addresses: new Map(), controller }).filter(
+      (d) => d.manifest.kind === 'StatefulSet',
+    );
+    assert.equal(sets.length, 2);
+    for (const { manifest } of sets) {
+      const pod = await createPod(manifest as unknown as Manifest, 'dns-cluster');
+      assert.ok(pod.metadata?.uid, manifest.metadata.name);
+    }
   });
 });
 
