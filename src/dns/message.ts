@@ -1,7 +1,7 @@
 /**
- * DNS messages (RFC 1035 §4.1) as data, with the parts dns-packet lacks: opcode UPDATE on
- * encode (RFC 2136 §2.2), classes NONE/ANY with empty rdata (§2.4, §2.5) and the TSIG
- * record (RFC 8945 §4.2). Decoding is bounds checked and throws only DecodeError; each
+ * DNS messages (RFC 1035 §4.1) as data, our own codec: opcode UPDATE on encode (RFC 2136
+ * §2.2), classes NONE/ANY with empty rdata (§2.4, §2.5) and the TSIG record (RFC 8945
+ * §4.2) included, which general-purpose codecs get wrong (DESIGN.md, "Dependencies"). Decoding is bounds checked and throws only DecodeError; each
  * decoded record keeps its offset, so TSIG can be verified on the bytes received.
  */
 import { DecodeError } from '../errors.ts';

@@ -4,6 +4,7 @@ import {
   absoluteName,
   compareRRsets,
   isInZone,
+  labelsOf,
   normalizeName,
   type RRset,
   rdataText,
@@ -89,5 +90,19 @@ describe('presentation and comparison', () => {
       .sort(compareRRsets)
       .map((r) => r.name);
     assert.deepEqual(sorted, ['example.com', 'a.example.com', 'b.example.com', 'a.b.example.com']);
+  });
+
+  it('reads names with escaped dots (RFC 1035 §5.1) label by label', () => {
+    // The SOA mailbox dns.admin@example.com, as named gives it back in an AXFR.
+    assert.equal(normalizeName('DNS\\.Admin.Example.COM.'), 'dns\\.admin.example.com');
+    assert.equal(normalizeName('odd\\.'), 'odd\\.', 'an escaped final dot is part of the label');
+    assert.deepEqual(labelsOf('dns\\.admin.example.com'), ['dns\\.admin', 'example', 'com']);
+    assert.equal(isInZone('x\\.y.example.com', 'example.com'), true);
+    assert.equal(
+      isInZone('a\\.example.com', 'example.com'),
+      false,
+      'the label a.example under com',
+    );
+    assert.equal(relativeName('x\\.y.example.com', 'example.com'), 'x\\.y');
   });
 });

@@ -68,10 +68,38 @@ export function isRecordType(value: string): value is RecordType {
   return (RECORD_TYPES as readonly string[]).includes(value);
 }
 
-/** Lower-case, no final dot. `Example.COM.` → `example.com`; `.` → `''`. */
+/**
+ * Lower-case, no final dot. `Example.COM.` → `example.com`; `.` → `''`. A label may hold
+ * escapes (RFC 1035 §5.1, as wire.ts writes them): `dns\.admin.example.com` is three
+ * labels, the first `dns.admin`, and a final `\.` is part of the last label, not a dot.
+ */
 export function normalizeName(name: string): string {
   const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return lower.endsWith('.') && !escapedAt(lower, lower.length - 1) ? lower.slice(0, -1) : lower;
+}
+
+/** True when the character at `index` is escaped: an odd run of `\` before it. */
+function escapedAt(text: string, index: number): boolean {
+  let backslashes = 0;
+  for (let i = index - 1; i >= 0 && text[i] === '\\'; i--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+/** The labels of a normalized name, split at the dots that are not escaped. */
+export function labelsOf(name: string): string[] {
+  if (name === '') return [];
+  if (!name.includes('\\')) return name.split('.');
+  const labels: string[] = [];
+  let start = 0;
+  for (let i = 0; i < name.length; i++) {
+    if (name[i] === '\\') i++;
+    else if (name[i] === '.') {
+      labels.push(name.slice(start, i));
+      start = i + 1;
+    }
+  }
+  labels.push(name.slice(start));
+  return labels;
 }
 
 /**
@@ -86,11 +114,17 @@ export function absoluteName(name: string, zone: string): string {
   return origin === '' ? relative : `${relative}.${origin}`;
 }
 
-/** True when `name` is `zone` or below it. */
+/**
+ * True when `name` is `zone` or below it, label by label: `a\.example.com` (the label
+ * `a.example` under `com`) is not in `example.com`.
+ */
 export function isInZone(name: string, zone: string): boolean {
   const n = normalizeName(name);
   const z = normalizeName(zone);
-  return z === '' || n === z || n.endsWith(`.${z}`);
+  if (z === '' || n === z) return true;
+  if (!n.endsWith(`.${z}`)) return false;
+  // The dot before the zone must be a label boundary, not an escaped dot inside a label.
+  return !escapedAt(n, n.length - z.length - 1);
 }
 
 /** The name relative to its zone, `@` for the apex (the zone-file way of writing it). */
@@ -98,7 +132,7 @@ export function relativeName(name: string, zone: string): string {
   const n = normalizeName(name);
   const z = normalizeName(zone);
   if (n === z) return '@';
-  return z !== '' && n.endsWith(`.${z}`) ? n.slice(0, -(z.length + 1)) : `${n}.`;
+  return z !== '' && isInZone(n, z) ? n.slice(0, -(z.length + 1)) : `${n}.`;
 }
 
 /** An absolute name in presentation form, with its final dot. */
@@ -202,8 +236,8 @@ export function sameRRset(a: RRset, b: RRset): boolean {
 
 /** Stable order for plans and output: by name (labels right to left), then type. */
 export function compareRRsets(a: Pick<RRset, 'name' | 'type'>, b: Pick<RRset, 'name' | 'type'>) {
-  const la = normalizeName(a.name).split('.').reverse().join('.');
-  const lb = normalizeName(b.name).split('.').reverse().join('.');
+  const la = labelsOf(normalizeName(a.name)).reverse().join('.');
+  const lb = labelsOf(normalizeName(b.name)).reverse().join('.');
   if (la !== lb) return la < lb ? -1 : 1;
   return a.type < b.type ? -1 : a.type > b.type ? 1 : 0;
 }
