@@ -3,7 +3,7 @@
  * Only the CRD generator and the validator generator load this file at run time.
  */
 import { Type } from '@sinclair/typebox';
-import { SELECTOR_OPERATORS } from './dnszone.ts';
+import { MAX_UNCONFIRMED_WRITES, SELECTOR_OPERATORS } from './dnszone.ts';
 import {
   hostName,
   ipv4,
@@ -153,6 +153,15 @@ export const ZoneInstanceStatusSchema = Type.Object(
   { description: 'The zone on one instance.', additionalProperties: false },
 );
 
+export const UnconfirmedWriteSchema = Type.Object(
+  {
+    owner: text('The record resource, as Kind/namespace/name.', { maxLength: 400 }),
+    fqdn: text('Owner name of the RRset (absolute, final dot).', { maxLength: 1024 }),
+    type: text('Type of the RRset, e.g. A.', { maxLength: 16 }),
+  },
+  { description: 'One RRset the zone may have written.', additionalProperties: false },
+);
+
 export const DNSZoneStatusSchema = Type.Object(
   {
     ...CONDITIONS_FIELD,
@@ -162,6 +171,14 @@ export const DNSZoneStatusSchema = Type.Object(
         description: 'The zone on each selected instance.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    unconfirmedWrites: Type.Optional(
+      Type.Array(UnconfirmedWriteSchema, {
+        maxItems: MAX_UNCONFIRMED_WRITES,
+        description:
+          'RRsets the controller may have written for record resources whose own status does not name them yet, written down before they are sent: what a controller restarted in between removes when the record is renamed, moved or deleted. Empty once every record status says what it wrote.',
+        'x-kubernetes-list-type': 'atomic',
       }),
     ),
   },

@@ -10,6 +10,7 @@ import type {
   LabelSelectorSchema,
   NameServerSchema,
   SoaRecordSchema,
+  UnconfirmedWriteSchema,
   ZoneInstanceStatusSchema,
 } from './dnszone-schema.ts';
 
@@ -25,6 +26,10 @@ export type NameServer = Static<typeof NameServerSchema>;
 export type DNSZoneSpec = Static<typeof DNSZoneSpecSchema>;
 export type ZoneInstanceStatus = Static<typeof ZoneInstanceStatusSchema>;
 export type DNSZoneStatus = Static<typeof DNSZoneStatusSchema>;
+export type UnconfirmedWrite = Static<typeof UnconfirmedWriteSchema>;
+
+/** Bound of `status.unconfirmedWrites`; a reconcile holds back what would go past it. */
+export const MAX_UNCONFIRMED_WRITES = 5000;
 
 /** The apex NS set a zone declares: `nameServers`, or the SOA primary NS alone by default. */
 export function zoneNameServers(

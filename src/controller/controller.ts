@@ -28,14 +28,14 @@ import {
   writeInstanceStatus,
 } from '../reconcilers/instance.ts';
 import type { Outcome } from '../reconcilers/outcome.ts';
+import { Ownership } from '../reconcilers/ownership.ts';
 import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
-import { WrittenLedger } from '../reconcilers/written.ts';
 import { reconcileZone } from '../reconcilers/zone.ts';
 import { ClusterWiring } from './clusters.ts';
 import type { ControllerConfig } from './config.ts';
 import { type HealthServer, startHealthServer } from './health.ts';
-import { clusterKey, instanceKey, parseKey, zoneKey } from './keys.ts';
+import { instanceKey, keysFor, parseKey, type Seen, zoneKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { type RunCause, WorkQueue } from './queue.ts';
 import { wakesReconcile, watchedState } from './relevance.ts';
@@ -51,12 +51,6 @@ export interface ControllerOptions {
   readonly metrics?: Metrics;
   /** Called when the process must stop (leadership lost). Default: nothing. */
   readonly onFatal?: (why: string) => void;
-}
-
-/** What the controller last saw of an object: relevance.ts's state, a record's zone. */
-interface Seen {
-  readonly state: string;
-  readonly zone?: string;
 }
 
 interface InstanceHealth {
@@ -129,7 +123,7 @@ export class Controller {
       clock: this.#clock,
       log,
       deletionTimeoutMs: config.deletionTimeoutMs,
-      written: new WrittenLedger(),
+      ownership: new Ownership(),
     };
     this.#clusters = new ClusterWiring({
       ...this.#ctx,
@@ -232,7 +226,6 @@ export class Controller {
   // Events → keys
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
-    const ns = obj.metadata.namespace;
     const isRecord = !['Bind9Instance', 'DNSZone', 'Bind9Cluster'].includes(kind);
     const { previous, state } = this.#remember(kind, type, obj, isRecord);
     // Until every cache has listed, a reconcile would see part of a zone; start() queues
@@ -245,49 +238,24 @@ export class Controller {
     const wakes = wakesReconcile(type, previous?.state, state);
     this.metrics.watchEvents.inc({ kind, action: wakes ? 'queued' : 'skipped' });
     if (!wakes) return;
-    if (kind === 'Bind9Cluster') {
-      this.queue.add(clusterKey(ns, obj.metadata.name));
-    } else if (kind === 'Bind9Instance') {
-      this.queue.add(instanceKey(ns, obj.metadata.name));
-      const id = objectId(obj.metadata);
-      if (type === 'delete') {
-        this.#health.delete(id);
-        this.#ensured?.dropInstance(id);
-      }
-      // A changed spec (endpoint, role, files) or a new instance: ask named about every zone.
-      this.#ensured?.forgetInstance(id);
-      // A new instance gets its baseline reading now, not one poll period later.
-      if (type === 'add') this.#pollOne(obj as Bind9Instance);
-      // Labels may have changed: every zone of the namespace may gain or lose it.
-      for (const z of this.#informers.caches.zones.list(ns)) {
-        this.queue.add(zoneKey(ns, z.metadata.name));
-      }
-    } else if (kind === 'DNSZone') {
-      this.queue.add(zoneKey(ns, obj.metadata.name));
-      // Another DNSZone for the same zone name may be waiting for this one to go (Conflict).
-      this.#queueNamesakes(obj as DNSZone);
-    } else {
-      const zone = (obj as RecordResource).spec.zone;
-      const previousZone = previous?.zone;
-      if (previousZone !== undefined && previousZone !== zone) {
-        this.queue.add(zoneKey(ns, previousZone));
-      }
-      // A pointer still naming another zone (a move not finished, or a status write that
-      // raced the old zone's release and put it back) wakes that zone too: it takes its
-      // RRset out and releases the pointer, and the release wakes this one.
-      const pointer = (obj as RecordResource).status?.zone;
-      if (typeof pointer === 'string' && pointer !== zone) this.queue.add(zoneKey(ns, pointer));
-      this.queue.add(zoneKey(ns, zone));
+    if (kind === 'Bind9Instance') this.#instanceChanged(type, obj as Bind9Instance);
+    const zones = this.#informers.caches.zones;
+    for (const key of keysFor(kind, obj, previous, { zones: (ns) => zones.list(ns) })) {
+      this.queue.add(key);
     }
   }
 
-  #queueNamesakes(zone: DNSZone): void {
-    const name = normalizeName(zone.spec.zoneName);
-    for (const z of this.#informers.caches.zones.list()) {
-      if (normalizeName(z.spec.zoneName) === name) {
-        this.queue.add(zoneKey(z.metadata.namespace, z.metadata.name));
-      }
+  /** A changed or new instance: ask named about every zone again; a new one is probed now. */
+  #instanceChanged(type: ChangeType, instance: Bind9Instance): void {
+    const id = objectId(instance.metadata);
+    if (type === 'delete') {
+      this.#health.delete(id);
+      this.#ensured?.dropInstance(id);
     }
+    // A changed spec (endpoint, role, files) or a new instance: ask named about every zone.
+    this.#ensured?.forgetInstance(id);
+    // A new instance gets its baseline reading now, not one poll period later.
+    if (type === 'add') this.#pollOne(instance);
   }
 
   /** Remembers what this event shows of the object; returns what the one before showed. */

@@ -19,10 +19,8 @@ import {
 import type { EventRecorder } from '../kube/events.ts';
 import type { Store } from '../kube/informer.ts';
 import type { KeySource } from '../kube/secrets.ts';
+import type { Ownership } from './ownership.ts';
 import type { FileStores } from './target.ts';
-import type { WrittenLedger } from './written.ts';
-
-export const FINALIZER = 'dns.bind9-controller.io/finalizer';
 
 export interface Caches {
   readonly instances: Store<Bind9Instance>;
@@ -57,8 +55,8 @@ export interface ReconcileContext extends UpdateObserver {
   readonly log: Logger;
   /** How long deletion waits for unreachable instances before releasing the finalizer. */
   readonly deletionTimeoutMs: number;
-  /** What this process may have written per record (renames, moves); none: status only. */
-  readonly written?: WrittenLedger;
+  /** Who owns which RRset, per zone (ownership.ts): one per controller process. */
+  readonly ownership: Ownership;
 }
 
 export function pluralOf(kind: string): string {
@@ -91,12 +89,15 @@ interface StatusLike {
 /**
  * Writes `Ready` (and any extra status fields) when something changed, and records an
  * Event when Ready flips or its reason changes, so `kubectl describe` tells the story.
+ * `force` writes even when the cached status looks the same (it may not show a write of
+ * ours yet).
  */
 export async function writeReady(
   ctx: Pick<ReconcileContext, 'writer' | 'events' | 'clock'>,
   obj: KubeObject<unknown, StatusLike> | RecordResource | DNSZone | Bind9Instance,
   ready: Omit<ConditionInput, 'type' | 'observedGeneration'>,
   extra: Readonly<Record<string, unknown>> = {},
+  force = false,
 ): Promise<void> {
   const o = obj as KubeObject<unknown, StatusLike>;
   const generation = o.metadata.generation;
@@ -111,7 +112,7 @@ export async function writeReady(
     ctx.clock.now(),
   );
   const next = { ...o.status, ...extra, conditions, observedGeneration: generation };
-  if (jsonEqual(next, o.status ?? {})) return;
+  if (!force && jsonEqual(next, o.status ?? {})) return;
   await ctx.writer.patchStatus(refOf(o), next);
   // Warnings on every new cause; a Normal Event only for a recovery, so a burst of new
   // records does not become a burst of Events.
@@ -121,28 +122,6 @@ export async function writeReady(
   } else if (changed && previous !== undefined && previous.status !== 'True') {
     await ctx.events.record(o, 'Normal', ready.reason, ready.message);
   }
-}
-
-/** Adds our finalizer if missing (guarded by resourceVersion). */
-export async function ensureFinalizer(ctx: ReconcileContext, obj: KubeObject): Promise<void> {
-  const finalizers = obj.metadata.finalizers ?? [];
-  if (finalizers.includes(FINALIZER) || isDeleting(obj)) return;
-  await ctx.writer.setFinalizers(
-    refOf(obj),
-    [...finalizers, FINALIZER],
-    obj.metadata.resourceVersion,
-  );
-}
-
-/** Removes our finalizer if present: the last step of a deletion (STYLE.md habit 13). */
-export async function releaseFinalizer(ctx: ReconcileContext, obj: KubeObject): Promise<void> {
-  const finalizers = obj.metadata.finalizers ?? [];
-  if (!finalizers.includes(FINALIZER)) return;
-  await ctx.writer.setFinalizers(
-    refOf(obj),
-    finalizers.filter((f) => f !== FINALIZER),
-    obj.metadata.resourceVersion,
-  );
 }
 
 /** Runs `fn` over items with at most `limit` at once. */

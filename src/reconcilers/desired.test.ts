@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DNSZoneSpec } from '../api/dnszone.ts';
 import { resourceKey } from '../api/ids.ts';
+import type { DNSZone } from '../api/kinds.ts';
 import type { RecordSpec } from '../api/records.ts';
 import {
   belongsToZone,
@@ -9,6 +10,7 @@ import {
   olderFirst,
   type RecordObject,
   type ZoneObject,
+  zoneConfigOf,
   zoneOwnedRRsets,
 } from './desired.ts';
 
@@ -240,5 +242,39 @@ describe('olderFirst', () => {
       ['b', 'a', 'a', 'c'],
     );
     assert.equal(resourceKey(c), 'ARecord/dns/a');
+  });
+});
+
+describe('zoneConfigOf', () => {
+  it('makes relative name server names absolute in the zone and keeps glue', () => {
+    const zone = {
+      metadata: { name: 'z', namespace: 'ns' },
+      spec: {
+        zoneName: 'Example.Test',
+        instanceSelector: {},
+        soaRecord: {
+          primaryNs: 'ns1',
+          adminEmail: 'h@example.test',
+          serial: 5,
+          refresh: 1,
+          retry: 2,
+          expire: 3,
+          negativeTtl: 4,
+        },
+        ttl: 60,
+        nameServers: [
+          { hostname: 'ns1', ipv4Address: '192.0.2.53' },
+          { hostname: 'ns.other.example.' },
+        ],
+        prune: false,
+      },
+    } as unknown as DNSZone;
+    const config = zoneConfigOf(zone);
+    assert.equal(config.name, 'example.test');
+    assert.equal(config.soa.primaryNs, 'ns1.example.test');
+    assert.deepEqual(config.nameServers, [
+      { hostname: 'ns1.example.test', ipv4Address: '192.0.2.53' },
+      { hostname: 'ns.other.example' },
+    ]);
   });
 });

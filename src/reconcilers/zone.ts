@@ -1,312 +1,64 @@
 /**
  * The DNSZone reconcile, the unit of work (DESIGN.md): one key per zone, covering the zone
- * on every selected instance and every record resource that names it. It reads top to
- * bottom: gather → plan → apply → status.
+ * on every selected instance and every record resource that names it. A zone is in one of
+ * five situations, each handled by one function below:
+ *
+ * - gone from the cache (`withoutZone`): its records say ZoneNotFound, deleted ones go;
+ * - a younger duplicate of another DNSZone (`standAside`): touches no server;
+ * - being deleted (`deleteZone`): delzone everywhere, then the finalizers go;
+ * - invalid (`blocked`): touches no server, its records say ZoneNotReady;
+ * - valid (`serve`): gather → claim (ownership.ts) → apply (the sync loop on each
+ *   instance) → status, top to bottom.
+ *
+ * Every deletion ends in finalizer.ts's `finishDeletion`, the one place that knows the
+ * deletion deadline; every decision about who owns which RRset is ownership.ts's.
  */
-
-import { primariesPort } from '../api/bind9instance.ts';
 import { objectId, resourceKey } from '../api/ids.ts';
-import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
-import { declaredRRset } from '../api/records.ts';
+import type { DNSZone, RecordResource } from '../api/kinds.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
-import type { DesiredRRset } from '../bind/plan.ts';
-import { removalOf, type SyncInput, type SyncResult, syncZone } from '../bind/sync.ts';
+import type { SyncInput } from '../bind/sync.ts';
 import { fqdn, normalizeName } from '../dns/rrset.ts';
-import { TransientError } from '../errors.ts';
 import {
   eachLimited,
-  ensureFinalizer,
   isDeleting,
   type ReconcileContext,
   recordsOfZone,
   refOf,
-  releaseFinalizer,
   writeReady,
 } from './context.ts';
-import { type DesiredState, desiredState, olderFirst, zoneConfigOf } from './desired.ts';
-import { GONE, OK, type Outcome, worstOutcome } from './outcome.ts';
-import { isKeyRejection, isRepairable, type Reason, reasonFor } from './reasons.ts';
-import { selectorMatches } from './selector.ts';
-import { forgetKeys, resolveTarget } from './target.ts';
-
-/** Status writes in flight at once for the records of one zone. */
-const STATUS_PARALLELISM = 8;
-
-interface InstanceRun {
-  readonly instance: Bind9Instance;
-  readonly result: SyncResult;
-}
-
-export function selectedInstances(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
-  return ctx.caches.instances
-    .list(zone.metadata.namespace)
-    .filter((i) => !isDeleting(i) && selectorMatches(zone.spec.instanceSelector, i.metadata.labels))
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-}
-
-/** The RRset a record resource last wrote, as its status says; undefined before the first. */
-export function writtenRRset(r: RecordResource): { name: string; type: string } | undefined {
-  const s = r.status;
-  if (s?.fqdn === undefined || s.recordType === undefined) return undefined;
-  return { name: normalizeName(s.fqdn), type: s.recordType };
-}
-
-/**
- * Renamed resources (`spec.name` changed): the RRset they wrote before goes, in the same
- * plan as the new one comes (removalChanges keeps it if another resource declares it). A
- * refused resource keeps what it wrote until it is fixed or deleted.
- */
-export function renamedRemovals(
-  live: readonly RecordResource[],
-  desired: DesiredState,
-): DesiredRRset[] {
-  const byOwner = new Map(desired.rrsets.map((r) => [r.owner, r]));
-  const out: DesiredRRset[] = [];
-  for (const r of live) {
-    const written = writtenRRset(r);
-    const wanted = byOwner.get(resourceKey(r));
-    if (written === undefined || wanted === undefined) continue;
-    if (normalizeName(wanted.name) !== written.name || wanted.type !== written.type) {
-      out.push(removalOf(written, resourceKey(r)));
-    }
-  }
-  return out;
-}
-
-/** The RRsets deleted record resources held, to take out of the zone. */
-function removalsOf(zone: DNSZone, deleting: readonly RecordResource[]): DesiredRRset[] {
-  const apex = normalizeName(zone.spec.zoneName);
-  const out: DesiredRRset[] = [];
-  for (const r of deleting) {
-    const written = writtenRRset(r);
-    if (written !== undefined) {
-      out.push(removalOf(written, resourceKey(r)));
-      continue;
-    }
-    try {
-      const rrset = declaredRRset(r, apex, zone.spec.ttl ?? 3600);
-      out.push({ ...rrset, owner: resourceKey(r) });
-    } catch {
-      // A spec that never made an RRset has nothing to remove.
-    }
-  }
-  return out;
-}
-
-async function runInstance(
-  ctx: ReconcileContext,
-  instance: Bind9Instance,
-  input: SyncInput,
-): Promise<InstanceRun> {
-  let result: SyncResult;
-  try {
-    const target = await resolveTarget(instance, ctx.keys, ctx.files);
-    result = await syncZone(ctx.backend, target, input, ctx.log);
-  } catch (error) {
-    result = { ok: false, error };
-  }
-  if (!result.ok && isKeyRejection(result.error)) forgetKeys(instance, ctx.keys);
-  return { instance, result };
-}
-
-interface ServedSerial {
-  readonly instance: Bind9Instance;
-  readonly serial: number;
-}
-
-/** The serial each primary serves after its run (a signed SOA query); those that can say. */
-async function primarySerials(
-  ctx: ReconcileContext,
-  runs: readonly InstanceRun[],
-  zoneName: string,
-): Promise<ServedSerial[]> {
-  const served = await Promise.all(
-    runs
-      .filter((r) => r.result.ok)
-      .map(async (r) => {
-        try {
-          const target = await resolveTarget(r.instance, ctx.keys, ctx.files);
-          const serial = await ctx.backend.zoneSerial(target, zoneName);
-          return serial === undefined ? undefined : { instance: r.instance, serial };
-        } catch {
-          return undefined;
-        }
-      }),
-  );
-  return served.filter((s) => s !== undefined);
-}
-
-/**
- * The serials a secondary must reach: those of the selected primaries it transfers from
- * (its `primaries` addresses on its `primariesPort`), or of every selected primary when
- * it names none of them (it may reach them through a Service address).
- */
-export function serialsFor(secondary: Bind9Instance, served: readonly ServedSerial[]): number[] {
-  const port = primariesPort(secondary.spec);
-  const addresses = new Set(secondary.spec.primaries ?? []);
-  const own = served.filter(
-    (s) => addresses.has(s.instance.spec.dns.address) && (s.instance.spec.dns.port ?? 53) === port,
-  );
-  return [...new Set((own.length > 0 ? own : served).map((s) => s.serial))];
-}
-
-/** Primaries first (all at once), then secondaries told the serials to catch up with. */
-async function runAll(
-  ctx: ReconcileContext,
-  instances: readonly Bind9Instance[],
-  input: SyncInput,
-): Promise<InstanceRun[]> {
-  const isPrimary = (i: Bind9Instance) => i.spec.role === 'primary';
-  const first = await Promise.all(
-    instances.filter(isPrimary).map((i) => runInstance(ctx, i, input)),
-  );
-  const secondaries = instances.filter((i) => !isPrimary(i));
-  if (secondaries.length === 0) return first;
-  const served = await primarySerials(ctx, first, input.zone.name);
-  const second = await Promise.all(
-    secondaries.map((i) =>
-      runInstance(ctx, i, { ...input, primarySerials: serialsFor(i, served) }),
-    ),
-  );
-  return [...first, ...second];
-}
-
-// ---------------------------------------------------------------------------------------
-// Status
-
-/** Ready of one record resource from the desired-state outcome and every primary's result. */
-export function recordReady(
-  key: string,
-  desired: DesiredState,
-  primaries: readonly InstanceRun[],
-): { status: 'True' | 'False'; reason: string; message: string } {
-  const outcome = desired.outcomes.get(key);
-  if (outcome !== undefined && !outcome.ok) {
-    const reason = outcome.reason === 'CnameConflict' ? 'Conflict' : outcome.reason;
-    return { status: 'False', reason, message: outcome.message };
-  }
-  if (primaries.length === 0) {
-    return {
-      status: 'False',
-      reason: 'NoInstances',
-      message: 'the zone selects no primary Bind9Instance',
-    };
-  }
-  for (const run of primaries) {
-    const r = run.result;
-    const where = run.instance.metadata.name;
-    if (!r.ok) {
-      const { reason, message } = reasonFor(r.error);
-      return { status: 'False', reason, message: `${where}: ${message}` };
-    }
-    const skipped = r.plan?.skipped.find((s) => s.rrset.owner === key);
-    if (skipped !== undefined) {
-      const reason =
-        skipped.reason === 'CnameConflict'
-          ? 'Conflict'
-          : skipped.reason === 'NameOutsideZone'
-            ? 'NameOutsideZone'
-            : 'InvalidSpec';
-      return { status: 'False', reason, message: `${where}: ${skipped.message}` };
-    }
-    const rejected = r.rejected.find((x) => x.change.owner === key);
-    if (rejected !== undefined) {
-      return {
-        status: 'False',
-        reason: reasonFor(rejected.error).reason,
-        message: `${where}: ${rejected.error.message}`,
-      };
-    }
-  }
-  const names = primaries.map((p) => p.instance.metadata.name).join(', ');
-  return { status: 'True', reason: 'Synced', message: `served by ${names}` };
-}
-
-function instanceStatus(run: InstanceRun) {
-  const name = run.instance.metadata.name;
-  const r = run.result;
-  if (!r.ok)
-    return {
-      name,
-      present: false,
-      inSync: false,
-      message: reasonFor(r.error).message.slice(0, 4000),
-    };
-  const inSync =
-    r.rejected.length === 0 && (r.plan?.skipped.length ?? 0) === 0 && r.transferPending !== true;
-  const serial = r.serial === undefined ? {} : { serial: r.serial };
-  const pending = r.transferPending === true ? { message: transferMessage(r.serial) } : {};
-  return { name, present: true, inSync, ...serial, ...pending };
-}
-
-function transferMessage(serial: number | undefined): string {
-  return serial === undefined
-    ? 'transfer pending: the secondary does not serve the zone yet'
-    : `transfer pending: the secondary serves serial ${serial}, not its primaries' serial`;
-}
-
-function zoneReady(runs: readonly InstanceRun[]): Reason & { status: 'True' | 'False' } {
-  if (runs.length === 0) {
-    return {
-      status: 'False',
-      reason: 'NoInstances',
-      message: 'the instanceSelector matches no Bind9Instance',
-    };
-  }
-  const failed = runs.find((r) => !r.result.ok);
-  if (failed !== undefined && !failed.result.ok) {
-    const { reason, message } = reasonFor(failed.result.error);
-    return { status: 'False', reason, message: `${failed.instance.metadata.name}: ${message}` };
-  }
-  const behind = runs.find((r) => r.result.ok && r.result.transferPending === true);
-  if (behind?.result.ok) {
-    const message = `${behind.instance.metadata.name}: ${transferMessage(behind.result.serial)}`;
-    return { status: 'False', reason: 'TransferPending', message };
-  }
-  const names = runs.map((r) => r.instance.metadata.name).join(', ');
-  return { status: 'True', reason: 'Synced', message: `zone present on ${names}` };
-}
-
-/**
- * The other, still existing DNSZone a record wrote its RRset through, while that zone has
- * not taken it out: the status keeps pointing at it so that zone's reconcile finds it, and
- * a deleted record waits for it (zone.ts's deletion rules).
- */
-function pointerElsewhere(ctx: ReconcileContext, r: RecordResource): string | undefined {
-  const before = r.status?.zone;
-  if (typeof before !== 'string' || before === r.spec.zone) return undefined;
-  const other = ctx.caches.zones.get(r.metadata.namespace, before);
-  return other !== undefined && !isDeleting(other) ? before : undefined;
-}
-
-/** The ledger key of a DNSZone (written.ts). */
-function zoneId(zone: DNSZone): string {
-  return objectId(zone.metadata);
-}
-
-/** Whether a record may have an RRset in this zone: its status says so, or this process gave it one. */
-function wroteThrough(ctx: ReconcileContext, r: RecordResource, zone: DNSZone): boolean {
-  const pointer = r.status?.zone ?? zone.metadata.name;
-  if (writtenRRset(r) !== undefined && pointer === zone.metadata.name) return true;
-  return ctx.written?.holds(zoneId(zone), resourceKey(r)) === true;
-}
-
-/**
- * Releases a deleted record's finalizer unless another DNSZone still has to take its RRset
- * out (a move not finished): then it waits for that zone, up to the deletion timeout, and
- * goes with a Warning Event after it. Returns true while it waits.
- */
-async function releaseUnlessHeld(ctx: ReconcileContext, r: RecordResource): Promise<boolean> {
-  const other = pointerElsewhere(ctx, r);
-  if (other !== undefined) {
-    const waited = waitedMs(ctx, r);
-    if (waited < ctx.deletionTimeoutMs) return true;
-    const message = `gave up waiting for DNSZone ${other} to remove the RRset after ${Math.round(waited / 1000)} s`;
-    await ctx.events.record(r, 'Warning', 'DeletionIncomplete', message);
-  }
-  await releaseFinalizer(ctx, r);
-  return false;
-}
+import { desiredState, olderFirst, zoneConfigOf } from './desired.ts';
+import {
+  addFinalizers,
+  CLEANED,
+  type Cleanup,
+  finishDeletion,
+  requireFinalizer,
+} from './finalizer.ts';
+import { GONE, OK, type Outcome } from './outcome.ts';
+import {
+  type Claim,
+  departedFrom,
+  toStatus,
+  type ZoneOwners,
+  zoneHoldingPointer,
+} from './ownership.ts';
+import { type Reason, reasonFor } from './reasons.ts';
+import {
+  allApplied,
+  dropUnselected,
+  type InstanceRun,
+  isPrimary,
+  removeEverywhere,
+  runAll,
+  selectedInstances,
+} from './zone-instances.ts';
+import {
+  instanceStatus,
+  outcomeOf,
+  STATUS_PARALLELISM,
+  writeRecordStatuses,
+  zoneReady,
+} from './zone-status.ts';
 
 /** Looks again while a deleted record waits for another zone (its pointer event may not come). */
 const WAIT_ELSEWHERE: Outcome = {
@@ -315,39 +67,219 @@ const WAIT_ELSEWHERE: Outcome = {
   reason: 'a deleted record waits for another DNSZone to remove its RRset',
 };
 
-/** Ready of each record; a Ready one also records the RRset it wrote (renames, moves, deletion). */
-async function writeRecordStatuses(
+export async function reconcileZone(
+  ctx: ReconcileContext,
+  namespace: string,
+  name: string,
+): Promise<Outcome> {
+  const zone = ctx.caches.zones.get(namespace, name);
+  const records = recordsOfZone(ctx.caches, namespace, name);
+  if (zone === undefined) return withoutZone(ctx, objectId({ namespace, name }), name, records);
+  const rival = olderRival(ctx, zone);
+  if (rival !== undefined) return standAside(ctx, zone, records, rival);
+  if (isDeleting(zone)) return deleteZone(ctx, zone, records);
+  const invalid = validateSpec('DNSZone', zone.spec);
+  if (!invalid.ok) {
+    return blocked(ctx, zone, records, {
+      reason: 'InvalidSpec',
+      message: formatIssues(invalid.errors),
+    });
+  }
+  return serve(ctx, zone, records);
+}
+
+// ---------------------------------------------------------------------------------------
+// Deleted records: one cleanup rule per situation, one place that ends the deletion
+
+/** A deleted record whose RRset another zone still has to take out waits for it. */
+function movedCleanup(ctx: ReconcileContext, r: RecordResource): Cleanup {
+  const other = zoneHoldingPointer(ctx.caches, r);
+  if (other === undefined) return CLEANED;
+  return { done: false, left: `DNSZone ${other} has not removed the RRset yet` };
+}
+
+/** After a round of the zone: its RRset is off every primary, unless one failed. */
+function roundCleanup(ctx: ReconcileContext, r: RecordResource, primaries: readonly InstanceRun[]) {
+  const key = resourceKey(r);
+  const failed = primaries.filter(
+    (p) =>
+      !p.result.ok ||
+      p.result.rejected.some((x) => x.change.owner === key && x.change.action === 'delete'),
+  );
+  if (failed.length === 0) return movedCleanup(ctx, r);
+  const names = failed.map((p) => p.instance.metadata.name).join(', ');
+  return { done: false, left: `the RRset may still be on ${names}` } as const;
+}
+
+/** Ends the deletion of each record by its cleanup; true while one waits with a deadline. */
+async function finishRecords(
+  ctx: ReconcileContext,
+  records: readonly RecordResource[],
+  cleanupOf: (r: RecordResource) => Cleanup,
+): Promise<boolean> {
+  let waiting = false;
+  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
+    const cleanup = cleanupOf(r);
+    const state = await finishDeletion(ctx, r, cleanup);
+    if (state === 'waiting' && !cleanup.done && cleanup.deadline !== false) waiting = true;
+  });
+  return waiting;
+}
+
+// ---------------------------------------------------------------------------------------
+// The zone is gone, a duplicate, deleted or invalid
+
+/** Records that name a zone that does not exist: ZoneNotFound; deleted ones go. */
+async function withoutZone(
+  ctx: ReconcileContext,
+  id: string,
+  name: string,
+  records: readonly RecordResource[],
+): Promise<Outcome> {
+  ctx.ownership.forgetZone(id);
+  const waiting = await finishRecords(ctx, records.filter(isDeleting), (r) => movedCleanup(ctx, r));
+  await eachLimited(
+    records.filter((r) => !isDeleting(r)),
+    STATUS_PARALLELISM,
+    (r) =>
+      writeReady(ctx, r, {
+        status: 'False',
+        reason: 'ZoneNotFound',
+        message: `DNSZone ${name} not found in namespace ${r.metadata.namespace}`,
+      }),
+  );
+  if (waiting) return WAIT_ELSEWHERE;
+  return records.length === 0 ? GONE : OK;
+}
+
+/** The oldest other DNSZone, in any watched namespace, for the same zone name, if older. */
+export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | undefined {
+  const name = normalizeName(zone.spec.zoneName);
+  const oldest = ctx.caches.zones
+    .list()
+    .filter((z) => normalizeName(z.spec.zoneName) === name)
+    .sort(olderFirst)[0];
+  if (oldest === undefined) return undefined;
+  return objectId(oldest.metadata) === objectId(zone.metadata) ? undefined : oldest;
+}
+
+/**
+ * A younger DNSZone for a zone name an older one already manages (DESIGN.md: the oldest
+ * wins). It touches no server, and its deletion never removes the zone: that is the
+ * older one's. Its records never wrote through it.
+ */
+async function standAside(
   ctx: ReconcileContext,
   zone: DNSZone,
   records: readonly RecordResource[],
-  desired: DesiredState,
-  primaries: readonly InstanceRun[],
-): Promise<void> {
-  const byOwner = new Map(desired.rrsets.map((r) => [r.owner, r]));
-  await eachLimited(records, STATUS_PARALLELISM, (r) => {
-    const key = resourceKey(r);
-    const ready = recordReady(key, desired, primaries);
-    const rrset = ready.status === 'True' ? byOwner.get(key) : undefined;
-    const written =
-      rrset === undefined || pointerElsewhere(ctx, r) !== undefined
-        ? {}
-        : { fqdn: fqdn(rrset.name), recordType: rrset.type, zone: zone.metadata.name };
-    return writeReady(ctx, r, ready, written);
-  });
+  rival: DNSZone,
+): Promise<Outcome> {
+  if (isDeleting(zone)) {
+    await finishRecords(ctx, records.filter(isDeleting), () => CLEANED);
+    await finishDeletion(ctx, zone, CLEANED);
+    return records.some((r) => !isDeleting(r)) ? OK : GONE;
+  }
+  const older = objectId(rival.metadata);
+  const message = `zone ${fqdn(zone.spec.zoneName)} is already managed by the older DNSZone ${older}`;
+  return blocked(ctx, zone, records, { reason: 'Conflict', message });
 }
 
-/** Records that wrote an RRset through this DNSZone and now name another (`spec.zone` changed). */
-function departedRecords(ctx: ReconcileContext, zone: DNSZone): RecordResource[] {
-  const name = zone.metadata.name;
-  const out: RecordResource[] = [];
-  for (const store of ctx.caches.records.values()) {
-    for (const r of store.list(zone.metadata.namespace)) {
-      if (r.status?.zone === name && r.spec.zone !== name && writtenRRset(r) !== undefined) {
-        out.push(r);
-      }
-    }
-  }
-  return out;
+/**
+ * Nothing is done for the zone: it is Ready=False with `why`, its records ZoneNotReady.
+ * A deleted record that may hold an RRset here (the zone was valid before) waits, with no
+ * deadline: nothing may be sent through a zone in this state, and letting it go would
+ * leave its RRset on named for good. It goes once the zone is valid again, or with the
+ * zone. Any other deleted record goes.
+ */
+async function blocked(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+  why: Reason,
+): Promise<Outcome> {
+  await writeReady(ctx, zone, { status: 'False', ...why });
+  const message = `DNSZone ${zone.metadata.name}: ${why.message}`;
+  const held = `${message}; deletion waits: the RRset is removed once the DNSZone is valid again, or with the zone when it is deleted`;
+  const stuck = (r: RecordResource) => isDeleting(r) && ctx.ownership.mayHold(zone, r);
+  await eachLimited(
+    records.filter((r) => !isDeleting(r) || stuck(r)),
+    STATUS_PARALLELISM,
+    (r) =>
+      writeReady(ctx, r, {
+        status: 'False',
+        reason: 'ZoneNotReady',
+        message: stuck(r) ? held : message,
+      }),
+  );
+  const cleanup = (r: RecordResource): Cleanup =>
+    stuck(r) ? { done: false, left: held, deadline: false } : movedCleanup(ctx, r);
+  const waiting = await finishRecords(ctx, records.filter(isDeleting), cleanup);
+  return waiting ? WAIT_ELSEWHERE : OK;
+}
+
+/**
+ * A deleted zone: `rndc delzone` on every instance that may hold it, then the finalizers
+ * go, the records' first: the zone took everything in it along. An instance that stays
+ * unreachable past the deletion deadline does not block it forever.
+ */
+async function deleteZone(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+): Promise<Outcome> {
+  const failures = await removeEverywhere(ctx, zone);
+  const left = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
+  const cleanup: Cleanup =
+    failures.length === 0
+      ? CLEANED
+      : { done: false, left: `zone ${fqdn(zone.spec.zoneName)} may still be on ${left}` };
+  const state = await finishDeletion(ctx, zone, cleanup, async () => {
+    ctx.ownership.forgetZone(objectId(zone.metadata));
+    await finishRecords(ctx, records.filter(isDeleting), () => CLEANED);
+  });
+  if (state === 'waiting') return { result: 'transient', error: failures[0]?.error };
+  return records.some((r) => !isDeleting(r)) ? OK : GONE;
+}
+
+// ---------------------------------------------------------------------------------------
+// A valid zone: gather → claim → apply → status
+
+/**
+ * The records of the zone by their state (finalizer.ts), our finalizer added to those
+ * that lack it: one whose finalizer could not be added this round is held.
+ */
+async function ownersOf(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+): Promise<ZoneOwners> {
+  const alive = records.filter((r) => !isDeleting(r));
+  const live = await addFinalizers(ctx, alive);
+  const finalized = new Set(live);
+  return {
+    live,
+    held: alive.filter((r) => !finalized.has(r)),
+    deleting: records.filter(isDeleting),
+    departed: departedFrom(ctx.caches, zone),
+  };
+}
+
+/** What may be sent is written down first (ownership.ts): a restart must not lose it. */
+async function persistClaim(ctx: ReconcileContext, zone: DNSZone, claim: Claim): Promise<void> {
+  if (!ctx.ownership.mustPersist(claim)) return;
+  const unconfirmedWrites = toStatus(claim.unconfirmed);
+  await ctx.writer.patchStatus(refOf(zone), { unconfirmedWrites });
+  ctx.ownership.persisted(claim, unconfirmedWrites);
+}
+
+function syncInputOf(zone: DNSZone, claim: Claim): SyncInput {
+  return {
+    zone: zoneConfigOf(zone),
+    desired: claim.desired,
+    removals: claim.removals,
+    keep: claim.keep,
+    prune: zone.spec.prune ?? false,
+  };
 }
 
 /** Once every primary has dropped a departed record's RRset, its status stops pointing here. */
@@ -361,331 +293,54 @@ async function releaseDeparted(
   await eachLimited(departed, STATUS_PARALLELISM, (r) => ctx.writer.patchStatus(refOf(r), cleared));
 }
 
-/**
- * The live records that carry our finalizer, adding it where missing. One whose finalizer
- * could not be added (a conflicting write) is left out of this round; its update event
- * brings the zone back.
- */
-async function withFinalizers(
+async function serve(
   ctx: ReconcileContext,
+  zone: DNSZone,
   records: readonly RecordResource[],
-): Promise<RecordResource[]> {
-  const kept: RecordResource[] = [];
-  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    try {
-      await ensureFinalizer(ctx, r);
-      kept.push(r);
-    } catch (error) {
-      ctx.log.debug(
-        { record: resourceKey(r), err: reasonFor(error).message },
-        'finalizer not added yet',
-      );
-    }
-  });
-  return kept;
-}
-
-function outcomeOf(runs: readonly InstanceRun[]): Outcome {
-  return worstOutcome(
-    runs.map((run): Outcome => {
-      // A pending transfer is looked at again with backoff, as a transient failure is.
-      if (run.result.ok && run.result.transferPending === true) {
-        const detail = transferMessage(run.result.serial);
-        return { result: 'transient', error: new TransientError('TransferPending', detail) };
-      }
-      if (run.result.ok) return OK;
-      const error = run.result.error;
-      return (error as { disposition?: string }).disposition === 'permanent' && !isRepairable(error)
-        ? { result: 'permanent', error }
-        : { result: 'transient', error };
-    }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------
-// The reconcile
-
-/**
- * Records that name a zone that does not exist: ZoneNotFound; deleted ones released (unless
- * the zone they moved from still has to remove their RRset).
- */
-async function orphanRecords(
-  ctx: ReconcileContext,
-  records: readonly RecordResource[],
-  zone: string,
 ): Promise<Outcome> {
-  let waiting = false;
-  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    if (isDeleting(r)) {
-      if (await releaseUnlessHeld(ctx, r)) waiting = true;
-      return;
-    }
-    await writeReady(ctx, r, {
-      status: 'False',
-      reason: 'ZoneNotFound',
-      message: `DNSZone ${zone} not found in namespace ${r.metadata.namespace}`,
-    });
-  });
-  if (waiting) return WAIT_ELSEWHERE;
-  return records.length === 0 ? GONE : OK;
-}
-
-export async function reconcileZone(
-  ctx: ReconcileContext,
-  namespace: string,
-  name: string,
-): Promise<Outcome> {
-  // Gather.
-  const zone = ctx.caches.zones.get(namespace, name);
-  const records = recordsOfZone(ctx.caches, namespace, name);
-  if (zone === undefined) {
-    ctx.written?.forgetZone(objectId({ namespace, name }));
-    return orphanRecords(ctx, records, name);
-  }
-  const rival = olderRival(ctx, zone);
-  if (rival !== undefined) return standAside(ctx, zone, records, rival);
-  if (isDeleting(zone)) return deleteZone(ctx, zone, records);
-  const invalid = validateSpec('DNSZone', zone.spec);
-  if (!invalid.ok) {
-    const message = formatIssues(invalid.errors);
-    return blocked(ctx, zone, records, { reason: 'InvalidSpec', message });
-  }
-  await ensureFinalizer(ctx, zone);
-  // A finalizer goes on before the RRset is written, so no RRset can outlive its resource.
-  const live = await withFinalizers(
-    ctx,
-    records.filter((r) => !isDeleting(r)),
-  );
-  const deleting = records.filter(isDeleting);
-  const departed = departedRecords(ctx, zone);
+  // Gather. A finalizer goes on before anything is written, so nothing outlives its resource.
+  await requireFinalizer(ctx, zone);
+  const owners = await ownersOf(ctx, zone, records);
+  const desired = desiredState(zone, [...owners.live, ...owners.held]);
   const instances = selectedInstances(ctx, zone);
-  // Plan. Every record that is not being deleted counts as live for the ledger, also one
-  // left out of this round for its finalizer: it is not gone, it must lose nothing.
-  const desired = desiredState(zone, live);
-  const liveKeys = new Set(records.filter((r) => !isDeleting(r)).map(resourceKey));
-  const input = {
-    zone: zoneConfigOf(zone),
-    desired: desired.rrsets,
-    removals: [
-      ...removalsOf(zone, [...deleting, ...departed]),
-      ...renamedRemovals(live, desired),
-      ...(ctx.written?.stale(zoneId(zone), desired.rrsets, liveKeys) ?? []),
-    ],
-    prune: zone.spec.prune ?? false,
-  };
-  // Apply. What may be written is noted before it is sent (written.ts).
-  ctx.written?.intend(zoneId(zone), desired.rrsets, liveKeys);
-  const runs = await runAll(ctx, instances, input);
+  // Claim: who gets what, what goes, written down before it is sent.
+  const claim = ctx.ownership.claim(zone, owners, desired);
+  await persistClaim(ctx, zone, claim);
+  // Apply.
+  const runs = await runAll(ctx, instances, syncInputOf(zone, claim));
   const leftovers = await dropUnselected(ctx, zone, instances);
-  const primaries = runs.filter((r) => r.instance.spec.role === 'primary');
-  if (allApplied(primaries)) ctx.written?.settle(zoneId(zone), desired.rrsets, liveKeys);
+  const primaries = runs.filter((r) => isPrimary(r.instance));
   // Status.
-  await writeRecordStatuses(ctx, zone, live, desired, primaries);
-  await releaseDeparted(ctx, departed, primaries);
-  const waiting = await releaseDeleted(ctx, deleting, primaries);
-  const instancesStatus = [...runs.map(instanceStatus), ...leftovers];
-  await writeReady(ctx, zone, zoneReady(runs), { instances: instancesStatus });
+  const shown = owners.live.filter((r) => !claim.heldBack.has(resourceKey(r)));
+  const elsewhere = (r: RecordResource) => zoneHoldingPointer(ctx.caches, r) !== undefined;
+  const pointed = await writeRecordStatuses(ctx, zone, shown, desired, primaries, elsewhere);
+  const unconfirmed = ctx.ownership.settle(claim, allApplied(primaries), pointed);
+  await releaseDeparted(ctx, owners.departed, primaries);
+  const waiting = await finishRecords(ctx, owners.deleting, (r) => roundCleanup(ctx, r, primaries));
+  const extra = {
+    instances: [...runs.map(instanceStatus), ...leftovers],
+    ...(unconfirmed.length > 0 || ctx.ownership.differs(claim, unconfirmed)
+      ? { unconfirmedWrites: unconfirmed }
+      : {}),
+  };
+  await writeReady(ctx, zone, zoneReady(runs), extra, ctx.ownership.differs(claim, unconfirmed));
+  ctx.ownership.persisted(claim, unconfirmed);
+  return roundOutcome(runs, leftovers.length > 0, claim, waiting);
+}
+
+function roundOutcome(
+  runs: readonly InstanceRun[],
+  leftovers: boolean,
+  claim: Claim,
+  waiting: boolean,
+): Outcome {
   const outcome = outcomeOf(runs);
   if (outcome.result !== 'ok') return outcome;
-  if (leftovers.length > 0) {
+  if (leftovers) {
     return { result: 'requeue', afterMs: 30_000, reason: 'zone left on an unselected instance' };
   }
-  return waiting ? WAIT_ELSEWHERE : outcome;
-}
-
-/** Every primary ran and no removal was refused: what was removed is gone everywhere. */
-function allApplied(primaries: readonly InstanceRun[]): boolean {
-  return (
-    primaries.length > 0 &&
-    primaries.every(
-      (p) => p.result.ok && p.result.rejected.every((x) => x.change.action !== 'delete'),
-    )
-  );
-}
-
-// ---------------------------------------------------------------------------------------
-// Zones that must not be served: a younger duplicate, an invalid spec
-
-/** The oldest other DNSZone, in any watched namespace, for the same zone name, if older. */
-export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | undefined {
-  const name = normalizeName(zone.spec.zoneName);
-  const self = objectId(zone.metadata);
-  const oldest = ctx.caches.zones
-    .list()
-    .filter((z) => normalizeName(z.spec.zoneName) === name)
-    .sort(olderFirst)[0];
-  if (oldest === undefined) return undefined;
-  return objectId(oldest.metadata) === self ? undefined : oldest;
-}
-
-/**
- * Nothing is done for the zone: it is Ready=False with `why`, its records ZoneNotReady.
- * A deleted record that never wrote through this zone is let go. One that did (the zone
- * was valid before) keeps its finalizer: nothing may be sent through a zone in this state,
- * and letting it go would leave its RRset on named for good. Its RRset is removed once
- * the zone is valid again; deleting the zone removes it with the whole zone.
- */
-async function blocked(
-  ctx: ReconcileContext,
-  zone: DNSZone,
-  records: readonly RecordResource[],
-  why: Reason,
-): Promise<Outcome> {
-  await writeReady(ctx, zone, { status: 'False', ...why });
-  const message = `DNSZone ${zone.metadata.name}: ${why.message}`;
-  let waiting = false;
-  await eachLimited(records, STATUS_PARALLELISM, async (r) => {
-    if (!isDeleting(r)) {
-      await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message });
-    } else if (wroteThrough(ctx, r, zone)) {
-      const held = `${message}; deletion waits: the RRset is removed once the DNSZone is valid again, or with the zone when it is deleted`;
-      await writeReady(ctx, r, { status: 'False', reason: 'ZoneNotReady', message: held });
-    } else if (await releaseUnlessHeld(ctx, r)) {
-      waiting = true;
-    }
-  });
+  if (claim.heldBack.size > 0) {
+    return { result: 'requeue', afterMs: 1_000, reason: 'more new records than one round takes' };
+  }
   return waiting ? WAIT_ELSEWHERE : OK;
-}
-
-/**
- * A younger DNSZone for a zone name an older one already manages (DESIGN.md: the oldest
- * wins). It touches no server, and its deletion never removes the zone: that is the
- * older one's.
- */
-async function standAside(
-  ctx: ReconcileContext,
-  zone: DNSZone,
-  records: readonly RecordResource[],
-  rival: DNSZone,
-): Promise<Outcome> {
-  if (isDeleting(zone)) {
-    await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
-      releaseFinalizer(ctx, r),
-    );
-    await releaseFinalizer(ctx, zone);
-    return records.some((r) => !isDeleting(r)) ? OK : GONE;
-  }
-  const older = objectId(rival.metadata);
-  const message = `zone ${fqdn(zone.spec.zoneName)} is already managed by the older DNSZone ${older}`;
-  return blocked(ctx, zone, records, { reason: 'Conflict', message });
-}
-
-/** How long a deleted object has waited for its finalizer, by our clock. */
-function waitedMs(ctx: ReconcileContext, obj: { metadata: { deletionTimestamp?: string } }) {
-  const since = Date.parse(obj.metadata.deletionTimestamp ?? '');
-  return Number.isNaN(since) ? 0 : ctx.clock.now() - since;
-}
-
-/**
- * Deleted records lose their finalizer once their RRsets are off every primary; while a
- * primary fails, they wait up to the deletion timeout, then go with a Warning Event. One
- * whose RRset another zone still has to remove waits for it (releaseUnlessHeld). Returns
- * true while some record waits for another zone.
- */
-async function releaseDeleted(
-  ctx: ReconcileContext,
-  deleting: readonly RecordResource[],
-  primaries: readonly InstanceRun[],
-): Promise<boolean> {
-  const failed = primaries.filter((p) => !p.result.ok).map((p) => p.instance.metadata.name);
-  let waiting = false;
-  await eachLimited(deleting, STATUS_PARALLELISM, async (r) => {
-    if (failed.length > 0) {
-      const waited = waitedMs(ctx, r);
-      if (waited < ctx.deletionTimeoutMs) return;
-      const message = `gave up removing the RRset from ${failed.join(', ')} after ${Math.round(waited / 1000)} s`;
-      await ctx.events.record(r, 'Warning', 'DeletionIncomplete', message);
-    }
-    if (await releaseUnlessHeld(ctx, r)) waiting = true;
-  });
-  return waiting;
-}
-
-type ZoneInstanceStatus = NonNullable<NonNullable<DNSZone['status']>['instances']>[number];
-
-/**
- * Instances that served the zone (status says so) but are no longer selected: the zone is
- * removed there. One that cannot be reached stays listed, so the next round tries again.
- */
-async function dropUnselected(
-  ctx: ReconcileContext,
-  zone: DNSZone,
-  selected: readonly Bind9Instance[],
-): Promise<ZoneInstanceStatus[]> {
-  const keep: ZoneInstanceStatus[] = [];
-  const zoneName = normalizeName(zone.spec.zoneName);
-  for (const previous of zone.status?.instances ?? []) {
-    if (!previous.present || selected.some((i) => i.metadata.name === previous.name)) continue;
-    const instance = ctx.caches.instances.get(zone.metadata.namespace, previous.name);
-    if (instance === undefined || isDeleting(instance)) continue;
-    try {
-      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys, ctx.files), zoneName);
-      ctx.log.info(
-        { zone: zoneName, instance: previous.name },
-        'zone removed from unselected instance',
-      );
-    } catch (error) {
-      const message = `no longer selected; removal failed: ${reasonFor(error).message}`;
-      keep.push({ ...previous, inSync: false, message: message.slice(0, 4000) });
-    }
-  }
-  return keep;
-}
-
-/**
- * A deleted zone: `rndc delzone` on every instance that may hold it, then the finalizer
- * goes. An instance that stays unreachable past the deletion timeout does not block it
- * forever: the finalizer is released with a Warning Event.
- */
-async function deleteZone(
-  ctx: ReconcileContext,
-  zone: DNSZone,
-  records: readonly RecordResource[],
-): Promise<Outcome> {
-  const zoneName = normalizeName(zone.spec.zoneName);
-  const instances = instancesToClear(ctx, zone);
-  const failures: { instance: string; error: unknown }[] = [];
-  for (const instance of instances) {
-    try {
-      await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys, ctx.files), zoneName);
-      ctx.log.info({ zone: zoneName, instance: instance.metadata.name }, 'zone removed');
-    } catch (error) {
-      failures.push({ instance: instance.metadata.name, error });
-    }
-  }
-  if (failures.length > 0) {
-    const waited = waitedMs(ctx, zone);
-    const summary = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
-    if (waited < ctx.deletionTimeoutMs) return { result: 'transient', error: failures[0]!.error };
-    await ctx.events.record(
-      zone,
-      'Warning',
-      'DeletionIncomplete',
-      `gave up removing ${zoneName} after ${Math.round(waited / 1000)} s: ${summary}`,
-    );
-  }
-  // The zone is gone from named with everything in it: nothing is left to remove.
-  ctx.written?.forgetZone(zoneId(zone));
-  await eachLimited(records.filter(isDeleting), STATUS_PARALLELISM, (r) =>
-    releaseFinalizer(ctx, r),
-  );
-  await releaseFinalizer(ctx, zone);
-  return records.some((r) => !isDeleting(r)) ? OK : GONE;
-}
-
-/**
- * Every instance that may hold a zone being deleted: those its selector picks now and
- * those its status lists. The spec may have been edited into something the controller
- * rejects (a selector that picks nothing) after the zone was created: the status still
- * names where it went. A delzone of a zone that is not there is a success.
- */
-function instancesToClear(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
-  const listed = new Set((zone.status?.instances ?? []).map((i) => i.name));
-  return ctx.caches.instances
-    .list(zone.metadata.namespace)
-    .filter(
-      (i) =>
-        listed.has(i.metadata.name) ||
-        selectorMatches(zone.spec.instanceSelector, i.metadata.labels),
-    );
 }
