@@ -3,13 +3,12 @@
  * owns, which named.conf a pod runs) and which events wake a cluster's key. Kept apart so
  * controller.ts only asks "which cluster key does this event concern" and "reconcile it".
  */
-import { CLUSTER_LABEL } from '../api/bind9cluster.ts';
 import { BindServerConfig } from '../bind/server-config.ts';
 import type { DnsClient } from '../dns/client.ts';
 import { ObjectApplier } from '../kube/apply.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import type { ClusterContext } from '../reconcilers/cluster/context.ts';
-import { MANAGED_BY } from '../reconcilers/cluster/names.ts';
+import { clusterOf } from '../reconcilers/cluster/names.ts';
 import { reconcileCluster } from '../reconcilers/cluster/reconcile.ts';
 import type { Outcome } from '../reconcilers/outcome.ts';
 import { clusterKey } from './keys.ts';
@@ -52,12 +51,8 @@ export class ClusterWiring {
    * instance turning Ready is what makes its cluster Ready.
    */
   keyForInstance(obj: KubeObject): string | undefined {
-    const labels = obj.metadata.labels;
-    const cluster = labels?.[CLUSTER_LABEL];
-    if (cluster === undefined || labels?.['app.kubernetes.io/managed-by'] !== MANAGED_BY) {
-      return undefined;
-    }
-    return clusterKey(obj.metadata.namespace, cluster);
+    const cluster = clusterOf(obj.metadata.labels);
+    return cluster === undefined ? undefined : clusterKey(obj.metadata.namespace, cluster);
   }
 
   /** Every cluster's key (after start). */

@@ -54,6 +54,15 @@ export function ownedLabels(cluster: string): Record<string, string> {
   };
 }
 
+/** The Bind9Cluster an object with these labels belongs to: one we made for it, else none. */
+export function clusterOf(
+  labels: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  return labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY
+    ? labels[CLUSTER_LABEL]
+    : undefined;
+}
+
 /** The pods of a cluster, or of one role of it. */
 export function selectorLabels(cluster: string, role?: ClusterRole): Record<string, string> {
   return {

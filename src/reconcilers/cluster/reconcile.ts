@@ -11,9 +11,10 @@
  * controller. While pods are not serving yet, the key is looked at again with a delay
  * that grows with how long that has lasted (2 s to 30 s).
  */
-import { CLUSTER_LABEL, type ClusterRole } from '../../api/bind9cluster.ts';
+import type { ClusterRole } from '../../api/bind9cluster.ts';
 import { objectId } from '../../api/ids.ts';
 import type { Bind9Cluster, Bind9Instance } from '../../api/kinds.ts';
+import { API_GROUP_VERSION } from '../../api/meta.ts';
 import { nameIssues } from '../../api/semantics.ts';
 import { formatIssues, validateSpec } from '../../api/validate.ts';
 import { API_RESOURCES, type LiveObject } from '../../kube/apply.ts';
@@ -23,8 +24,14 @@ import { GONE, OK, type Outcome } from '../outcome.ts';
 import type { ClusterContext } from './context.ts';
 import { type Desired, desiredServices, desiredWorkload, renderConfigs } from './desired.ts';
 import { type EnsuredKeys, ensureKeys } from './keys.ts';
-import { clusterNames, clusterPods, MANAGED_BY } from './names.ts';
+import { clusterNames, clusterOf, clusterPods } from './names.ts';
 import { clusterReason, type Observed, observe, readyCondition } from './status.ts';
+
+const BIND9_INSTANCES = {
+  apiVersion: API_GROUP_VERSION,
+  kind: 'Bind9Instance',
+  plural: 'bind9instances',
+} as const;
 
 export async function reconcileCluster(
   ctx: ClusterContext,
@@ -120,11 +127,7 @@ function setsOf(cluster: Bind9Cluster, objects: Map<string, LiveObject>) {
 export function instancesOf(ctx: ClusterContext, cluster: Bind9Cluster): Bind9Instance[] {
   return ctx.instances
     .list(cluster.metadata.namespace)
-    .filter(
-      (i) =>
-        i.metadata.labels?.[CLUSTER_LABEL] === cluster.metadata.name &&
-        i.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY,
-    );
+    .filter((i) => clusterOf(i.metadata.labels) === cluster.metadata.name);
 }
 
 /**
@@ -141,12 +144,7 @@ async function removeStale(ctx: ClusterContext, cluster: Bind9Cluster): Promise<
   const namespace = cluster.metadata.namespace;
   for (const [name, uid] of known) {
     if (wanted.has(name)) continue;
-    const instances = {
-      apiVersion: 'dns.bind9-controller.io/v1alpha1',
-      kind: 'Bind9Instance',
-      plural: 'bind9instances',
-    };
-    await ctx.api.delete(instances, namespace, name, uid);
+    await ctx.api.delete(BIND9_INSTANCES, namespace, name, uid);
     await ctx.api.delete(API_RESOURCES.Service, namespace, name);
     removed.push(name);
   }
