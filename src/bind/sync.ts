@@ -271,21 +271,19 @@ async function send(
   log: SyncLog,
   sent: Sent,
 ): Promise<ApplyResult | StalePlanError> {
-  let result: ApplyResult;
+  let outcome: ApplyResult | StalePlanError;
   try {
-    result = await backend.apply(target, plan);
+    outcome = await backend.apply(target, plan);
   } catch (error) {
     if (!(error instanceof StalePlanError)) throw error;
-    result = error.result;
-    logApplied(log, target, plan.zone, result.applied);
-    sent.applied.push(...result.applied);
-    sent.messages += result.messages;
-    return error;
+    outcome = error;
   }
+  // A stale plan may have been applied in part before the message that failed.
+  const result = outcome instanceof StalePlanError ? outcome.result : outcome;
   logApplied(log, target, plan.zone, result.applied);
   sent.applied.push(...result.applied);
   sent.messages += result.messages;
-  return result;
+  return outcome;
 }
 
 /** A primary: read, plan, send, and on a failed prerequisite read and plan again. */

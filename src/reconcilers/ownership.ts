@@ -161,14 +161,15 @@ function removalsOf(
 export class Ownership {
   /** By zone (`namespace/name`): what this process may have written and not seen confirmed. */
   readonly #memory = new Map<string, WrittenSet>();
-  /** By zone: the `unconfirmedWrites` last written (or first read), as canonical JSON. */
-  readonly #persisted = new Map<string, string>();
+  /** By zone: the `unconfirmedWrites` last written (or first read): as JSON, and by entry. */
+  readonly #persisted = new Map<string, { readonly json: string; readonly keys: Set<string> }>();
 
   /**
    * Decides the round of one zone: what is written, kept and removed, and what must be
-   * written down first. Until `settle`, everything the round may send counts as written.
+   * written down first. Until `settle`, everything the round may send counts as written;
+   * `sends` false (no primary selected) means nothing will be.
    */
-  claim(zone: DNSZone, owners: ZoneOwners, desired: DesiredState): Claim {
+  claim(zone: DNSZone, owners: ZoneOwners, desired: DesiredState, sends = true): Claim {
     const id = objectId(zone.metadata);
     const confirmed = pointersIn(owners, zone.metadata.name);
     const wrote = this.#wrote(id, zone, owners, confirmed);
@@ -187,7 +188,7 @@ export class Ownership {
     const isIntent = (r: DesiredRRset) => live.has(r.owner) && unsure(r);
     const heldBack = overflow(desired.rrsets.filter(isIntent), wrote.all().filter(unsure).length);
     const writes = desired.rrsets.filter((r) => !held.has(r.owner) && !heldBack.has(r.owner));
-    for (const r of writes.filter(isIntent)) wrote.add(r);
+    if (sends) for (const r of writes.filter(isIntent)) wrote.add(r);
     // From here on, everything this round may send counts as written (a timeout can still
     // have applied a message); what a record status confirms needs no memory.
     const unconfirmed = wrote.all().filter(unsure);
@@ -212,8 +213,7 @@ export class Ownership {
       if (confirmed.get(w.owner) !== keyOf(w)) wrote.add(w);
     }
     const persisted = zone.status?.unconfirmedWrites ?? [];
-    if (!this.#persisted.has(id))
-      this.#persisted.set(id, JSON.stringify(toStatus(persisted.map(fromStatus))));
+    if (!this.#persisted.has(id)) this.#note(id, toStatus(persisted.map(fromStatus)));
     for (const w of persisted) wrote.add(fromStatus(w));
     for (const r of [...owners.live, ...owners.held, ...owners.deleting, ...owners.departed]) {
       const p = pointerOf(r);
@@ -224,22 +224,23 @@ export class Ownership {
 
   /** True when the claim's list must be written down before anything is sent. */
   mustPersist(claim: Claim): boolean {
-    const persisted = new Set(
-      (JSON.parse(this.#persisted.get(claim.zone) ?? '[]') as UnconfirmedWrite[]).map(
-        (w) => `${w.owner} ${keyOf(fromStatus(w))}`,
-      ),
-    );
+    const persisted = this.#persisted.get(claim.zone)?.keys ?? new Set<string>();
     return claim.unconfirmed.some((w) => !persisted.has(`${w.owner} ${keyOf(w)}`));
   }
 
   /** Notes what the zone status now says (after a successful write of it). */
   persisted(claim: Claim, list: readonly UnconfirmedWrite[]): void {
-    this.#persisted.set(claim.zone, JSON.stringify(list));
+    this.#note(claim.zone, list);
+  }
+
+  #note(id: string, list: readonly UnconfirmedWrite[]): void {
+    const keys = new Set(list.map((w) => `${w.owner} ${keyOf(fromStatus(w))}`));
+    this.#persisted.set(id, { json: JSON.stringify(list), keys });
   }
 
   /** True when `list` is not what the zone status says already. */
   differs(claim: Claim, list: readonly UnconfirmedWrite[]): boolean {
-    return this.#persisted.get(claim.zone) !== JSON.stringify(list);
+    return this.#persisted.get(claim.zone)?.json !== JSON.stringify(list);
   }
 
   /**

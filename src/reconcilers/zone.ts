@@ -304,7 +304,7 @@ async function serve(
   const desired = desiredState(zone, [...owners.live, ...owners.held]);
   const instances = selectedInstances(ctx, zone);
   // Claim: who gets what, what goes, written down before it is sent.
-  const claim = ctx.ownership.claim(zone, owners, desired);
+  const claim = ctx.ownership.claim(zone, owners, desired, instances.some(isPrimary));
   await persistClaim(ctx, zone, claim);
   // Apply.
   const runs = await runAll(ctx, instances, syncInputOf(zone, claim));
