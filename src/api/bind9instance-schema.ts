@@ -70,18 +70,28 @@ export const Bind9InstanceSpecSchema = Type.Object(
         additionalProperties: false,
       },
     ),
-    rndc: Type.Object(
-      {
-        address: endpointAddress('Address (IP or host name) of the rndc control channel.'),
-        port: port('rndc port.', { default: 953 }),
-        keySecretRef: secretRef(
-          'Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.',
-        ),
-      },
-      {
-        description: 'rndc control channel, used to add and delete zones.',
-        additionalProperties: false,
-      },
+    recordsOnly: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'true: a server whose zones someone else provisions (BIND9 without rndc access, Knot DNS, PowerDNS, any RFC 2136 server): the controller only manages records in zones it already serves, over TSIG-signed UPDATE and AXFR, and never creates or deletes zones on it. A records-only instance is a primary with no rndc and no zoneFiles; its key must be allowed to update and transfer each zone (README "Records-only servers").',
+      }),
+    ),
+    rndc: Type.Optional(
+      Type.Object(
+        {
+          address: endpointAddress('Address (IP or host name) of the rndc control channel.'),
+          port: port('rndc port.', { default: 953 }),
+          keySecretRef: secretRef(
+            'Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.',
+          ),
+        },
+        {
+          description:
+            'rndc control channel, used to add and delete zones. Required unless recordsOnly.',
+          additionalProperties: false,
+        },
+      ),
     ),
     tsigKeySecretRef: secretRef(
       'Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.',
@@ -105,9 +115,19 @@ export const Bind9InstanceSpecSchema = Type.Object(
     additionalProperties: false,
     'x-kubernetes-validations': [
       {
-        rule: "self.role != 'primary' || has(self.zoneFiles)",
-        message: 'a primary needs zoneFiles',
+        rule: "self.role != 'primary' || has(self.zoneFiles) || (has(self.recordsOnly) && self.recordsOnly)",
+        message: 'a primary needs zoneFiles (unless recordsOnly)',
         fieldPath: '.zoneFiles',
+      },
+      {
+        rule: 'has(self.rndc) || (has(self.recordsOnly) && self.recordsOnly)',
+        message: 'rndc is required unless recordsOnly',
+        fieldPath: '.rndc',
+      },
+      {
+        rule: "!has(self.recordsOnly) || !self.recordsOnly || (self.role == 'primary' && !has(self.rndc) && !has(self.zoneFiles))",
+        message: 'a recordsOnly instance is a primary with neither rndc nor zoneFiles',
+        fieldPath: '.recordsOnly',
       },
       {
         rule: "self.role != 'secondary' || has(self.primaries)",

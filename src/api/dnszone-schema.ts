@@ -134,6 +134,13 @@ export const DNSZoneSpecSchema = Type.Object(
       description:
         'Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).',
     }),
+    manageApex: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'On recordsOnly instances, also make the SOA (everything but the serial) and the apex NS with their glue as soaRecord and nameServers declare; by default they stay as the server has them. Zones the controller creates always get them as declared.',
+      }),
+    ),
   },
   { description: 'Desired state of a DNSZone.', additionalProperties: false },
 );

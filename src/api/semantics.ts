@@ -104,8 +104,16 @@ export function nameIssues(kind: KindName, name: string): SpecIssue[] {
 /** Mirrors the CRD's x-kubernetes-validations rules on Bind9Instance. */
 function instanceIssues(spec: Bind9InstanceSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  if (spec.role === 'primary' && spec.zoneFiles === undefined) {
-    issues.push({ field: 'zoneFiles', message: 'a primary needs zoneFiles' });
+  const recordsOnly = spec.recordsOnly === true;
+  if (spec.role === 'primary' && spec.zoneFiles === undefined && !recordsOnly) {
+    issues.push({ field: 'zoneFiles', message: 'a primary needs zoneFiles (unless recordsOnly)' });
+  }
+  if (spec.rndc === undefined && !recordsOnly) {
+    issues.push({ field: 'rndc', message: 'rndc is required unless recordsOnly' });
+  }
+  if (recordsOnly && (spec.role !== 'primary' || spec.rndc !== undefined || spec.zoneFiles)) {
+    const message = 'a recordsOnly instance is a primary with neither rndc nor zoneFiles';
+    issues.push({ field: 'recordsOnly', message });
   }
   if (spec.role === 'secondary' && spec.primaries === undefined) {
     issues.push({ field: 'primaries', message: 'a secondary needs primaries' });

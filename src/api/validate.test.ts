@@ -48,7 +48,7 @@ describe('validateResource', () => {
     const result = validateResource('Bind9Instance', input);
     assert.ok(result.ok);
     assert.equal(result.value.spec.dns.port, 53);
-    assert.equal(result.value.spec.rndc.port, 953);
+    assert.equal(result.value.spec.rndc?.port, 953);
     assert.equal((input.spec as { dns: { port?: number } }).dns.port, undefined);
   });
 

@@ -2405,7 +2405,7 @@ return errors === 0;
 }
 
 export const spec_Bind9Instance = validate26;
-const schema9 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles)","message":"a primary needs zoneFiles","fieldPath":".zoneFiles"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","rndc","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"rndc":{"description":"rndc control channel, used to add and delete zones.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
+const schema9 = {"description":"Desired state of a Bind9Instance.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.role != 'primary' || has(self.zoneFiles) || (has(self.recordsOnly) && self.recordsOnly)","message":"a primary needs zoneFiles (unless recordsOnly)","fieldPath":".zoneFiles"},{"rule":"has(self.rndc) || (has(self.recordsOnly) && self.recordsOnly)","message":"rndc is required unless recordsOnly","fieldPath":".rndc"},{"rule":"!has(self.recordsOnly) || !self.recordsOnly || (self.role == 'primary' && !has(self.rndc) && !has(self.zoneFiles))","message":"a recordsOnly instance is a primary with neither rndc nor zoneFiles","fieldPath":".recordsOnly"},{"rule":"self.role != 'secondary' || has(self.primaries)","message":"a secondary needs primaries","fieldPath":".primaries"},{"rule":"self.role == 'primary' || !has(self.zoneFiles)","message":"only a primary has zoneFiles","fieldPath":".zoneFiles"}],"type":"object","required":["role","dns","tsigKeySecretRef"],"properties":{"role":{"type":"string","enum":["primary","secondary"],"description":"primary: zones are created here from base files and updated with RFC 2136 UPDATE. secondary: zones are transferred from primaries."},"dns":{"description":"DNS endpoint, used for UPDATE and zone transfers.","additionalProperties":false,"type":"object","required":["address","port"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) where the server answers DNS.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"DNS port.","default":53,"type":"integer"}}},"recordsOnly":{"default":false,"description":"true: a server whose zones someone else provisions (BIND9 without rndc access, Knot DNS, PowerDNS, any RFC 2136 server): the controller only manages records in zones it already serves, over TSIG-signed UPDATE and AXFR, and never creates or deletes zones on it. A records-only instance is a primary with no rndc and no zoneFiles; its key must be allowed to update and transfer each zone (README \"Records-only servers\").","type":"boolean"},"rndc":{"description":"rndc control channel, used to add and delete zones. Required unless recordsOnly.","additionalProperties":false,"type":"object","required":["address","port","keySecretRef"],"properties":{"address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$","maxLength":254,"description":"Address (IP or host name) of the rndc control channel.","type":"string"},"port":{"minimum":0,"maximum":65535,"description":"rndc port.","default":953,"type":"integer"},"keySecretRef":{"description":"Secret holding the rndc key: either keyfile (tsig-keygen/rndc-confgen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}}}},"tsigKeySecretRef":{"description":"Secret holding the TSIG key that signs UPDATE and AXFR: either keyfile (tsig-keygen text) or name, algorithm and secret.","additionalProperties":false,"type":"object","required":["name"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the Secret, in the same namespace.","type":"string"},"keyName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":255,"description":"When the Secret's keyfile holds several keys: the name of the one to use (the Secret may also say it in a keyName field). Default: the only key.","type":"string"}}},"zoneFiles":{"description":"How base zone files (SOA, NS, glue) reach a primary before rndc addzone. Exactly one of directory or configMap.","additionalProperties":false,"oneOf":[{"required":["directory"]},{"required":["configMap"]}],"type":"object","properties":{"directory":{"description":"Deliver base zone files by writing into a directory.","additionalProperties":false,"type":"object","required":["path"],"properties":{"path":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Directory, readable by named, where the controller writes base zone files (same host, or development).","type":"string"}}},"configMap":{"description":"Deliver base zone files through a ConfigMap that the BIND9 pods mount.","additionalProperties":false,"type":"object","required":["name","mountPath"],"properties":{"name":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the ConfigMap, in the same namespace, that holds base zone files.","type":"string"},"mountPath":{"pattern":"^/[A-Za-z0-9._/-]*$","maxLength":1024,"description":"Where the BIND9 pods mount that ConfigMap.","type":"string"}}}}},"primaries":{"minItems":1,"maxItems":64,"description":"For a secondary: addresses of the primaries it transfers zones from.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Address of a primary server.","type":"string"}},"primariesPort":{"minimum":0,"maximum":65535,"description":"For a secondary: the DNS port its primaries serve zone transfers on; 53 when not set (named.conf \"primaries port\").","type":"integer"}},"$id":"spec_Bind9Instance"};
 const pattern20 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$", "u");
 const pattern26 = new RegExp("^/[A-Za-z0-9._/-]*$", "u");
 const pattern29 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
@@ -2415,6 +2415,9 @@ function validate26(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.recordsOnly === undefined){
+data.recordsOnly = false;
+}
 if(data.role === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "role"},message:"must have required property '"+"role"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
@@ -2435,8 +2438,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.rndc === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "rndc"},message:"must have required property '"+"rndc"+"'",schema:schema9.required,parentSchema:schema9,data};
+if(data.tsigKeySecretRef === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tsigKeySecretRef"},message:"must have required property '"+"tsigKeySecretRef"+"'",schema:schema9.required,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2445,8 +2448,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.tsigKeySecretRef === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tsigKeySecretRef"},message:"must have required property '"+"tsigKeySecretRef"+"'",schema:schema9.required,parentSchema:schema9,data};
+for(const key0 in data){
+if(!((((((((key0 === "role") || (key0 === "dns")) || (key0 === "recordsOnly")) || (key0 === "rndc")) || (key0 === "tsigKeySecretRef")) || (key0 === "zoneFiles")) || (key0 === "primaries")) || (key0 === "primariesPort"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema9,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2455,9 +2459,11 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 in data){
-if(!(((((((key0 === "role") || (key0 === "dns")) || (key0 === "rndc")) || (key0 === "tsigKeySecretRef")) || (key0 === "zoneFiles")) || (key0 === "primaries")) || (key0 === "primariesPort"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema9,data};
+}
+if(data.role !== undefined){
+let data0 = data.role;
+if(typeof data0 !== "string"){
+const err4 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.role.type,parentSchema:schema9.properties.role,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2466,26 +2472,13 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.role !== undefined){
-let data0 = data.role;
-if(typeof data0 !== "string"){
-const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.role.type,parentSchema:schema9.properties.role,data:data0};
+if(!((data0 === "primary") || (data0 === "secondary"))){
+const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/enum",keyword:"enum",params:{allowedValues: schema9.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema9.properties.role.enum,parentSchema:schema9.properties.role,data:data0};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(!((data0 === "primary") || (data0 === "secondary"))){
-const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/enum",keyword:"enum",params:{allowedValues: schema9.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema9.properties.role.enum,parentSchema:schema9.properties.role,data:data0};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -2497,7 +2490,17 @@ if(data1.port === undefined){
 data1.port = 53;
 }
 if(data1.address === undefined){
-const err7 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
+const err6 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data1.port === undefined){
+const err7 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2506,8 +2509,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data1.port === undefined){
-const err8 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.dns.required,parentSchema:schema9.properties.dns,data:data1};
+for(const key1 in data1){
+if(!((key1 === "address") || (key1 === "port"))){
+const err8 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2516,9 +2520,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-for(const key1 in data1){
-if(!((key1 === "address") || (key1 === "port"))){
-const err9 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.dns,data:data1};
+}
+if(data1.address !== undefined){
+let data2 = data1.address;
+if(typeof data2 === "string"){
+if(func3(data2) > 254){
+const err9 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2527,12 +2534,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data1.address !== undefined){
-let data2 = data1.address;
-if(typeof data2 === "string"){
-if(func3(data2) > 254){
-const err10 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.dns.properties.address,data:data2};
+if(!pattern20.test(data2)){
+const err10 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2541,8 +2544,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern20.test(data2)){
-const err11 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.dns.properties.address,data:data2};
+}
+else {
+const err11 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.dns.properties.address.type,parentSchema:schema9.properties.dns.properties.address,data:data2};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2552,8 +2556,9 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/dns/address",schemaPath:"#/properties/dns/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.dns.properties.address.type,parentSchema:schema9.properties.dns.properties.address,data:data2};
+let data3 = data1.port;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err12 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.dns.properties.port.type,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2562,10 +2567,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-let data3 = data1.port;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err13 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.dns.properties.port.type,parentSchema:schema9.properties.dns.properties.port,data:data3};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 65535 || isNaN(data3)){
+const err13 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2574,9 +2578,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 65535 || isNaN(data3)){
-const err14 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.dns.properties.port,data:data3};
+if(data3 < 0 || isNaN(data3)){
+const err14 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.dns.properties.port,data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2585,8 +2588,10 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data3 < 0 || isNaN(data3)){
-const err15 = {instancePath:instancePath+"/dns/port",schemaPath:"#/properties/dns/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.dns.properties.port,data:data3};
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.dns.type,parentSchema:schema9.properties.dns,data:data1};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2596,9 +2601,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-}
-else {
-const err16 = {instancePath:instancePath+"/dns",schemaPath:"#/properties/dns/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.dns.type,parentSchema:schema9.properties.dns,data:data1};
+let data4 = data.recordsOnly;
+if(typeof data4 !== "boolean"){
+const err16 = {instancePath:instancePath+"/recordsOnly",schemaPath:"#/properties/recordsOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema9.properties.recordsOnly.type,parentSchema:schema9.properties.recordsOnly,data:data4};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2607,15 +2612,14 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
 if(data.rndc !== undefined){
-let data4 = data.rndc;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.port === undefined){
-data4.port = 953;
+let data5 = data.rndc;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.port === undefined){
+data5.port = 953;
 }
-if(data4.address === undefined){
-const err17 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
+if(data5.address === undefined){
+const err17 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "address"},message:"must have required property '"+"address"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data5};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2624,8 +2628,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data4.port === undefined){
-const err18 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
+if(data5.port === undefined){
+const err18 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data5};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2634,8 +2638,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data4.keySecretRef === undefined){
-const err19 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "keySecretRef"},message:"must have required property '"+"keySecretRef"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data4};
+if(data5.keySecretRef === undefined){
+const err19 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/required",keyword:"required",params:{missingProperty: "keySecretRef"},message:"must have required property '"+"keySecretRef"+"'",schema:schema9.properties.rndc.required,parentSchema:schema9.properties.rndc,data:data5};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2644,9 +2648,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key2 in data4){
+for(const key2 in data5){
 if(!(((key2 === "address") || (key2 === "port")) || (key2 === "keySecretRef"))){
-const err20 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc,data:data4};
+const err20 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc,data:data5};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2656,11 +2660,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data4.address !== undefined){
-let data5 = data4.address;
-if(typeof data5 === "string"){
-if(func3(data5) > 254){
-const err21 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.rndc.properties.address,data:data5};
+if(data5.address !== undefined){
+let data6 = data5.address;
+if(typeof data6 === "string"){
+if(func3(data6) > 254){
+const err21 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema9.properties.rndc.properties.address,data:data6};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2669,8 +2673,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern20.test(data5)){
-const err22 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.rndc.properties.address,data:data5};
+if(!pattern20.test(data6)){
+const err22 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.?)$",parentSchema:schema9.properties.rndc.properties.address,data:data6};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2681,7 +2685,7 @@ errors++;
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.address.type,parentSchema:schema9.properties.rndc.properties.address,data:data5};
+const err23 = {instancePath:instancePath+"/rndc/address",schemaPath:"#/properties/rndc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.address.type,parentSchema:schema9.properties.rndc.properties.address,data:data6};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2691,9 +2695,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-let data6 = data4.port;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err24 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.rndc.properties.port.type,parentSchema:schema9.properties.rndc.properties.port,data:data6};
+let data7 = data5.port;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err24 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.rndc.properties.port.type,parentSchema:schema9.properties.rndc.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2702,9 +2706,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 > 65535 || isNaN(data6)){
-const err25 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.rndc.properties.port,data:data6};
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 65535 || isNaN(data7)){
+const err25 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.rndc.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2713,8 +2717,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(data6 < 0 || isNaN(data6)){
-const err26 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.rndc.properties.port,data:data6};
+if(data7 < 0 || isNaN(data7)){
+const err26 = {instancePath:instancePath+"/rndc/port",schemaPath:"#/properties/rndc/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.rndc.properties.port,data:data7};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2724,11 +2728,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data4.keySecretRef !== undefined){
-let data7 = data4.keySecretRef;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name === undefined){
-const err27 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.rndc.properties.keySecretRef.required,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
+if(data5.keySecretRef !== undefined){
+let data8 = data5.keySecretRef;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.name === undefined){
+const err27 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.rndc.properties.keySecretRef.required,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data8};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2737,9 +2741,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-for(const key3 in data7){
+for(const key3 in data8){
 if(!((key3 === "name") || (key3 === "keyName"))){
-const err28 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
+const err28 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data8};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -2749,11 +2753,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data7.name !== undefined){
-let data8 = data7.name;
-if(typeof data8 === "string"){
-if(func3(data8) > 253){
-const err29 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+if(data8.name !== undefined){
+let data9 = data8.name;
+if(typeof data9 === "string"){
+if(func3(data9) > 253){
+const err29 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2762,8 +2766,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(func3(data8) < 1){
-const err30 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+if(func3(data9) < 1){
+const err30 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -2772,8 +2776,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!pattern7.test(data8)){
-const err31 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+if(!pattern7.test(data9)){
+const err31 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data9};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -2784,7 +2788,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.name.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data8};
+const err32 = {instancePath:instancePath+"/rndc/keySecretRef/name",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.name.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.name,data:data9};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2794,11 +2798,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data7.keyName !== undefined){
-let data9 = data7.keyName;
-if(typeof data9 === "string"){
-if(func3(data9) > 255){
-const err33 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
+if(data8.keyName !== undefined){
+let data10 = data8.keyName;
+if(typeof data10 === "string"){
+if(func3(data10) > 255){
+const err33 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data10};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2807,8 +2811,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(!pattern15.test(data9)){
-const err34 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
+if(!pattern15.test(data10)){
+const err34 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data10};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2819,7 +2823,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.keyName.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data9};
+const err35 = {instancePath:instancePath+"/rndc/keySecretRef/keyName",schemaPath:"#/properties/rndc/properties/keySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.rndc.properties.keySecretRef.properties.keyName.type,parentSchema:schema9.properties.rndc.properties.keySecretRef.properties.keyName,data:data10};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2831,7 +2835,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.properties.keySecretRef.type,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data7};
+const err36 = {instancePath:instancePath+"/rndc/keySecretRef",schemaPath:"#/properties/rndc/properties/keySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.properties.keySecretRef.type,parentSchema:schema9.properties.rndc.properties.keySecretRef,data:data8};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -2843,7 +2847,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.type,parentSchema:schema9.properties.rndc,data:data4};
+const err37 = {instancePath:instancePath+"/rndc",schemaPath:"#/properties/rndc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.rndc.type,parentSchema:schema9.properties.rndc,data:data5};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -2854,10 +2858,10 @@ errors++;
 }
 }
 if(data.tsigKeySecretRef !== undefined){
-let data10 = data.tsigKeySecretRef;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.name === undefined){
-const err38 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.tsigKeySecretRef.required,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
+let data11 = data.tsigKeySecretRef;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.name === undefined){
+const err38 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.tsigKeySecretRef.required,parentSchema:schema9.properties.tsigKeySecretRef,data:data11};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -2866,9 +2870,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-for(const key4 in data10){
+for(const key4 in data11){
 if(!((key4 === "name") || (key4 === "keyName"))){
-const err39 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
+const err39 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.tsigKeySecretRef,data:data11};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -2878,11 +2882,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data10.name !== undefined){
-let data11 = data10.name;
-if(typeof data11 === "string"){
-if(func3(data11) > 253){
-const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
+if(data11.name !== undefined){
+let data12 = data11.name;
+if(typeof data12 === "string"){
+if(func3(data12) > 253){
+const err40 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data12};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -2891,8 +2895,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func3(data11) < 1){
-const err41 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
+if(func3(data12) < 1){
+const err41 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data12};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -2901,8 +2905,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(!pattern7.test(data11)){
-const err42 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
+if(!pattern7.test(data12)){
+const err42 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data12};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -2913,7 +2917,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data11};
+const err43 = {instancePath:instancePath+"/tsigKeySecretRef/name",schemaPath:"#/properties/tsigKeySecretRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.name.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.name,data:data12};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -2923,11 +2927,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data10.keyName !== undefined){
-let data12 = data10.keyName;
-if(typeof data12 === "string"){
-if(func3(data12) > 255){
-const err44 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+if(data11.keyName !== undefined){
+let data13 = data11.keyName;
+if(typeof data13 === "string"){
+if(func3(data13) > 255){
+const err44 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data13};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -2936,8 +2940,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!pattern15.test(data12)){
-const err45 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+if(!pattern15.test(data13)){
+const err45 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data13};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -2948,7 +2952,7 @@ errors++;
 }
 }
 else {
-const err46 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.keyName.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data12};
+const err46 = {instancePath:instancePath+"/tsigKeySecretRef/keyName",schemaPath:"#/properties/tsigKeySecretRef/properties/keyName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.tsigKeySecretRef.properties.keyName.type,parentSchema:schema9.properties.tsigKeySecretRef.properties.keyName,data:data13};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -2960,7 +2964,7 @@ errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.tsigKeySecretRef.type,parentSchema:schema9.properties.tsigKeySecretRef,data:data10};
+const err47 = {instancePath:instancePath+"/tsigKeySecretRef",schemaPath:"#/properties/tsigKeySecretRef/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.tsigKeySecretRef.type,parentSchema:schema9.properties.tsigKeySecretRef,data:data11};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -2971,14 +2975,14 @@ errors++;
 }
 }
 if(data.zoneFiles !== undefined){
-let data13 = data.zoneFiles;
-const _errs34 = errors;
+let data14 = data.zoneFiles;
+const _errs36 = errors;
 let valid5 = false;
 let passing0 = null;
-const _errs35 = errors;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-if(data13.directory === undefined){
-const err48 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema9.properties.zoneFiles.oneOf[0].required,parentSchema:schema9.properties.zoneFiles.oneOf[0],data:data13};
+const _errs37 = errors;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.directory === undefined){
+const err48 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/0/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema9.properties.zoneFiles.oneOf[0].required,parentSchema:schema9.properties.zoneFiles.oneOf[0],data:data14};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -2988,15 +2992,15 @@ vErrors.push(err48);
 errors++;
 }
 }
-var _valid0 = _errs35 === errors;
+var _valid0 = _errs37 === errors;
 if(_valid0){
 valid5 = true;
 passing0 = 0;
 }
-const _errs36 = errors;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-if(data13.configMap === undefined){
-const err49 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema9.properties.zoneFiles.oneOf[1].required,parentSchema:schema9.properties.zoneFiles.oneOf[1],data:data13};
+const _errs38 = errors;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.configMap === undefined){
+const err49 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf/1/required",keyword:"required",params:{missingProperty: "configMap"},message:"must have required property '"+"configMap"+"'",schema:schema9.properties.zoneFiles.oneOf[1].required,parentSchema:schema9.properties.zoneFiles.oneOf[1],data:data14};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3006,7 +3010,7 @@ vErrors.push(err49);
 errors++;
 }
 }
-var _valid0 = _errs36 === errors;
+var _valid0 = _errs38 === errors;
 if(_valid0 && valid5){
 valid5 = false;
 passing0 = [passing0, 1];
@@ -3018,7 +3022,7 @@ passing0 = 1;
 }
 }
 if(!valid5){
-const err50 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema9.properties.zoneFiles.oneOf,parentSchema:schema9.properties.zoneFiles,data:data13};
+const err50 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf",schema:schema9.properties.zoneFiles.oneOf,parentSchema:schema9.properties.zoneFiles,data:data14};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -3028,20 +3032,20 @@ vErrors.push(err50);
 errors++;
 }
 else {
-errors = _errs34;
+errors = _errs36;
 if(vErrors !== null){
-if(_errs34){
-vErrors.length = _errs34;
+if(_errs36){
+vErrors.length = _errs36;
 }
 else {
 vErrors = null;
 }
 }
 }
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key5 in data13){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key5 in data14){
 if(!((key5 === "directory") || (key5 === "configMap"))){
-const err51 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles,data:data13};
+const err51 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles,data:data14};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -3051,11 +3055,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data13.directory !== undefined){
-let data14 = data13.directory;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.path === undefined){
-const err52 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema9.properties.zoneFiles.properties.directory.required,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
+if(data14.directory !== undefined){
+let data15 = data14.directory;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.path === undefined){
+const err52 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema9.properties.zoneFiles.properties.directory.required,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data15};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -3064,9 +3068,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-for(const key6 in data14){
+for(const key6 in data15){
 if(!(key6 === "path")){
-const err53 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
+const err53 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data15};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -3076,11 +3080,11 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data14.path !== undefined){
-let data15 = data14.path;
-if(typeof data15 === "string"){
-if(func3(data15) > 1024){
-const err54 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
+if(data15.path !== undefined){
+let data16 = data15.path;
+if(typeof data16 === "string"){
+if(func3(data16) > 1024){
+const err54 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data16};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -3089,8 +3093,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(!pattern26.test(data15)){
-const err55 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
+if(!pattern26.test(data16)){
+const err55 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data16};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3101,7 +3105,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data15};
+const err56 = {instancePath:instancePath+"/zoneFiles/directory/path",schemaPath:"#/properties/zoneFiles/properties/directory/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.directory.properties.path.type,parentSchema:schema9.properties.zoneFiles.properties.directory.properties.path,data:data16};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3113,7 +3117,7 @@ errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.directory.type,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data14};
+const err57 = {instancePath:instancePath+"/zoneFiles/directory",schemaPath:"#/properties/zoneFiles/properties/directory/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.directory.type,parentSchema:schema9.properties.zoneFiles.properties.directory,data:data15};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3123,11 +3127,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data13.configMap !== undefined){
-let data16 = data13.configMap;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.name === undefined){
-const err58 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
+if(data14.configMap !== undefined){
+let data17 = data14.configMap;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.name === undefined){
+const err58 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data17};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -3136,8 +3140,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data16.mountPath === undefined){
-const err59 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
+if(data17.mountPath === undefined){
+const err59 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/required",keyword:"required",params:{missingProperty: "mountPath"},message:"must have required property '"+"mountPath"+"'",schema:schema9.properties.zoneFiles.properties.configMap.required,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data17};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -3146,9 +3150,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-for(const key7 in data16){
+for(const key7 in data17){
 if(!((key7 === "name") || (key7 === "mountPath"))){
-const err60 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
+const err60 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data17};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -3158,11 +3162,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data16.name !== undefined){
-let data17 = data16.name;
-if(typeof data17 === "string"){
-if(func3(data17) > 253){
-const err61 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
+if(data17.name !== undefined){
+let data18 = data17.name;
+if(typeof data18 === "string"){
+if(func3(data18) > 253){
+const err61 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -3171,8 +3175,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(func3(data17) < 1){
-const err62 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
+if(func3(data18) < 1){
+const err62 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -3181,8 +3185,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(!pattern7.test(data17)){
-const err63 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
+if(!pattern7.test(data18)){
+const err63 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"},message:"must match pattern \""+"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$"+"\"",schema:"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -3193,7 +3197,7 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data17};
+const err64 = {instancePath:instancePath+"/zoneFiles/configMap/name",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.name.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.name,data:data18};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -3203,11 +3207,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data16.mountPath !== undefined){
-let data18 = data16.mountPath;
-if(typeof data18 === "string"){
-if(func3(data18) > 1024){
-const err65 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
+if(data17.mountPath !== undefined){
+let data19 = data17.mountPath;
+if(typeof data19 === "string"){
+if(func3(data19) > 1024){
+const err65 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data19};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -3216,8 +3220,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(!pattern26.test(data18)){
-const err66 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
+if(!pattern26.test(data19)){
+const err66 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._/-]*$"+"\"",schema:"^/[A-Za-z0-9._/-]*$",parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data19};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -3228,7 +3232,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data18};
+const err67 = {instancePath:instancePath+"/zoneFiles/configMap/mountPath",schemaPath:"#/properties/zoneFiles/properties/configMap/properties/mountPath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath.type,parentSchema:schema9.properties.zoneFiles.properties.configMap.properties.mountPath,data:data19};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -3240,7 +3244,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.configMap.type,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data16};
+const err68 = {instancePath:instancePath+"/zoneFiles/configMap",schemaPath:"#/properties/zoneFiles/properties/configMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.properties.configMap.type,parentSchema:schema9.properties.zoneFiles.properties.configMap,data:data17};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -3252,7 +3256,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.type,parentSchema:schema9.properties.zoneFiles,data:data13};
+const err69 = {instancePath:instancePath+"/zoneFiles",schemaPath:"#/properties/zoneFiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema9.properties.zoneFiles.type,parentSchema:schema9.properties.zoneFiles,data:data14};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -3263,10 +3267,10 @@ errors++;
 }
 }
 if(data.primaries !== undefined){
-let data19 = data.primaries;
-if(Array.isArray(data19)){
-if(data19.length > 64){
-const err70 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.primaries,data:data19};
+let data20 = data.primaries;
+if(Array.isArray(data20)){
+if(data20.length > 64){
+const err70 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema9.properties.primaries,data:data20};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -3275,8 +3279,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data19.length < 1){
-const err71 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.primaries,data:data19};
+if(data20.length < 1){
+const err71 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema9.properties.primaries,data:data20};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -3285,12 +3289,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-const len0 = data19.length;
+const len0 = data20.length;
 for(let i0=0; i0<len0; i0++){
-let data20 = data19[i0];
-if(typeof data20 === "string"){
-if(func3(data20) > 45){
-const err72 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.primaries.items,data:data20};
+let data21 = data20[i0];
+if(typeof data21 === "string"){
+if(func3(data21) > 45){
+const err72 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema9.properties.primaries.items,data:data21};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -3299,8 +3303,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(!pattern29.test(data20)){
-const err73 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.primaries.items,data:data20};
+if(!pattern29.test(data21)){
+const err73 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema9.properties.primaries.items,data:data21};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -3311,7 +3315,7 @@ errors++;
 }
 }
 else {
-const err74 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.primaries.items.type,parentSchema:schema9.properties.primaries.items,data:data20};
+const err74 = {instancePath:instancePath+"/primaries/" + i0,schemaPath:"#/properties/primaries/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema9.properties.primaries.items.type,parentSchema:schema9.properties.primaries.items,data:data21};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -3323,7 +3327,7 @@ errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.primaries.type,parentSchema:schema9.properties.primaries,data:data19};
+const err75 = {instancePath:instancePath+"/primaries",schemaPath:"#/properties/primaries/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema9.properties.primaries.type,parentSchema:schema9.properties.primaries,data:data20};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -3334,9 +3338,9 @@ errors++;
 }
 }
 if(data.primariesPort !== undefined){
-let data21 = data.primariesPort;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err76 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.primariesPort.type,parentSchema:schema9.properties.primariesPort,data:data21};
+let data22 = data.primariesPort;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err76 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema9.properties.primariesPort.type,parentSchema:schema9.properties.primariesPort,data:data22};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -3345,9 +3349,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 65535 || isNaN(data21)){
-const err77 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.primariesPort,data:data21};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 65535 || isNaN(data22)){
+const err77 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema9.properties.primariesPort,data:data22};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -3356,8 +3360,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data21 < 0 || isNaN(data21)){
-const err78 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.primariesPort,data:data21};
+if(data22 < 0 || isNaN(data22)){
+const err78 = {instancePath:instancePath+"/primariesPort",schemaPath:"#/properties/primariesPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema9.properties.primariesPort,data:data22};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -3505,7 +3509,7 @@ return errors === 0;
 }
 
 export const spec_DNSZone = validate30;
-const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"}},"$id":"spec_DNSZone"};
+const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"},"manageApex":{"default":false,"description":"On recordsOnly instances, also make the SOA (everything but the serial) and the apex NS with their glue as soaRecord and nameServers declare; by default they stay as the server has them. Zones the controller creates always get them as declared.","type":"boolean"}},"$id":"spec_DNSZone"};
 const pattern30 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
 const pattern33 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
 const pattern34 = new RegExp("^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
@@ -3522,6 +3526,9 @@ data.ttl = 3600;
 }
 if(data.prune === undefined){
 data.prune = false;
+}
+if(data.manageApex === undefined){
+data.manageApex = false;
 }
 if(data.zoneName === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "zoneName"},message:"must have required property '"+"zoneName"+"'",schema:schema11.required,parentSchema:schema11,data};
@@ -3574,7 +3581,7 @@ vErrors.push(err4);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune"))){
+if(!(((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune")) || (key0 === "manageApex"))){
 const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err5];
@@ -4488,14 +4495,25 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+let data25 = data.manageApex;
+if(typeof data25 !== "boolean"){
+const err83 = {instancePath:instancePath+"/manageApex",schemaPath:"#/properties/manageApex/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.manageApex.type,parentSchema:schema11.properties.manageApex,data:data25};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+}
+else {
+const err84 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
 }
 errors++;
 }

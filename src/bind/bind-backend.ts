@@ -8,12 +8,18 @@ import { isControllerError } from '../errors.ts';
 import type { EnsureResult, Fingerprint, ZoneBackend } from './backend.ts';
 import { type ApplyResult, applyPlan } from './executor.ts';
 import type { Plan } from './plan.ts';
+import type { KeyRefusals } from './refusals.ts';
+import type { ServedSerials } from './served.ts';
 import type { InstanceTarget } from './target.ts';
 import type { ZoneConfig } from './zone-file.ts';
 import { ensureZone, removeZone, retransferZone, serverFingerprint } from './zones.ts';
 
 export interface BindBackendOptions {
   readonly dns: DnsClient;
+  /** Where the serials of records-only zones are noted after each read and write. */
+  readonly served?: ServedSerials;
+  /** Refusals of a key to update a zone, answered from memory while fresh (refusals.ts). */
+  readonly refusals?: KeyRefusals;
   /** One UPDATE message answered (`NOERROR` or the error's code). */
   readonly onUpdate?: (instance: string, rcode: string) => void;
 }
@@ -32,11 +38,18 @@ export class BindBackend implements ZoneBackend {
     return ensureZone(t, zone);
   }
 
+  /** A records-only instance's zones are someone else's: the controller never deletes one. */
   async removeZone(t: InstanceTarget, zoneName: string): Promise<void> {
+    if (t.recordsOnly === true) return;
     await removeZone(t, zoneName);
   }
 
-  fingerprint(t: InstanceTarget): Promise<Fingerprint> {
+  /**
+   * rndc status; a records-only instance has no control channel, and its lost data is seen
+   * by the serials of its zones instead (served.ts), so its fingerprint never changes.
+   */
+  async fingerprint(t: InstanceTarget): Promise<Fingerprint> {
+    if (t.recordsOnly === true) return { bootTime: 'records-only', zoneCount: 0 };
     return serverFingerprint(t);
   }
 
@@ -55,8 +68,10 @@ export class BindBackend implements ZoneBackend {
     }
   }
 
-  readZone(t: InstanceTarget, zoneName: string): Promise<RRset[]> {
-    return this.#o.dns.axfr(t.dns, t.tsigKey, zoneName);
+  async readZone(t: InstanceTarget, zoneName: string): Promise<RRset[]> {
+    const observed = await this.#o.dns.axfr(t.dns, t.tsigKey, zoneName);
+    if (t.recordsOnly === true) this.#o.served?.noteRead(t.id, zoneName, observed);
+    return observed;
   }
 
   /** A server that does not serve the zone (yet) answers REFUSED/SERVFAIL/NOTAUTH: no serial. */
@@ -74,18 +89,32 @@ export class BindBackend implements ZoneBackend {
     await retransferZone(t, zoneName);
   }
 
-  apply(t: InstanceTarget, plan: Plan): Promise<ApplyResult> {
-    return applyPlan(this.#o.dns, t.dns, t.tsigKey, plan, {
-      measure: updateMessageSize,
-      onMessage: (event) => {
-        const rcode =
-          event.error === undefined
-            ? 'NOERROR'
-            : isControllerError(event.error)
-              ? event.error.code
-              : 'ERROR';
-        this.#o.onUpdate?.(t.id, rcode);
-      },
-    });
+  async apply(t: InstanceTarget, plan: Plan): Promise<ApplyResult> {
+    this.#o.refusals?.check(t, plan.zone);
+    try {
+      const result = await applyPlan(this.#o.dns, t.dns, t.tsigKey, plan, {
+        measure: updateMessageSize,
+        onMessage: (event) => {
+          const rcode =
+            event.error === undefined
+              ? 'NOERROR'
+              : isControllerError(event.error)
+                ? event.error.code
+                : 'ERROR';
+          this.#o.onUpdate?.(t.id, rcode);
+        },
+      });
+      this.#o.refusals?.note(t, plan.zone, undefined);
+      return result;
+    } catch (error) {
+      this.#o.refusals?.note(t, plan.zone, error);
+      throw error;
+    } finally {
+      // Our own writes moved the serial: note where they left it (a records-only zone).
+      if (t.recordsOnly === true && this.#o.served !== undefined) {
+        const serial = await this.zoneSerial(t, plan.zone).catch(() => undefined);
+        this.#o.served.note(t.id, plan.zone, serial);
+      }
+    }
   }
 }

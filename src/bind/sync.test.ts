@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RRset } from '../dns/rrset.ts';
+import { PermanentError } from '../errors.ts';
 import type { EnsureResult, ZoneBackend } from './backend.ts';
-import type { DesiredRRset } from './plan.ts';
+import type { DesiredRRset, Plan } from './plan.ts';
 import { planWithRemovals, removalChanges, retiredGlue, soaChange, syncZone } from './sync.ts';
 
 const zone = {
@@ -242,5 +243,99 @@ describe('syncZone on a secondary', () => {
     assert.ok(r.ok);
     assert.equal(r.transferPending, undefined);
     assert.equal(calls.retransfer, 0);
+  });
+});
+
+describe('syncZone on a records-only instance', () => {
+  const target = {
+    id: 'ns/knot',
+    role: 'primary' as const,
+    dns: { address: '127.0.0.1', port: 5300 },
+    tsigKey: undefined as never,
+    recordsOnly: true,
+  };
+  const log = { info: () => undefined } as never;
+  const soa: RRset = {
+    name: 'example.test',
+    type: 'SOA',
+    ttl: 3600,
+    rdata: [
+      {
+        mname: 'ns.provider.example',
+        rname: 'admin.provider.example',
+        serial: 2026010101,
+        refresh: 7200,
+        retry: 900,
+        expire: 1209600,
+        minimum: 600,
+      },
+    ],
+  };
+  const servedNs: RRset = {
+    name: 'example.test',
+    type: 'NS',
+    ttl: 3600,
+    rdata: [{ host: 'ns.provider.example' }],
+  };
+  const apexNs: DesiredRRset = {
+    name: 'example.test',
+    type: 'NS',
+    ttl: 300,
+    rdata: [{ host: 'ns1.example.test' }],
+    owner: 'DNSZone/ns/example',
+  };
+  const glue = a('ns1.example.test', '192.0.2.53', 'DNSZone/ns/example');
+
+  /** A server whose zone holds `observed`, or refuses it (`served: false`). */
+  function server(observed: RRset[] | undefined) {
+    const sent: Plan[] = [];
+    const backend = {
+      ensureZone: async () => assert.fail('a records-only zone is never ensured'),
+      readZone: async () => {
+        if (observed === undefined) throw new PermanentError('NOTAUTH', 'answered NOTAUTH');
+        return observed;
+      },
+      zoneSerial: async () => (observed === undefined ? undefined : 2026010101),
+      apply: async (_t: unknown, plan: Plan) => {
+        sent.push(plan);
+        return { applied: [...plan.changes], rejected: [], messages: 1 };
+      },
+    } as unknown as ZoneBackend;
+    return { backend, sent };
+  }
+  const input = (manageApex?: boolean) => ({
+    zone,
+    desired: [apexNs, glue, a('www.example.test', '192.0.2.10')],
+    removals: [],
+    prune: true,
+    ...(manageApex === undefined ? {} : { manageApex }),
+  });
+
+  it('leaves the SOA and apex NS as the server has them, and writes the records', async () => {
+    const { backend, sent } = server([soa, servedNs]);
+    const r = await syncZone(backend, target, input(), log);
+    assert.ok(r.ok, String(!r.ok && r.error));
+    assert.deepEqual(
+      sent.flatMap((p) => p.changes.map((c) => `${c.action} ${(c.after ?? c.before).name}`)),
+      ['create www.example.test'],
+    );
+  });
+
+  it('writes the SOA and apex NS as declared when the zone says manageApex', async () => {
+    const { backend, sent } = server([soa, servedNs]);
+    const r = await syncZone(backend, target, input(true), log);
+    assert.ok(r.ok);
+    const types = sent.flatMap((p) => p.changes.map((c) => (c.after ?? c.before).type)).sort();
+    assert.deepEqual(types, ['A', 'A', 'NS', 'SOA']);
+  });
+
+  it('reports a zone the server does not serve as ZoneNotServed (NOTAUTH), and sends nothing', async () => {
+    const { backend, sent } = server(undefined);
+    const r = await syncZone(backend, target, input(), log);
+    assert.ok(!r.ok);
+    assert.ok(r.error instanceof PermanentError);
+    assert.equal(r.error.code, 'NOTAUTH');
+    assert.match(r.error.message, /not served by ns\/knot.*provision it on the server/);
+    assert.deepEqual(sent, []);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * One zone on one instance, the loop the controller and the CLI's `plan`/`apply` share:
  * ensure the zone exists (rndc; not on an instance without rndc, whose zones are provisioned
- * outside), read it back (AXFR), plan against the desired RRsets (`planWithRemovals`: the
+ * outside: there a zone it does not serve is ZoneNotServed, `readServed`; on a records-only
+ * instance its SOA and apex NS stay as served unless `manageApex`, `apexAsServed`), read it
+ * back (AXFR), plan against the desired RRsets (`planWithRemovals`: the
  * records, what deleted/renamed/moved resources held, the SOA, retired glue, prune) and
  * send the plan (UPDATE). A failed prerequisite means someone changed the zone since it was
  * read: read again and plan again, a bounded number of times.
@@ -14,6 +16,7 @@ import {
   rdataText,
   rrsetKey,
 } from '../dns/rrset.ts';
+import { isControllerError, PermanentError } from '../errors.ts';
 import type { EnsureResult, ZoneBackend } from './backend.ts';
 import { type ApplyResult, StalePlanError } from './executor.ts';
 import { type Change, type DesiredRRset, isApexNs, type Plan, planZone } from './plan.ts';
@@ -36,6 +39,10 @@ export interface SyncInput {
    * sync.
    */
   readonly primarySerials?: readonly number[];
+  /** The DNSZone's `manageApex`: on a records-only target, write the SOA and apex NS too. */
+  readonly manageApex?: boolean;
+  /** Leave the SOA as served (a records-only target's zone; see apexAsServed). */
+  readonly soaAsServed?: boolean;
 }
 
 /** Where the loop says what it did: pino's Logger in the controller, the CLI's own output. */
@@ -162,7 +169,7 @@ export function planWithRemovals(input: SyncInput, observed: readonly RRset[]): 
   const removals = [...input.removals, ...retiredGlue(input.zone.name, input.desired, observed)];
   const spared = [...input.desired, ...(input.keep ?? []).map((k) => removalOf(k, ''))];
   const { changes, rest } = removalChanges(observed, spared, removals);
-  const soa = soaChange(observed, input.zone);
+  const soa = input.soaAsServed ? undefined : soaChange(observed, input.zone);
   // The SOA is the zone's own, as its apex NS is: the same owner in plans and scripts.
   const owner = input.desired.find((r) => isApexNs(r, input.zone.name))?.owner;
   if (soa !== undefined) changes.push(owner === undefined ? soa : { ...soa, owner });
@@ -257,6 +264,48 @@ async function ensureIfOurs(
   return ensured;
 }
 
+/**
+ * A records-only zone's SOA and apex NS stay as the server has them (someone else
+ * provisions the zone) unless the DNSZone says `manageApex`: the zone's own RRsets (apex
+ * NS and the glue of its in-zone name servers) leave the plan and are kept as served, and
+ * the SOA is not written. The server's apex NS then shields its glue from prune (plan.ts).
+ */
+export function apexAsServed(input: SyncInput): SyncInput {
+  const owner = input.desired.find((r) => isApexNs(r, input.zone.name))?.owner;
+  if (owner === undefined) return { ...input, soaAsServed: true };
+  const own = input.desired.filter((r) => r.owner === owner);
+  return {
+    ...input,
+    desired: input.desired.filter((r) => r.owner !== owner),
+    keep: [...(input.keep ?? []), ...own.map(({ name, type }) => ({ name, type }))],
+    soaAsServed: true,
+  };
+}
+
+/**
+ * The zone as served, on a target without rndc, whose zones are provisioned by someone
+ * else: when the transfer is refused, a signed SOA query tells a zone the server does not
+ * serve (ZoneNotServed: nothing is created, and the zone is retried with backoff, so it
+ * recovers by itself once provisioned) from a key the server did not accept (PowerDNS
+ * answers both with an unsigned NOTAUTH to an AXFR; the query tells them apart).
+ */
+async function readServed(
+  backend: ZoneBackend,
+  target: InstanceTarget,
+  zone: string,
+): Promise<RRset[]> {
+  try {
+    return await backend.readZone(target, zone);
+  } catch (error) {
+    const refused = isControllerError(error) && ['NOTAUTH', 'REFUSED'].includes(error.code);
+    if (target.rndc !== undefined || !refused) throw error;
+    if ((await backend.zoneSerial(target, zone)) !== undefined) throw error;
+    const at = `${target.dns.address}:${target.dns.port}`;
+    const message = `zone ${zone} is not served by ${target.id} (${at} does not answer its SOA): the controller creates no zone on an instance without rndc; provision it on the server, and the records follow by themselves`;
+    throw new PermanentError('NOTAUTH', message, { cause: error, detail: { server: at } });
+  }
+}
+
 /** What the attempts so far sent. */
 interface Sent {
   readonly applied: Change[];
@@ -297,7 +346,7 @@ async function syncPrimary(
 ): Promise<SyncResult> {
   const sent: Sent = { applied: [], messages: 0 };
   for (let attempt = 1; ; attempt++) {
-    const observed = await backend.readZone(target, input.zone.name);
+    const observed = await readServed(backend, target, input.zone.name);
     const plan = planWithRemovals(input, observed);
     const done = { ok: true as const, ensured, plan, applied: sent.applied, messages: 0 };
     if (plan.changes.length === 0) {
@@ -328,7 +377,9 @@ export async function syncZone(
     if (target.role === 'secondary') {
       return await syncSecondary(backend, target, input, ensured, log);
     }
-    return await syncPrimary(backend, target, input, ensured, log, options);
+    const asServed = target.recordsOnly === true && input.manageApex !== true;
+    const primaryInput = asServed ? apexAsServed(input) : input;
+    return await syncPrimary(backend, target, primaryInput, ensured, log, options);
   } catch (error) {
     return { ok: false, error };
   }

@@ -31,6 +31,11 @@ export interface InstanceTarget {
    * records-only instances).
    */
   readonly rndc?: RndcAccess;
+  /**
+   * A records-only instance (Bind9Instance `recordsOnly`): no rndc, and the SOA and apex NS
+   * of its zones stay as the server has them unless the DNSZone says `manageApex`.
+   */
+  readonly recordsOnly?: boolean;
   /** Primaries: where base zone files go. */
   readonly files?: ZoneFileStore;
   /** Secondaries: where they transfer zones from. */

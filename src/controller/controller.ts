@@ -11,6 +11,8 @@ import type { ZoneBackend } from '../bind/backend.ts';
 import { BindBackend } from '../bind/bind-backend.ts';
 import { EnsuredCache } from '../bind/ensured.ts';
 import { confinedDirectoryStore } from '../bind/files.ts';
+import { KeyRefusals } from '../bind/refusals.ts';
+import { ServedSerials } from '../bind/served.ts';
 import { DnsClient } from '../dns/client.ts';
 import { normalizeName } from '../dns/rrset.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
@@ -31,6 +33,7 @@ import type { Outcome } from '../reconcilers/outcome.ts';
 import { Ownership } from '../reconcilers/ownership.ts';
 import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
+import { resolveTarget } from '../reconcilers/target.ts';
 import { reconcileZone } from '../reconcilers/zone.ts';
 import { ClusterWiring } from './clusters.ts';
 import type { ControllerConfig } from './config.ts';
@@ -71,6 +74,8 @@ export class Controller {
   /** Zones ensured per instance fingerprint; only around the real backend. */
   readonly #ensured: EnsuredCache | undefined;
   readonly #health = new Map<string, InstanceHealth>();
+  /** Serials of records-only zones, as the controller left them (served.ts). */
+  readonly #served = new ServedSerials();
   /** By uid: what the last event showed (relevance.ts), so updates can be compared. */
   readonly #seen = new Map<string, Seen>();
   #elector: LeaderElector | undefined;
@@ -100,6 +105,11 @@ export class Controller {
         ? new EnsuredCache({
             inner: new BindBackend({
               dns: this.#dns,
+              served: this.#served,
+              refusals: new KeyRefusals({
+                now: () => this.#clock.now(),
+                maxAgeMs: config.resyncMs,
+              }),
               onUpdate: (instance, rcode) => this.metrics.updates.inc({ instance, rcode }),
             }),
             fingerprint: (id) => this.#fingerprintOf(id),
@@ -250,6 +260,7 @@ export class Controller {
     const id = objectId(instance.metadata);
     if (type === 'delete') {
       this.#health.delete(id);
+      this.#served.forget(id);
       this.#ensured?.dropInstance(id);
     }
     // A changed spec (endpoint, role, files) or a new instance: ask named about every zone.
@@ -368,7 +379,26 @@ export class Controller {
     // a change: the zones were reconciled at start, maybe before it went down, and must show
     // it (no status write of ours wakes them any more; relevance.ts).
     if ((before === undefined && now.up) || !compare) return;
+    if (now.up && instance.spec.recordsOnly === true) await this.#checkServed(instance);
     return this.#compareHealth(instance, probe, before ?? { up: true }, now);
+  }
+
+  /**
+   * A records-only instance has no rndc to tell a restart that lost its records: its zones
+   * whose served serial is not the one the controller left (a hand edit, a reload from the
+   * server's own file) go through the fast lane, once per change, to be read and replayed.
+   */
+  async #checkServed(instance: Bind9Instance): Promise<void> {
+    const id = objectId(instance.metadata);
+    const target = await resolveTarget(instance, this.#ctx.keys, this.#ctx.files);
+    for (const zone of this.#zonesOf(instance)) {
+      const name = zone.spec.zoneName;
+      const served = await this.#ctx.backend.zoneSerial(target, name).catch(() => undefined);
+      if (!this.#served.changed(id, name, served)) continue;
+      this.#served.note(id, name, served);
+      this.#o.log.info({ instance: id, zone: name, served }, 'zone changed outside; requeueing');
+      this.queue.add(zoneKey(instance.metadata.namespace, zone.metadata.name), { fast: true });
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The Bind9Instance reconcile: Ready when its keys can be read, rndc answers with its key
- * (`status`), and DNS answers a query signed with the TSIG key; otherwise Ready=False
- * with the reason of the first thing that failed.
+ * (`status`; not on a recordsOnly instance, which has none), and DNS answers a query signed
+ * with the TSIG key; otherwise Ready=False with the reason of the first thing that failed.
  */
 import type { Bind9Instance } from '../api/kinds.ts';
 import type { Fingerprint } from '../bind/backend.ts';
@@ -40,7 +40,10 @@ export async function writeInstanceStatus(
     ? {
         status: 'True' as const,
         reason: 'Reachable',
-        message: 'rndc and DNS answer with the configured keys',
+        message:
+          instance.spec.recordsOnly === true
+            ? 'DNS answers with the configured key (recordsOnly: no rndc)'
+            : 'rndc and DNS answer with the configured keys',
       }
     : { status: 'False' as const, ...reasonFor(probe.error) };
   await writeReady(ctx, instance, ready);

@@ -33,9 +33,16 @@ export async function resolveTarget(
 ): Promise<InstanceTarget> {
   const namespace = instance.metadata.namespace;
   const spec = instance.spec;
-  const [tsigKey, rndcKey] = await Promise.all([
+  // A recordsOnly instance has no rndc (the CRD's rules): its zones are provisioned outside.
+  const control = spec.rndc;
+  const [tsigKey, rndc] = await Promise.all([
     keys.key(namespace, spec.tsigKeySecretRef),
-    keys.key(namespace, spec.rndc.keySecretRef),
+    control === undefined
+      ? undefined
+      : keys.key(namespace, control.keySecretRef).then((key) => ({
+          endpoint: { address: control.address, port: control.port ?? 953 },
+          key,
+        })),
   ]);
   const files = filesOf(instance, stores);
   const port = primariesPort(spec);
@@ -44,7 +51,8 @@ export async function resolveTarget(
     role: spec.role,
     dns: { address: spec.dns.address, port: spec.dns.port ?? 53 },
     tsigKey,
-    rndc: { endpoint: { address: spec.rndc.address, port: spec.rndc.port ?? 953 }, key: rndcKey },
+    ...(rndc === undefined ? {} : { rndc }),
+    ...(spec.recordsOnly === true ? { recordsOnly: true } : {}),
     ...(files === undefined ? {} : { files }),
     ...(spec.primaries === undefined
       ? {}
@@ -56,5 +64,7 @@ export async function resolveTarget(
 export function forgetKeys(instance: Bind9Instance, keys: KeySource): void {
   const namespace = instance.metadata.namespace;
   keys.invalidate(namespace, instance.spec.tsigKeySecretRef.name);
-  keys.invalidate(namespace, instance.spec.rndc.keySecretRef.name);
+  if (instance.spec.rndc !== undefined) {
+    keys.invalidate(namespace, instance.spec.rndc.keySecretRef.name);
+  }
 }

@@ -279,6 +279,7 @@ function syncInputOf(zone: DNSZone, claim: Claim): SyncInput {
     removals: claim.removals,
     keep: claim.keep,
     prune: zone.spec.prune ?? false,
+    manageApex: zone.spec.manageApex ?? false,
   };
 }
 
