@@ -10,9 +10,11 @@
  * Knot's journal, which `restart({ wipe: true })` removes, so the server serves its files
  * again, as one whose zones someone else provisions does after it lost its state.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { formatKeyFile, type SecretKey } from '../../src/dns/keyfile.ts';
 import { minimalZone } from './named.ts';
 import {
@@ -24,6 +26,10 @@ import {
   zoneKeys,
 } from './provisioned.ts';
 
+const run = promisify(execFile);
+
+export const KNOTC_BIN =
+  ['/usr/sbin/knotc', '/usr/bin/knotc'].find((p) => existsSync(p)) ?? 'knotc';
 export const KNOTD_BIN =
   ['/usr/sbin/knotd', '/usr/bin/knotd'].find((p) => existsSync(p)) ?? 'knotd';
 
@@ -88,7 +94,13 @@ export async function startKnot(
   const parts = await provisionedParts('knot-', options);
   const { dir, zoneDir, tsigKey, keys, tsigKeyFile } = parts;
   const confPath = join(dir, 'knot.conf');
-  const zones = options.zones ?? [];
+  const zones = [...(options.zones ?? [])];
+  let listen = { address: '', dnsPort: 0 };
+
+  async function writeConfig(): Promise<void> {
+    const config = renderConfig(zones, { dir, ...listen }, { tsig: tsigKey, all: keys });
+    await writeFile(confPath, config, { mode: 0o600 });
+  }
 
   /** The zone files as provisioned, and no journal: nothing UPDATEs changed survives. */
   async function writeZones(): Promise<void> {
@@ -111,12 +123,20 @@ export async function startKnot(
         zones.every((z) => output.includes(`[${z.name}.] loaded,`)),
       portTaken: (output) => /address (already )?in use/i.test(output),
       async prepare(address, dnsPort) {
+        listen = { address, dnsPort };
         await writeZones();
         await writeFile(tsigKeyFile, formatKeyFile(tsigKey), { mode: 0o600 });
-        const config = renderConfig(zones, { dir, address, dnsPort }, { tsig: tsigKey, all: keys });
-        await writeFile(confPath, config, { mode: 0o600 });
+        await writeConfig();
       },
       reprovision: writeZones,
+      // knotc reload: the configuration again, and the zones it adds, loaded from their files.
+      async addZone(zone, server) {
+        zones.push(zone);
+        await writeFile(join(zoneDir, `${zone.name}.zone`), zone.content ?? minimalZone(zone.name));
+        await writeConfig();
+        await run(KNOTC_BIN, ['-c', confPath, 'reload']);
+        await server.waitForLog(new RegExp(`\\[${zone.name.replaceAll('.', '\\.')}\\.\\] loaded,`));
+      },
     },
     options,
     parts,

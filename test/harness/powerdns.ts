@@ -61,6 +61,8 @@ function renderConfig(s: { dir: string; address: string; dnsPort: number }): str
     'cache-ttl=0',
     'negquery-cache-ttl=0',
     'query-cache-ttl=0',
+    // No list of zones kept in memory: a zone provisioned while it runs is served at once.
+    'zone-cache-refresh-interval=0',
     '',
   ].join('\n');
 }
@@ -70,7 +72,7 @@ export async function startPowerDns(
 ): Promise<ProvisionedServer> {
   const parts = await provisionedParts('pdns-', options);
   const { dir, zoneDir, tsigKey, keys, tsigKeyFile } = parts;
-  const zones = options.zones ?? [];
+  const zones = [...(options.zones ?? [])];
   const pdnsutil = (...args: string[]) => run(PDNSUTIL_BIN, [`--config-dir=${dir}`, ...args]);
 
   async function provisionZone(z: ProvisionedZone): Promise<void> {
@@ -107,6 +109,11 @@ export async function startPowerDns(
         await provision();
       },
       reprovision: provision,
+      // LMDB is shared between processes: the running server sees the new zone at once.
+      async addZone(zone) {
+        zones.push(zone);
+        await provisionZone(zone);
+      },
     },
     options,
     parts,

@@ -56,6 +56,8 @@ export interface ProvisionedServer {
    * original file and forgets all that UPDATEs changed (a server that lost its state).
    */
   restart(options?: { wipe?: boolean }): Promise<void>;
+  /** Provisions one more zone while the server runs, as its operator would. */
+  addZone(zone: ProvisionedZone): Promise<void>;
   readonly running: boolean;
 }
 
@@ -84,6 +86,8 @@ export interface ProvisionedProgram
   readonly prepare: (address: string, dnsPort: number) => Promise<void>;
   /** Puts back the zones as their files say and forgets what UPDATEs changed. */
   readonly reprovision: () => Promise<void>;
+  /** Provisions one more zone in the running server. */
+  readonly addZone: (zone: ProvisionedZone, server: ServerProcess) => Promise<void>;
 }
 
 /**
@@ -126,6 +130,7 @@ export async function launchProvisioned(
       if (restartOptions.wipe) await program.reprovision();
       await server.launch();
     },
+    addZone: (zone) => program.addZone(zone, server),
     get running() {
       return server.running;
     },

@@ -13,12 +13,21 @@
  * server spells it: BIND9 `update-policy` + `allow-transfer`, Knot `acl`, PowerDNS
  * `TSIG-ALLOW-DNSUPDATE` + `TSIG-ALLOW-AXFR` metadata.
  */
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SecretKey } from '../../src/dns/keyfile.ts';
+import { RndcClient } from '../../src/dns/rndc/client.ts';
 import type { DnsEndpoint } from '../../src/dns/update-request.ts';
 import { startKnot } from './knot.ts';
-import { generateKey, startNamed } from './named.ts';
+import { generateKey, minimalZone, startNamed } from './named.ts';
 import { startPowerDns } from './powerdns.ts';
-import { type ProvisionedServer, type ProvisionedServerOptions, zoneKeys } from './provisioned.ts';
+import {
+  type ProvisionedServer,
+  type ProvisionedServerOptions,
+  type ProvisionedZone,
+  zoneKeys,
+} from './provisioned.ts';
 
 export type {
   ProvisionedServer,
@@ -43,19 +52,45 @@ type Starter = (
   options: ProvisionedServerOptions & { readonly tsigKey: SecretKey },
 ) => Promise<ProvisionedServer>;
 
-const startBind9: Starter = (options) =>
-  startNamed({
+function bind9Zone(z: ProvisionedZone, tsigKey: SecretKey) {
+  const { update, transfer } = zoneKeys(z, tsigKey);
+  return { name: z.name, content: z.content, update, transfer: [...update, ...transfer] };
+}
+
+const startBind9: Starter = async (options) => {
+  const named = await startNamed({
     ...options,
     zones: (options.zones ?? []).map((z) => {
-      const { update, transfer } = zoneKeys(z, options.tsigKey);
+      const { name, content, update, transfer } = bind9Zone(z, options.tsigKey);
       return {
-        name: z.name,
-        ...(z.content === undefined ? {} : { content: z.content }),
+        name,
+        ...(content === undefined ? {} : { content }),
         updateKeys: update,
-        transferKeys: [...update, ...transfer],
+        transferKeys: transfer,
       };
     }),
   });
+  // rndc addzone, as an operator with rndc access would (the controller has none here).
+  const addZone = async (z: ProvisionedZone) => {
+    const { name, content, update, transfer } = bind9Zone(z, options.tsigKey);
+    await writeFile(join(named.zoneDir, `${name}.db`), content ?? minimalZone(name));
+    const rndc = new RndcClient({
+      endpoint: { address: named.address, port: named.rndcPort },
+      key: named.rndcKey,
+    });
+    const grants = update.map((k) => `grant "${k}" zonesub ANY;`).join(' ');
+    const transfers = transfer.map((k) => `key "${k}";`).join(' ');
+    try {
+      await rndc.addzone(
+        name,
+        `{ type primary; file "${name}.db"; update-policy { ${grants} }; allow-transfer { ${transfers} }; };`,
+      );
+    } finally {
+      rndc.close();
+    }
+  };
+  return Object.assign(named, { addZone });
+};
 
 const STARTERS: Readonly<Record<ServerKind, Starter>> = {
   bind9: startBind9,

@@ -17,7 +17,8 @@ import { runPlan } from '../../src/cli/plan.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile } from '../../src/dns/keyfile.ts';
 import { decodeMessage, OPCODE_UPDATE } from '../../src/dns/message.ts';
-import { type RecordType, rdataTexts } from '../../src/dns/rrset.ts';
+import { rdataTexts } from '../../src/dns/rrset.ts';
+import { EXAMPLE_ANSWERS, exampleZoneFile } from '../fixtures/examples.ts';
 import { generateKey } from '../harness/named.ts';
 import {
   type RecordServer,
@@ -40,39 +41,16 @@ const SCALE = 'scale.test';
 const transferOnly = generateKey('transfer-key');
 
 /** The zones of examples/ as their DNSZones declare SOA, apex NS and glue. */
+const SOA = 'ns1.example.com. hostmaster.example.com. 1 3600 600 604800 300';
 const EXAMPLE_ZONES = [
   {
     name: 'example.com',
-    content: [
-      '$TTL 300',
-      '@ IN SOA ns1.example.com. hostmaster.example.com. 1 3600 600 604800 300',
-      '@ IN NS ns1.example.com.',
-      'ns1 IN A 192.0.2.53',
-      '',
-    ].join('\n'),
+    content: `${exampleZoneFile(SOA, ['ns1.example.com.'])}ns1 IN A 192.0.2.53\n`,
   },
   {
     name: '2.0.192.in-addr.arpa',
-    content: [
-      '$TTL 300',
-      '@ IN SOA ns1.example.com. hostmaster.example.com. 1 3600 600 604800 300',
-      '@ IN NS ns1.example.com.',
-      '',
-    ].join('\n'),
+    content: exampleZoneFile(SOA, ['ns1.example.com.']),
   },
-];
-
-/** One RRset of every example, as `dig` would show its data. */
-const EXAMPLE_ANSWERS: readonly [string, RecordType, string[]][] = [
-  ['www.example.com', 'A', ['192.0.2.10', '192.0.2.11']],
-  ['www.example.com', 'AAAA', ['2001:db8::10']],
-  ['blog.example.com', 'CNAME', ['www.example.com.']],
-  ['example.com', 'MX', ['10 mail.example.com.']],
-  ['example.com', 'TXT', ['"example-site-verification=0123456789abcdef"', '"v=spf1 mx -all"']],
-  ['sub.example.com', 'NS', ['ns1.example.net.', 'ns2.example.net.']],
-  ['_http._tcp.example.com', 'SRV', ['10 60 80 www.example.com.']],
-  ['example.com', 'CAA', ['0 iodef "mailto:security@example.com"', '0 issue "letsencrypt.org"']],
-  ['10.2.0.192.in-addr.arpa', 'PTR', ['www.example.com.']],
 ];
 
 function scaleManifests(zone: string, count: number): string {

@@ -344,6 +344,16 @@ for (const kind of SERVER_KINDS) {
       );
     });
 
+    test('a restart that wipes the server serves its zone files again: what UPDATEs added is gone', async () => {
+      const { request, name } = addMarker();
+      await client.update(server.endpoint, server.tsigKey, request);
+      assert.ok(await served(name));
+      await server.restart({ wipe: true });
+      await client.close();
+      assert.equal(await served(name), false);
+      assert.ok(await client.query(server.endpoint, WWW, 'A'), 'the file is served');
+    });
+
     test('the right key name with a wrong secret is refused as the key error the server can name, and changes nothing', async () => {
       const forged = new SecretKey(server.tsigKey.name, server.tsigKey.algorithm, randomBytes(32));
       const { request, name } = addMarker();
