@@ -26,7 +26,7 @@
  * conflicting write makes it fail, and the next event brings the object back.
  */
 import type { KubeObject } from '../kube/client.ts';
-import { isDeleting, type ReconcileContext, refOf } from './context.ts';
+import { eachLimited, isDeleting, type ReconcileContext, refOf } from './context.ts';
 
 export const FINALIZER = 'dns.bind9-controller.io/finalizer';
 
@@ -71,26 +71,17 @@ export async function addFinalizers<T extends KubeObject>(
   objs: readonly T[],
   parallel = 8,
 ): Promise<T[]> {
-  const kept: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < objs.length) {
-      const obj = objs[next++] as T;
-      if (finalizerState(obj) === 'applying') {
-        kept.push(obj);
-        continue;
-      }
-      try {
-        await addFinalizer(ctx, obj);
-        kept.push(obj);
-      } catch (error) {
-        const err = error instanceof Error ? error.message : String(error);
-        ctx.log.debug({ object: refOf(obj), err }, 'finalizer not added yet');
-      }
+  const kept = new Set<T>();
+  await eachLimited(objs, parallel, async (obj) => {
+    try {
+      if (finalizerState(obj) === 'adding') await addFinalizer(ctx, obj);
+      kept.add(obj);
+    } catch (error) {
+      const err = error instanceof Error ? error.message : String(error);
+      ctx.log.debug({ object: refOf(obj), err }, 'finalizer not added yet');
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, objs.length) }, worker));
-  return kept;
+  });
+  return objs.filter((obj) => kept.has(obj));
 }
 
 /** Adds our finalizer to one object, or throws why not (a DNSZone before it is served). */
