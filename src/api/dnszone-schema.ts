@@ -18,48 +18,77 @@ import {
 import { CONDITIONS_FIELD } from './meta-schema.ts';
 import { ADMIN_EMAIL, anchored, LABEL_VALUE, MAX_NAME_LENGTH } from './patterns.ts';
 
-/** The standard Kubernetes LabelSelector (`metav1.LabelSelector`). */
-export const LabelSelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(
-      stringMap('Instances must carry each of these labels with exactly this value.'),
-    ),
-    matchExpressions: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            key: text('Label key the expression applies to.', { minLength: 1, maxLength: 317 }),
-            operator: stringEnum(SELECTOR_OPERATORS, 'In, NotIn, Exists or DoesNotExist.'),
-            values: Type.Optional(
-              Type.Array(
-                text('A label value.', { maxLength: 63, pattern: anchored(LABEL_VALUE) }),
-                {
-                  maxItems: 256,
-                  description:
-                    'Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.',
-                },
+/**
+ * The standard Kubernetes LabelSelector (`metav1.LabelSelector`), its descriptions naming
+ * what it selects (`subject`: "Instances", "Namespaces").
+ */
+function labelSelectorSchema(subject: string, description: string) {
+  return Type.Object(
+    {
+      matchLabels: Type.Optional(
+        stringMap(`${subject} must carry each of these labels with exactly this value.`),
+      ),
+      matchExpressions: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              key: text('Label key the expression applies to.', { minLength: 1, maxLength: 317 }),
+              operator: stringEnum(SELECTOR_OPERATORS, 'In, NotIn, Exists or DoesNotExist.'),
+              values: Type.Optional(
+                Type.Array(
+                  text('A label value.', { maxLength: 63, pattern: anchored(LABEL_VALUE) }),
+                  {
+                    maxItems: 256,
+                    description:
+                      'Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.',
+                  },
+                ),
               ),
-            ),
-          },
+            },
+            {
+              description: 'A label selector requirement.',
+              additionalProperties: false,
+              'x-kubernetes-validations': [
+                {
+                  rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
+                  message: 'In and NotIn need values; Exists and DoesNotExist take none',
+                  fieldPath: '.values',
+                },
+              ],
+            },
+          ),
           {
-            description: 'A label selector requirement.',
-            additionalProperties: false,
-            'x-kubernetes-validations': [
-              {
-                rule: "self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0",
-                message: 'In and NotIn need values; Exists and DoesNotExist take none',
-                fieldPath: '.values',
-              },
-            ],
+            description: `Requirements on ${subject.toLowerCase()}' labels; all must hold.`,
+            maxItems: 64,
           },
         ),
-        { description: 'Requirements on instance labels; all must hold.', maxItems: 64 },
+      ),
+    },
+    { description, additionalProperties: false },
+  );
+}
+
+export const LabelSelectorSchema = labelSelectorSchema(
+  'Instances',
+  'Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.',
+);
+
+/**
+ * Who else may put names into a zone (issue #18 nested zones, issue #15 generated records):
+ * by default only the zone's own namespace.
+ */
+export const PublishSchema = Type.Object(
+  {
+    namespaceSelector: Type.Optional(
+      labelSelectorSchema(
+        'Namespaces',
+        'Namespaces (besides this one) that may publish names in this zone: DNSZones for zones inside it on the same server, and records generated from their Services, Ingresses and routes. An empty selector allows every namespace; kubernetes.io/metadata.name selects one by name.',
       ),
     ),
   },
   {
     description:
-      'Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.',
+      'Who may publish names in this zone besides this namespace. Default: nobody else (a DNSZone of another namespace inside this zone is a Conflict).',
     additionalProperties: false,
   },
 );
@@ -120,6 +149,7 @@ export const DNSZoneSpecSchema = Type.Object(
       ],
     }),
     instanceSelector: LabelSelectorSchema,
+    publish: Type.Optional(PublishSchema),
     soaRecord: SoaRecordSchema,
     ttl: ttl('Default TTL ($TTL) for the zone and for records that set none.', { default: 3600 }),
     nameServers: Type.Optional(

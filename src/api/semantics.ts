@@ -125,8 +125,10 @@ function instanceIssues(spec: Bind9InstanceSpec): SpecIssue[] {
 }
 
 function zoneIssues(spec: DNSZoneSpec): SpecIssue[] {
+  const publish = spec.publish?.namespaceSelector;
   return [
     ...selectorIssues(spec.instanceSelector, 'instanceSelector'),
+    ...(publish === undefined ? [] : selectorIssues(publish, 'publish.namespaceSelector')),
     ...nameLengthIssue(spec.soaRecord.primaryNs, spec.zoneName, 'soaRecord.primaryNs'),
     ...mailboxIssues(spec.soaRecord.adminEmail),
     ...nameServerIssues(spec),

@@ -3509,12 +3509,12 @@ return errors === 0;
 }
 
 export const spec_DNSZone = validate30;
-const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instance labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"},"manageApex":{"default":false,"description":"On recordsOnly instances, also make the SOA (everything but the serial) and the apex NS with their glue as soaRecord and nameServers declare; by default they stay as the server has them. Zones the controller creates always get them as declared.","type":"boolean"}},"$id":"spec_DNSZone"};
+const schema11 = {"description":"Desired state of a DNSZone.","additionalProperties":false,"type":"object","required":["zoneName","instanceSelector","soaRecord","ttl","prune"],"properties":{"zoneName":{"pattern":"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$","minLength":1,"maxLength":253,"description":"The zone, e.g. example.com (no final dot). Immutable.","type":"string","x-kubernetes-validations":[{"rule":"self == oldSelf","message":"zoneName is immutable; create a DNSZone for the other zone instead"}]},"instanceSelector":{"description":"Which Bind9Instances (in the same namespace) serve this zone. An empty selector selects all of them.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Instances must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on instances' labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}},"publish":{"description":"Who may publish names in this zone besides this namespace. Default: nobody else (a DNSZone of another namespace inside this zone is a Conflict).","additionalProperties":false,"type":"object","properties":{"namespaceSelector":{"description":"Namespaces (besides this one) that may publish names in this zone: DNSZones for zones inside it on the same server, and records generated from their Services, Ingresses and routes. An empty selector allows every namespace; kubernetes.io/metadata.name selects one by name.","additionalProperties":false,"type":"object","properties":{"matchLabels":{"type":"object","description":"Namespaces must carry each of these labels with exactly this value.","additionalProperties":{"type":"string","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","description":"A label value."}},"matchExpressions":{"description":"Requirements on namespaces' labels; all must hold.","maxItems":64,"type":"array","items":{"description":"A label selector requirement.","additionalProperties":false,"x-kubernetes-validations":[{"rule":"self.operator in ['In', 'NotIn'] ? has(self.values) && size(self.values) > 0 : !has(self.values) || size(self.values) == 0","message":"In and NotIn need values; Exists and DoesNotExist take none","fieldPath":".values"}],"type":"object","required":["key","operator"],"properties":{"key":{"description":"Label key the expression applies to.","minLength":1,"maxLength":317,"type":"string"},"operator":{"type":"string","enum":["In","NotIn","Exists","DoesNotExist"],"description":"In, NotIn, Exists or DoesNotExist."},"values":{"maxItems":256,"description":"Values for In and NotIn (must not be empty); must be empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","maxLength":63,"pattern":"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$","type":"string"}}}}}}}}},"soaRecord":{"description":"The zone SOA record.","additionalProperties":false,"type":"object","required":["primaryNs","adminEmail","serial","refresh","retry","expire","negativeTtl"],"properties":{"primaryNs":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"MNAME: the primary name server; relative to the zone unless it ends in a dot.","type":"string"},"adminEmail":{"pattern":"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","maxLength":254,"description":"RNAME as a mail address, e.g. hostmaster@example.com.","type":"string"},"serial":{"minimum":0,"maximum":4294967295,"default":1,"description":"Initial serial of the base zone file; named increments it on every update (RFC 1982 arithmetic).","type":"integer"},"refresh":{"minimum":0,"maximum":2147483647,"description":"Seconds between secondaries checking the serial.","default":3600,"type":"integer"},"retry":{"minimum":0,"maximum":2147483647,"description":"Seconds before a secondary retries a failed refresh.","default":900,"type":"integer"},"expire":{"minimum":0,"maximum":2147483647,"description":"Seconds after which a secondary that cannot refresh stops answering.","default":1209600,"type":"integer"},"negativeTtl":{"minimum":0,"maximum":2147483647,"description":"Seconds resolvers cache a negative answer (RFC 2308).","default":300,"type":"integer"}}},"ttl":{"minimum":0,"maximum":2147483647,"description":"Default TTL ($TTL) for the zone and for records that set none.","default":3600,"type":"integer"},"nameServers":{"minItems":1,"maxItems":64,"description":"Apex NS records; by default the SOA primary name server alone.","type":"array","items":{"description":"An apex NS record, with optional glue.","additionalProperties":false,"type":"object","required":["hostname"],"properties":{"hostname":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Host name of the name server; relative to the zone unless it ends in a dot.","type":"string"},"ipv4Address":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"Glue A record, needed when the host name is inside the zone.","type":"string"},"ipv6Address":{"pattern":"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$","maxLength":45,"description":"Glue AAAA record, needed when the host name is inside the zone.","type":"string"}}}},"prune":{"default":false,"description":"Delete RRsets in the zone that no record resource declares (never the SOA or apex NS).","type":"boolean"},"manageApex":{"default":false,"description":"On recordsOnly instances, also make the SOA (everything but the serial) and the apex NS with their glue as soaRecord and nameServers declare; by default they stay as the server has them. Zones the controller creates always get them as declared.","type":"boolean"}},"$id":"spec_DNSZone"};
 const pattern30 = new RegExp("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$", "u");
-const pattern33 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern34 = new RegExp("^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
-const pattern36 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
-const pattern37 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
+const pattern35 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern36 = new RegExp("^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern38 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", "u");
+const pattern39 = new RegExp("^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$", "u");
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_DNSZone" */;
@@ -3581,7 +3581,7 @@ vErrors.push(err4);
 errors++;
 }
 for(const key0 in data){
-if(!(((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune")) || (key0 === "manageApex"))){
+if(!((((((((key0 === "zoneName") || (key0 === "instanceSelector")) || (key0 === "publish")) || (key0 === "soaRecord")) || (key0 === "ttl")) || (key0 === "nameServers")) || (key0 === "prune")) || (key0 === "manageApex"))){
 const err5 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err5];
@@ -3906,26 +3906,12 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.soaRecord !== undefined){
-let data10 = data.soaRecord;
+if(data.publish !== undefined){
+let data10 = data.publish;
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.serial === undefined){
-data10.serial = 1;
-}
-if(data10.refresh === undefined){
-data10.refresh = 3600;
-}
-if(data10.retry === undefined){
-data10.retry = 900;
-}
-if(data10.expire === undefined){
-data10.expire = 1209600;
-}
-if(data10.negativeTtl === undefined){
-data10.negativeTtl = 300;
-}
-if(data10.primaryNs === undefined){
-const err32 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "primaryNs"},message:"must have required property '"+"primaryNs"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+for(const key4 in data10){
+if(!(key4 === "namespaceSelector")){
+const err32 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data10};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3934,8 +3920,13 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(data10.adminEmail === undefined){
-const err33 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "adminEmail"},message:"must have required property '"+"adminEmail"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+}
+if(data10.namespaceSelector !== undefined){
+let data11 = data10.namespaceSelector;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key5 in data11){
+if(!((key5 === "matchLabels") || (key5 === "matchExpressions"))){
+const err33 = {instancePath:instancePath+"/publish/namespaceSelector",schemaPath:"#/properties/publish/properties/namespaceSelector/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.namespaceSelector,data:data11};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3944,8 +3935,15 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data10.serial === undefined){
-const err34 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "serial"},message:"must have required property '"+"serial"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+}
+if(data11.matchLabels !== undefined){
+let data12 = data11.matchLabels;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key6 in data12){
+let data13 = data12[key6];
+if(typeof data13 === "string"){
+if(func3(data13) > 63){
+const err34 = {instancePath:instancePath+"/publish/namespaceSelector/matchLabels/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels.additionalProperties,data:data13};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3954,8 +3952,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data10.refresh === undefined){
-const err35 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "refresh"},message:"must have required property '"+"refresh"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+if(!pattern9.test(data13)){
+const err35 = {instancePath:instancePath+"/publish/namespaceSelector/matchLabels/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchLabels/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels.additionalProperties,data:data13};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3964,8 +3962,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data10.retry === undefined){
-const err36 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "retry"},message:"must have required property '"+"retry"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+}
+else {
+const err36 = {instancePath:instancePath+"/publish/namespaceSelector/matchLabels/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchLabels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels.additionalProperties.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels.additionalProperties,data:data13};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3974,8 +3973,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data10.expire === undefined){
-const err37 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "expire"},message:"must have required property '"+"expire"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/publish/namespaceSelector/matchLabels",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchLabels/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchLabels,data:data12};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3984,8 +3985,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data10.negativeTtl === undefined){
-const err38 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "negativeTtl"},message:"must have required property '"+"negativeTtl"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data10};
+}
+if(data11.matchExpressions !== undefined){
+let data14 = data11.matchExpressions;
+if(Array.isArray(data14)){
+if(data14.length > 64){
+const err38 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3994,9 +3999,12 @@ vErrors.push(err38);
 }
 errors++;
 }
-for(const key4 in data10){
-if(!(((((((key4 === "primaryNs") || (key4 === "adminEmail")) || (key4 === "serial")) || (key4 === "refresh")) || (key4 === "retry")) || (key4 === "expire")) || (key4 === "negativeTtl"))){
-const err39 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.soaRecord,data:data10};
+const len2 = data14.length;
+for(let i2=0; i2<len2; i2++){
+let data15 = data14[i2];
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.key === undefined){
+const err39 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.required,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -4005,12 +4013,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data10.primaryNs !== undefined){
-let data11 = data10.primaryNs;
-if(typeof data11 === "string"){
-if(func3(data11) > 254){
-const err40 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(data15.operator === undefined){
+const err40 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.required,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items,data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -4019,8 +4023,9 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func3(data11) < 1){
-const err41 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+for(const key7 in data15){
+if(!(((key7 === "key") || (key7 === "operator")) || (key7 === "values"))){
+const err41 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items,data:data15};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -4029,8 +4034,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(!pattern33.test(data11)){
-const err42 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+}
+if(data15.key !== undefined){
+let data16 = data15.key;
+if(typeof data16 === "string"){
+if(func3(data16) > 317){
+const err42 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/key",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters",schema:317,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.key,data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -4039,9 +4048,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.primaryNs.type,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data11};
+if(func3(data16) < 1){
+const err43 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/key",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.key,data:data16};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -4051,11 +4059,8 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data10.adminEmail !== undefined){
-let data12 = data10.adminEmail;
-if(typeof data12 === "string"){
-if(func3(data12) > 254){
-const err44 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+else {
+const err44 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/key",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.key.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.key,data:data16};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -4064,8 +4069,11 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!pattern34.test(data12)){
-const err45 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+}
+if(data15.operator !== undefined){
+let data17 = data15.operator;
+if(typeof data17 !== "string"){
+const err45 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/operator",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.operator.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.operator,data:data17};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -4074,9 +4082,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-else {
-const err46 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.adminEmail.type,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data12};
+if(!((((data17 === "In") || (data17 === "NotIn")) || (data17 === "Exists")) || (data17 === "DoesNotExist"))){
+const err46 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/operator",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.operator.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.operator.enum,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.operator,data:data17};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -4086,9 +4093,11 @@ vErrors.push(err46);
 errors++;
 }
 }
-let data13 = data10.serial;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err47 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.serial.type,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+if(data15.values !== undefined){
+let data18 = data15.values;
+if(Array.isArray(data18)){
+if(data18.length > 256){
+const err47 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/values",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/values/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values,data:data18};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -4097,9 +4106,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 4294967295 || isNaN(data13)){
-const err48 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+const len3 = data18.length;
+for(let i3=0; i3<len3; i3++){
+let data19 = data18[i3];
+if(typeof data19 === "string"){
+if(func3(data19) > 63){
+const err48 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/values/" + i3,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters",schema:63,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values.items,data:data19};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -4108,8 +4120,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data13 < 0 || isNaN(data13)){
-const err49 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.serial,data:data13};
+if(!pattern9.test(data19)){
+const err49 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/values/" + i3,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/values/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"},message:"must match pattern \""+"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$"+"\"",schema:"^(?:(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$",parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values.items,data:data19};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -4119,9 +4131,8 @@ vErrors.push(err49);
 errors++;
 }
 }
-let data14 = data10.refresh;
-if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
-const err50 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.refresh.type,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+else {
+const err50 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/values/" + i3,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values.items.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values.items,data:data19};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -4130,9 +4141,10 @@ vErrors.push(err50);
 }
 errors++;
 }
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 > 2147483647 || isNaN(data14)){
-const err51 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2+"/values",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.properties.values,data:data18};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -4141,8 +4153,10 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(data14 < 0 || isNaN(data14)){
-const err52 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data14};
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions/" + i2,schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.items,data:data15};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -4152,9 +4166,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-let data15 = data10.retry;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err53 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.retry.type,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+}
+else {
+const err53 = {instancePath:instancePath+"/publish/namespaceSelector/matchExpressions",schemaPath:"#/properties/publish/properties/namespaceSelector/properties/matchExpressions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions.type,parentSchema:schema11.properties.publish.properties.namespaceSelector.properties.matchExpressions,data:data14};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -4163,9 +4177,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 2147483647 || isNaN(data15)){
-const err54 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/publish/namespaceSelector",schemaPath:"#/properties/publish/properties/namespaceSelector/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.properties.namespaceSelector.type,parentSchema:schema11.properties.publish.properties.namespaceSelector,data:data11};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -4174,8 +4189,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data15 < 0 || isNaN(data15)){
-const err55 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.retry,data:data15};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data10};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -4185,9 +4202,26 @@ vErrors.push(err55);
 errors++;
 }
 }
-let data16 = data10.expire;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err56 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.expire.type,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(data.soaRecord !== undefined){
+let data20 = data.soaRecord;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.serial === undefined){
+data20.serial = 1;
+}
+if(data20.refresh === undefined){
+data20.refresh = 3600;
+}
+if(data20.retry === undefined){
+data20.retry = 900;
+}
+if(data20.expire === undefined){
+data20.expire = 1209600;
+}
+if(data20.negativeTtl === undefined){
+data20.negativeTtl = 300;
+}
+if(data20.primaryNs === undefined){
+const err56 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "primaryNs"},message:"must have required property '"+"primaryNs"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -4196,9 +4230,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 2147483647 || isNaN(data16)){
-const err57 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(data20.adminEmail === undefined){
+const err57 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "adminEmail"},message:"must have required property '"+"adminEmail"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -4207,8 +4240,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data16 < 0 || isNaN(data16)){
-const err58 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.expire,data:data16};
+if(data20.serial === undefined){
+const err58 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "serial"},message:"must have required property '"+"serial"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -4217,10 +4250,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-let data17 = data10.negativeTtl;
-if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err59 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.negativeTtl.type,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(data20.refresh === undefined){
+const err59 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "refresh"},message:"must have required property '"+"refresh"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -4229,9 +4260,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 2147483647 || isNaN(data17)){
-const err60 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(data20.retry === undefined){
+const err60 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "retry"},message:"must have required property '"+"retry"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -4240,8 +4270,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err61 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data17};
+if(data20.expire === undefined){
+const err61 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "expire"},message:"must have required property '"+"expire"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -4250,10 +4280,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.soaRecord.type,parentSchema:schema11.properties.soaRecord,data:data10};
+if(data20.negativeTtl === undefined){
+const err62 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/required",keyword:"required",params:{missingProperty: "negativeTtl"},message:"must have required property '"+"negativeTtl"+"'",schema:schema11.properties.soaRecord.required,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -4262,10 +4290,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-let data18 = data.ttl;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err63 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.ttl.type,parentSchema:schema11.properties.ttl,data:data18};
+for(const key8 in data20){
+if(!(((((((key8 === "primaryNs") || (key8 === "adminEmail")) || (key8 === "serial")) || (key8 === "refresh")) || (key8 === "retry")) || (key8 === "expire")) || (key8 === "negativeTtl"))){
+const err63 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.soaRecord,data:data20};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -4274,9 +4301,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 2147483647 || isNaN(data18)){
-const err64 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.ttl,data:data18};
+}
+if(data20.primaryNs !== undefined){
+let data21 = data20.primaryNs;
+if(typeof data21 === "string"){
+if(func3(data21) > 254){
+const err64 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data21};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -4285,8 +4315,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data18 < 0 || isNaN(data18)){
-const err65 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.ttl,data:data18};
+if(func3(data21) < 1){
+const err65 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data21};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -4295,12 +4325,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data.nameServers !== undefined){
-let data19 = data.nameServers;
-if(Array.isArray(data19)){
-if(data19.length > 64){
-const err66 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nameServers,data:data19};
+if(!pattern35.test(data21)){
+const err66 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data21};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -4309,8 +4335,9 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data19.length < 1){
-const err67 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nameServers,data:data19};
+}
+else {
+const err67 = {instancePath:instancePath+"/soaRecord/primaryNs",schemaPath:"#/properties/soaRecord/properties/primaryNs/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.primaryNs.type,parentSchema:schema11.properties.soaRecord.properties.primaryNs,data:data21};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -4319,12 +4346,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.hostname === undefined){
-const err68 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'",schema:schema11.properties.nameServers.items.required,parentSchema:schema11.properties.nameServers.items,data:data20};
+}
+if(data20.adminEmail !== undefined){
+let data22 = data20.adminEmail;
+if(typeof data22 === "string"){
+if(func3(data22) > 254){
+const err68 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data22};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -4333,9 +4360,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-for(const key5 in data20){
-if(!(((key5 === "hostname") || (key5 === "ipv4Address")) || (key5 === "ipv6Address"))){
-const err69 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nameServers.items,data:data20};
+if(!pattern36.test(data22)){
+const err69 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:[A-Za-z0-9_+-]+(?:\\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data22};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -4345,11 +4371,8 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data20.hostname !== undefined){
-let data21 = data20.hostname;
-if(typeof data21 === "string"){
-if(func3(data21) > 254){
-const err70 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+else {
+const err70 = {instancePath:instancePath+"/soaRecord/adminEmail",schemaPath:"#/properties/soaRecord/properties/adminEmail/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.soaRecord.properties.adminEmail.type,parentSchema:schema11.properties.soaRecord.properties.adminEmail,data:data22};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -4358,8 +4381,10 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(func3(data21) < 1){
-const err71 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+}
+let data23 = data20.serial;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err71 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.serial.type,parentSchema:schema11.properties.soaRecord.properties.serial,data:data23};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -4368,8 +4393,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!pattern33.test(data21)){
-const err72 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 4294967295 || isNaN(data23)){
+const err72 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295",schema:4294967295,parentSchema:schema11.properties.soaRecord.properties.serial,data:data23};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -4378,9 +4404,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/nameServers/" + i2+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.hostname.type,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data21};
+if(data23 < 0 || isNaN(data23)){
+const err73 = {instancePath:instancePath+"/soaRecord/serial",schemaPath:"#/properties/soaRecord/properties/serial/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.serial,data:data23};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -4390,11 +4415,9 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data20.ipv4Address !== undefined){
-let data22 = data20.ipv4Address;
-if(typeof data22 === "string"){
-if(func3(data22) > 15){
-const err74 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+let data24 = data20.refresh;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err74 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.refresh.type,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data24};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -4403,8 +4426,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(!pattern36.test(data22)){
-const err75 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 2147483647 || isNaN(data24)){
+const err75 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data24};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -4413,9 +4437,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv4Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data22};
+if(data24 < 0 || isNaN(data24)){
+const err76 = {instancePath:instancePath+"/soaRecord/refresh",schemaPath:"#/properties/soaRecord/properties/refresh/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.refresh,data:data24};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -4425,11 +4448,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data20.ipv6Address !== undefined){
-let data23 = data20.ipv6Address;
-if(typeof data23 === "string"){
-if(func3(data23) > 45){
-const err77 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+let data25 = data20.retry;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err77 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.retry.type,parentSchema:schema11.properties.soaRecord.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -4438,8 +4459,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(!pattern37.test(data23)){
-const err78 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 2147483647 || isNaN(data25)){
+const err78 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -4448,9 +4470,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-else {
-const err79 = {instancePath:instancePath+"/nameServers/" + i2+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv6Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data23};
+if(data25 < 0 || isNaN(data25)){
+const err79 = {instancePath:instancePath+"/soaRecord/retry",schemaPath:"#/properties/soaRecord/properties/retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.retry,data:data25};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -4460,9 +4481,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-}
-else {
-const err80 = {instancePath:instancePath+"/nameServers/" + i2,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nameServers.items.type,parentSchema:schema11.properties.nameServers.items,data:data20};
+let data26 = data20.expire;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err80 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.expire.type,parentSchema:schema11.properties.soaRecord.properties.expire,data:data26};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -4471,10 +4492,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nameServers.type,parentSchema:schema11.properties.nameServers,data:data19};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 2147483647 || isNaN(data26)){
+const err81 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.expire,data:data26};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -4483,10 +4503,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-let data24 = data.prune;
-if(typeof data24 !== "boolean"){
-const err82 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.prune.type,parentSchema:schema11.properties.prune,data:data24};
+if(data26 < 0 || isNaN(data26)){
+const err82 = {instancePath:instancePath+"/soaRecord/expire",schemaPath:"#/properties/soaRecord/properties/expire/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.expire,data:data26};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -4495,9 +4513,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-let data25 = data.manageApex;
-if(typeof data25 !== "boolean"){
-const err83 = {instancePath:instancePath+"/manageApex",schemaPath:"#/properties/manageApex/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.manageApex.type,parentSchema:schema11.properties.manageApex,data:data25};
+}
+let data27 = data20.negativeTtl;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err83 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.soaRecord.properties.negativeTtl.type,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data27};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -4506,14 +4525,291 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-else {
-const err84 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 2147483647 || isNaN(data27)){
+const err84 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data27};
 if(vErrors === null){
 vErrors = [err84];
 }
 else {
 vErrors.push(err84);
+}
+errors++;
+}
+if(data27 < 0 || isNaN(data27)){
+const err85 = {instancePath:instancePath+"/soaRecord/negativeTtl",schemaPath:"#/properties/soaRecord/properties/negativeTtl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.soaRecord.properties.negativeTtl,data:data27};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/soaRecord",schemaPath:"#/properties/soaRecord/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.soaRecord.type,parentSchema:schema11.properties.soaRecord,data:data20};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+let data28 = data.ttl;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err87 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.ttl.type,parentSchema:schema11.properties.ttl,data:data28};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 2147483647 || isNaN(data28)){
+const err88 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647},message:"must be <= 2147483647",schema:2147483647,parentSchema:schema11.properties.ttl,data:data28};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if(data28 < 0 || isNaN(data28)){
+const err89 = {instancePath:instancePath+"/ttl",schemaPath:"#/properties/ttl/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.ttl,data:data28};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+if(data.nameServers !== undefined){
+let data29 = data.nameServers;
+if(Array.isArray(data29)){
+if(data29.length > 64){
+const err90 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nameServers,data:data29};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+if(data29.length < 1){
+const err91 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nameServers,data:data29};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+const len4 = data29.length;
+for(let i4=0; i4<len4; i4++){
+let data30 = data29[i4];
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.hostname === undefined){
+const err92 = {instancePath:instancePath+"/nameServers/" + i4,schemaPath:"#/properties/nameServers/items/required",keyword:"required",params:{missingProperty: "hostname"},message:"must have required property '"+"hostname"+"'",schema:schema11.properties.nameServers.items.required,parentSchema:schema11.properties.nameServers.items,data:data30};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+for(const key9 in data30){
+if(!(((key9 === "hostname") || (key9 === "ipv4Address")) || (key9 === "ipv6Address"))){
+const err93 = {instancePath:instancePath+"/nameServers/" + i4,schemaPath:"#/properties/nameServers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nameServers.items,data:data30};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data30.hostname !== undefined){
+let data31 = data30.hostname;
+if(typeof data31 === "string"){
+if(func3(data31) > 254){
+const err94 = {instancePath:instancePath+"/nameServers/" + i4+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data31};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+if(func3(data31) < 1){
+const err95 = {instancePath:instancePath+"/nameServers/" + i4+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data31};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+if(!pattern35.test(data31)){
+const err96 = {instancePath:instancePath+"/nameServers/" + i4+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data31};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/nameServers/" + i4+"/hostname",schemaPath:"#/properties/nameServers/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.hostname.type,parentSchema:schema11.properties.nameServers.items.properties.hostname,data:data31};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+if(data30.ipv4Address !== undefined){
+let data32 = data30.ipv4Address;
+if(typeof data32 === "string"){
+if(func3(data32) > 15){
+const err98 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data32};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+if(!pattern38.test(data32)){
+const err99 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data32};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv4Address",schemaPath:"#/properties/nameServers/items/properties/ipv4Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv4Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv4Address,data:data32};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data30.ipv6Address !== undefined){
+let data33 = data30.ipv6Address;
+if(typeof data33 === "string"){
+if(func3(data33) > 45){
+const err101 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data33};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+if(!pattern39.test(data33)){
+const err102 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data33};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/nameServers/" + i4+"/ipv6Address",schemaPath:"#/properties/nameServers/items/properties/ipv6Address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nameServers.items.properties.ipv6Address.type,parentSchema:schema11.properties.nameServers.items.properties.ipv6Address,data:data33};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/nameServers/" + i4,schemaPath:"#/properties/nameServers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nameServers.items.type,parentSchema:schema11.properties.nameServers.items,data:data30};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/nameServers",schemaPath:"#/properties/nameServers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nameServers.type,parentSchema:schema11.properties.nameServers,data:data29};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+let data34 = data.prune;
+if(typeof data34 !== "boolean"){
+const err106 = {instancePath:instancePath+"/prune",schemaPath:"#/properties/prune/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.prune.type,parentSchema:schema11.properties.prune,data:data34};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+let data35 = data.manageApex;
+if(typeof data35 !== "boolean"){
+const err107 = {instancePath:instancePath+"/manageApex",schemaPath:"#/properties/manageApex/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.manageApex.type,parentSchema:schema11.properties.manageApex,data:data35};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
 }
 errors++;
 }
@@ -4644,7 +4940,7 @@ return errors === 0;
 
 export const spec_ARecord = validate34;
 const schema13 = {"description":"Desired state of one A RRset.","additionalProperties":false,"type":"object","required":["zone","name","ipv4Addresses"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"ipv4Addresses":{"minItems":1,"maxItems":1000,"description":"The IPv4 addresses of the RRset.","type":"array","items":{"pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$","maxLength":15,"description":"An IPv4 address.","type":"string"}}},"$id":"spec_ARecord"};
-const pattern39 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
+const pattern41 = new RegExp("^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$", "u");
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_ARecord" */;
@@ -4761,7 +5057,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema13.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -4855,7 +5151,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern36.test(data4)){
+if(!pattern38.test(data4)){
 const err18 = {instancePath:instancePath+"/ipv4Addresses/" + i0,schemaPath:"#/properties/ipv4Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",parentSchema:schema13.properties.ipv4Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
@@ -5143,7 +5439,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema15.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5237,7 +5533,7 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(!pattern37.test(data4)){
+if(!pattern39.test(data4)){
 const err18 = {instancePath:instancePath+"/ipv6Addresses/" + i0,schemaPath:"#/properties/ipv6Addresses/items/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"},message:"must match pattern \""+"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$"+"\"",schema:"^(?:(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){1,6}|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){1,5}|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){6}(?::[0-9A-Fa-f]{1,4}){1,1}|(?:(?:[0-9A-Fa-f]{1,4}:){6}|::(?:[0-9A-Fa-f]{1,4}:){0,5}|(?:[0-9A-Fa-f]{1,4}:){1}(?::[0-9A-Fa-f]{1,4}){0,4}:|(?:[0-9A-Fa-f]{1,4}:){2}(?::[0-9A-Fa-f]{1,4}){0,3}:|(?:[0-9A-Fa-f]{1,4}:){3}(?::[0-9A-Fa-f]{1,4}){0,2}:|(?:[0-9A-Fa-f]{1,4}:){4}(?::[0-9A-Fa-f]{1,4}){0,1}:|(?:[0-9A-Fa-f]{1,4}:){5}(?::[0-9A-Fa-f]{1,4}){0,0}:)(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}))$",parentSchema:schema15.properties.ipv6Addresses.items,data:data4};
 if(vErrors === null){
 vErrors = [err18];
@@ -5525,7 +5821,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -5605,7 +5901,7 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(!pattern33.test(data3)){
+if(!pattern35.test(data3)){
 const err17 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema17.properties.target,data:data3};
 if(vErrors === null){
 vErrors = [err17];
@@ -5881,7 +6177,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema19.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6137,7 +6433,7 @@ return errors === 0;
 
 export const spec_MXRecord = validate50;
 const schema21 = {"description":"Desired state of one MX RRset.","additionalProperties":false,"type":"object","required":["zone","name","mailServers"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"mailServers":{"minItems":1,"maxItems":1000,"description":"The MX records of the RRset.","type":"array","items":{"description":"One MX record.","additionalProperties":false,"type":"object","required":["preference","host"],"properties":{"preference":{"minimum":0,"maximum":65535,"description":"Lower is preferred.","type":"integer"},"host":{"pattern":"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$","minLength":1,"maxLength":254,"description":"Mail exchanger; relative to the zone unless it ends in a dot. \".\" alone is a null MX (RFC 7505).","type":"string"}}}}},"$id":"spec_MXRecord"};
-const pattern51 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
+const pattern53 = new RegExp("^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$", "u");
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_MXRecord" */;
@@ -6254,7 +6550,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema21.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6428,7 +6724,7 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(!pattern51.test(data6)){
+if(!pattern53.test(data6)){
 const err25 = {instancePath:instancePath+"/mailServers/" + i0+"/host",schemaPath:"#/properties/mailServers/items/properties/host/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema21.properties.mailServers.items.properties.host,data:data6};
 if(vErrors === null){
 vErrors = [err25];
@@ -6728,7 +7024,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -6832,7 +7128,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern33.test(data4)){
+if(!pattern35.test(data4)){
 const err19 = {instancePath:instancePath+"/nameServers/" + i0,schemaPath:"#/properties/nameServers/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema23.properties.nameServers.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];
@@ -7120,7 +7416,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema25.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -7384,7 +7680,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!pattern51.test(data8)){
+if(!pattern53.test(data8)){
 const err33 = {instancePath:instancePath+"/services/" + i0+"/target",schemaPath:"#/properties/services/items/properties/target/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?|\\.)$",parentSchema:schema25.properties.services.items.properties.target,data:data8};
 if(vErrors === null){
 vErrors = [err33];
@@ -7568,7 +7864,7 @@ return errors === 0;
 
 export const spec_CAARecord = validate62;
 const schema27 = {"description":"Desired state of one CAA RRset.","additionalProperties":false,"type":"object","required":["zone","name","authorizations"],"properties":{"zone":{"pattern":"^(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)$","minLength":1,"maxLength":253,"description":"Name of the DNSZone, in the same namespace, this record belongs to.","type":"string"},"name":{"pattern":"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$","minLength":1,"maxLength":254,"description":"Owner name relative to the zone (zone-file rules): @ is the apex, * as the leftmost label is a wildcard, a name ending in a dot is absolute.","type":"string"},"ttl":{"minimum":0,"maximum":2147483647,"description":"TTL in seconds; the zone's ttl when not set.","type":"integer"},"authorizations":{"minItems":1,"maxItems":1000,"description":"The CAA records of the RRset.","type":"array","items":{"description":"One CAA record.","additionalProperties":false,"type":"object","required":["flags","tag","value"],"properties":{"flags":{"minimum":0,"maximum":255,"default":0,"description":"128 marks the property critical (RFC 8659 §4.1).","type":"integer"},"tag":{"description":"Property tag, e.g. issue, issuewild, iodef (1 to 15 letters or digits).","pattern":"^[A-Za-z0-9]{1,15}$","type":"string"},"value":{"description":"Property value, e.g. letsencrypt.org.","maxLength":4096,"type":"string"}}}}},"$id":"spec_CAARecord"};
-const pattern60 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
+const pattern62 = new RegExp("^[A-Za-z0-9]{1,15}$", "u");
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="spec_CAARecord" */;
@@ -7685,7 +7981,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema27.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -7850,7 +8146,7 @@ errors++;
 if(data4.tag !== undefined){
 let data6 = data4.tag;
 if(typeof data6 === "string"){
-if(!pattern60.test(data6)){
+if(!pattern62.test(data6)){
 const err24 = {instancePath:instancePath+"/authorizations/" + i0+"/tag",schemaPath:"#/properties/authorizations/items/properties/tag/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]{1,15}$"},message:"must match pattern \""+"^[A-Za-z0-9]{1,15}$"+"\"",schema:"^[A-Za-z0-9]{1,15}$",parentSchema:schema27.properties.authorizations.items.properties.tag,data:data6};
 if(vErrors === null){
 vErrors = [err24];
@@ -8175,7 +8471,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern39.test(data1)){
+if(!pattern41.test(data1)){
 const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|(?:\\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err10];
@@ -8279,7 +8575,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(!pattern33.test(data4)){
+if(!pattern35.test(data4)){
 const err19 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/properties/targets/items/pattern",keyword:"pattern",params:{pattern: "^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"},message:"must match pattern \""+"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$"+"\"",schema:"^(?:@|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?)$",parentSchema:schema29.properties.targets.items,data:data4};
 if(vErrors === null){
 vErrors = [err19];

@@ -236,7 +236,7 @@ export class Controller {
   // Events → keys
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
-    const isRecord = !['Bind9Instance', 'DNSZone', 'Bind9Cluster'].includes(kind);
+    const isRecord = !['Bind9Instance', 'DNSZone', 'Bind9Cluster', 'Namespace'].includes(kind);
     const { previous, state } = this.#remember(kind, type, obj, isRecord);
     // Until every cache has listed, a reconcile would see part of a zone; start() queues
     // every key once they have.

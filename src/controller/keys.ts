@@ -5,7 +5,7 @@
  * and which zone and instance keys a watch event wakes (`keysFor`).
  */
 import type { DNSZone, RecordResource } from '../api/kinds.ts';
-import { normalizeName } from '../dns/rrset.ts';
+import { isInZone, normalizeName } from '../dns/rrset.ts';
 import type { KubeObject } from '../kube/client.ts';
 
 export type KeyKind = 'zone' | 'instance' | 'cluster';
@@ -62,7 +62,11 @@ function recordZones(record: RecordResource, previous: Seen | undefined): string
  * - a Bind9Instance: itself, and every zone of its namespace (its labels are what they
  *   select, so any of them may gain or lose it);
  * - a DNSZone: itself, and every DNSZone for the same zone name (a younger one may be
- *   waiting for this one to go: Conflict);
+ *   waiting for this one to go: Conflict) or for a zone inside or around it (a child zone
+ *   may be allowed or refused by its parent's publish.namespaceSelector, and shadows the
+ *   parent's records below it);
+ * - a Namespace (its labels): the zones of that namespace and every zone that lets other
+ *   namespaces publish in it;
  * - a record: the zones `recordZones` names.
  */
 export function keysFor(
@@ -79,11 +83,23 @@ export function keysFor(
   }
   if (kind === 'DNSZone') {
     const name = normalizeName((obj as DNSZone).spec.zoneName);
-    const namesakes = view
+    const related = view
       .zones()
-      .filter((z) => normalizeName(z.spec.zoneName) === name)
+      .filter((z) => {
+        const other = normalizeName(z.spec.zoneName);
+        return isInZone(other, name) || isInZone(name, other);
+      })
       .map((z) => zoneKey(z.metadata.namespace, z.metadata.name));
-    return [...new Set([zoneKey(ns, obj.metadata.name), ...namesakes])];
+    return [...new Set([zoneKey(ns, obj.metadata.name), ...related])];
+  }
+  if (kind === 'Namespace') {
+    const name = obj.metadata.name;
+    return view
+      .zones()
+      .filter(
+        (z) => z.metadata.namespace === name || z.spec.publish?.namespaceSelector !== undefined,
+      )
+      .map((z) => zoneKey(z.metadata.namespace, z.metadata.name));
   }
   return recordZones(obj as RecordResource, previous).map((zone) => zoneKey(ns, zone));
 }

@@ -39,6 +39,10 @@ function sortedLabels(labels: Readonly<Record<string, string>> | undefined): str
 /** The part of an object that can change desired state, as one comparable string. */
 export function watchedState(kind: string, obj: KubeObject): string {
   const m = obj.metadata;
+  // A Namespace matters only for its labels (publish.namespaceSelector); it has no
+  // generation, and its status changes mean nothing here.
+  if (kind === 'Namespace')
+    return JSON.stringify([m.deletionTimestamp ?? null, sortedLabels(m.labels)]);
   const pointer = NOT_RECORDS.has(kind) ? undefined : (obj.status as RecordPointer | undefined);
   return JSON.stringify([
     m.generation ?? `rv:${m.resourceVersion ?? ''}`,

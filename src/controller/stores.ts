@@ -64,10 +64,23 @@ export function makeInformers(o: {
   const records = new Map<RecordKind, Store<never>>();
   for (const kind of RECORD_KINDS_LIST) records.set(kind, storeOf(kind));
   const clusters = storeOf<Bind9Cluster>('Bind9Cluster');
+  // Cluster-wide whatever namespaces are watched: a zone's publish.namespaceSelector reads
+  // the labels of namespaces the controller may not watch for records.
+  const namespaces = new ResilientInformer<KubeObject>({
+    kube: o.kube,
+    plural: NAMESPACES,
+    clock: o.clock,
+    log: o.log,
+    onChange: (type, obj) => o.onChange('Namespace', type, obj),
+  });
+  all.push(namespaces);
   const caches = {
     instances: storeOf('Bind9Instance'),
     zones: storeOf('DNSZone'),
     records,
+    namespaces,
   } as unknown as Caches;
   return { caches, clusters, all };
 }
+
+const NAMESPACES = { group: '', version: 'v1', plural: 'namespaces' } as const;

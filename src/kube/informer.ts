@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import type { Kube, KubeObject } from './client.ts';
 import type { Clock } from './clock.ts';
 import { isGone, isKubeApiError } from './rest.ts';
+import { type Collection, collectionName } from './rest-kube.ts';
 import type { WatchEvent } from './watch.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
@@ -37,7 +38,8 @@ export interface Store<T> {
 export interface InformerOptions<T extends KubeObject> {
   /** What is listed and watched (the seam unit tests fill in). */
   readonly kube: Pick<Kube, 'list' | 'watch'>;
-  readonly plural: string;
+  /** One of our kinds by its plural, or any resource (cluster-scoped ones included). */
+  readonly plural: Collection;
   /** Watch one namespace; all namespaces when undefined. */
   readonly namespace?: string;
   readonly clock: Clock;
@@ -101,8 +103,14 @@ class Cache<T extends KubeObject> {
   }
 }
 
+/**
+ * The object as cached: without `managedFields`, and a cluster-scoped object (a Namespace)
+ * under the namespace '' so every cached object has one.
+ */
 function trimmed<T extends KubeObject>(obj: T): T {
-  delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  const meta = obj.metadata as { managedFields?: unknown; namespace?: string };
+  delete meta.managedFields;
+  meta.namespace ??= '';
   return obj;
 }
 
@@ -163,7 +171,10 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       } catch (error) {
         if (signal.aborted) return;
         if (isGone(error)) {
-          this.#o.log.info({ kind: this.#o.plural }, 'watch expired (410 Gone); relisting');
+          this.#o.log.info(
+            { kind: collectionName(this.#o.plural) },
+            'watch expired (410 Gone); relisting',
+          );
           version = undefined;
           continue;
         }
@@ -245,7 +256,7 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     );
     this.#o.log.warn(
       {
-        kind: this.#o.plural,
+        kind: collectionName(this.#o.plural),
         err: error instanceof Error ? error.message : String(error),
         retryInMs: delay,
       },

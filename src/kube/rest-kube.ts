@@ -36,6 +36,29 @@ const custom = (plural: string, namespace?: string, name?: string, subresource?:
     ...(subresource !== undefined ? { subresource } : {}),
   });
 
+/** A resource of any API group, e.g. `{ group: '', version: 'v1', plural: 'namespaces' }`. */
+export interface ApiResource {
+  /** '' for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+/** What list and watch take: one of our kinds by its plural, or any resource. */
+export type Collection = string | ApiResource;
+
+/** The collection path; cluster-scoped resources are listed without a namespace. */
+function collection(kind: Collection, namespace?: string): string {
+  if (typeof kind === 'string') return custom(kind, namespace);
+  return resourcePath({ ...kind, ...(namespace !== undefined ? { namespace } : {}) });
+}
+
+/** A collection's name for logs: `arecords`, `namespaces`, `services.v1`. */
+export function collectionName(kind: Collection): string {
+  if (typeof kind === 'string') return kind;
+  return kind.group === '' ? kind.plural : `${kind.plural}.${kind.group}`;
+}
+
 const core = (plural: string, namespace: string, name?: string) =>
   resourcePath({ version: 'v1', plural, namespace, ...(name !== undefined ? { name } : {}) });
 
@@ -83,20 +106,20 @@ export class RestKube {
 
   /** Every object of a kind (paged), and the list's resourceVersion for a watch. */
   async list<T extends KubeObject>(
-    plural: string,
+    kind: Collection,
     namespace?: string,
   ): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
-    const { items, resourceVersion } = await listAll<T>(this.rest, custom(plural, namespace));
+    const { items, resourceVersion } = await listAll<T>(this.rest, collection(kind, namespace));
     return { items, metadata: { resourceVersion } };
   }
 
   /** Watches a kind; see watch.ts for the events and the 410 contract. */
   watch<T extends KubeObject>(
-    plural: string,
+    kind: Collection,
     namespace: string | undefined,
     options: WatchOptions = {},
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {
-    return watch<T>(this.rest, custom(plural, namespace), options);
+    return watch<T>(this.rest, collection(kind, namespace), options);
   }
 
   get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {

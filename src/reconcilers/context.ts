@@ -26,6 +26,8 @@ export interface Caches {
   readonly instances: Store<Bind9Instance>;
   readonly zones: Store<DNSZone>;
   readonly records: ReadonlyMap<RecordKind, Store<RecordResource>>;
+  /** Every Namespace of the cluster (cluster-scoped: under the namespace ''), for its labels. */
+  readonly namespaces: Store<KubeObject>;
 }
 
 /** The writes a reconcile makes to the API server (src/kube's `Kube` implements it). */

@@ -44,7 +44,13 @@ export interface RecordObject {
   readonly spec: RecordSpec;
 }
 
-export type RefusalReason = 'Conflict' | 'InvalidSpec' | 'NameOutsideZone' | 'CnameConflict';
+export type RefusalReason =
+  | 'Conflict'
+  | 'InvalidSpec'
+  | 'NameOutsideZone'
+  | 'CnameConflict'
+  /** A child zone on the same server answers for the name (zone-peers.ts). */
+  | 'ShadowedByChildZone';
 
 export type Outcome =
   | { readonly ok: true }

@@ -4,7 +4,10 @@
  * five situations, each handled by one function below:
  *
  * - gone from the cache (`withoutZone`): its records say ZoneNotFound, deleted ones go;
- * - a younger duplicate of another DNSZone (`standAside`): touches no server;
+ * - a younger duplicate of another DNSZone on the same server (`standAside`): touches no
+ *   server;
+ * - inside another tenant's zone on the same server without its leave (`refuseNested`):
+ *   not served, removed where it was;
  * - being deleted (`deleteZone`): delzone everywhere, then the finalizers go;
  * - invalid (`blocked`): touches no server, its records say ZoneNotReady;
  * - valid (`serve`): gather → claim (ownership.ts) → apply (the sync loop on each
@@ -17,7 +20,7 @@ import { objectId, resourceKey } from '../api/ids.ts';
 import type { DNSZone, RecordResource } from '../api/kinds.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { SyncInput } from '../bind/sync.ts';
-import { fqdn, normalizeName } from '../dns/rrset.ts';
+import { fqdn } from '../dns/rrset.ts';
 import {
   eachLimited,
   isDeleting,
@@ -26,7 +29,7 @@ import {
   refOf,
   writeReady,
 } from './context.ts';
-import { desiredState, olderFirst, zoneConfigOf } from './desired.ts';
+import { desiredState, zoneConfigOf } from './desired.ts';
 import {
   addFinalizers,
   CLEANED,
@@ -53,6 +56,13 @@ import {
   selectedInstances,
 } from './zone-instances.ts';
 import {
+  childZones,
+  enclosingZone,
+  nestingRefusal,
+  olderRival,
+  withoutShadowed,
+} from './zone-peers.ts';
+import {
   instanceStatus,
   outcomeOf,
   STATUS_PARALLELISM,
@@ -78,6 +88,9 @@ export async function reconcileZone(
   const rival = olderRival(ctx, zone);
   if (rival !== undefined) return standAside(ctx, zone, records, rival);
   if (isDeleting(zone)) return deleteZone(ctx, zone, records);
+  const parent = enclosingZone(ctx, zone);
+  const intrudes = parent === undefined ? undefined : nestingRefusal(ctx, zone, parent);
+  if (intrudes !== undefined) return refuseNested(ctx, zone, records, intrudes);
   const invalid = validateSpec('DNSZone', zone.spec);
   if (!invalid.ok) {
     return blocked(ctx, zone, records, {
@@ -152,17 +165,6 @@ async function withoutZone(
   return records.length === 0 ? GONE : OK;
 }
 
-/** The oldest other DNSZone, in any watched namespace, for the same zone name, if older. */
-export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | undefined {
-  const name = normalizeName(zone.spec.zoneName);
-  const oldest = ctx.caches.zones
-    .list()
-    .filter((z) => normalizeName(z.spec.zoneName) === name)
-    .sort(olderFirst)[0];
-  if (oldest === undefined) return undefined;
-  return objectId(oldest.metadata) === objectId(zone.metadata) ? undefined : oldest;
-}
-
 /**
  * A younger DNSZone for a zone name an older one already manages (DESIGN.md: the oldest
  * wins). It touches no server, and its deletion never removes the zone: that is the
@@ -196,8 +198,9 @@ async function blocked(
   zone: DNSZone,
   records: readonly RecordResource[],
   why: Reason,
+  status: Readonly<Record<string, unknown>> = {},
 ): Promise<Outcome> {
-  await writeReady(ctx, zone, { status: 'False', ...why });
+  await writeReady(ctx, zone, { status: 'False', ...why }, status);
   const message = `DNSZone ${zone.metadata.name}: ${why.message}`;
   const held = `${message}; deletion waits: the RRset is removed once the DNSZone is valid again, or with the zone when it is deleted`;
   const stuck = (r: RecordResource) => isDeleting(r) && ctx.ownership.mayHold(zone, r);
@@ -215,6 +218,34 @@ async function blocked(
     stuck(r) ? { done: false, left: held, deadline: false } : movedCleanup(ctx, r);
   const waiting = await finishRecords(ctx, records.filter(isDeleting), cleanup);
   return waiting ? WAIT_ELSEWHERE : OK;
+}
+
+/**
+ * A zone inside another tenant's zone on the same server, without that zone's leave
+ * (zone-peers.ts): a Conflict, blocked like an invalid zone, and taken off the servers its
+ * status says it is on (it may have been served before the parent came or changed its
+ * mind), so the parent's names are answered by the parent. Nothing of it is left to remove.
+ */
+async function refuseNested(
+  ctx: ReconcileContext,
+  zone: DNSZone,
+  records: readonly RecordResource[],
+  message: string,
+): Promise<Outcome> {
+  const why = { reason: 'Conflict', message };
+  if (!(zone.status?.instances ?? []).some((i) => i.present))
+    return blocked(ctx, zone, records, why);
+  const failures = await removeEverywhere(ctx, zone);
+  if (failures.length > 0) {
+    await blocked(ctx, zone, records, why);
+    return { result: 'transient', error: failures[0]?.error };
+  }
+  ctx.ownership.forgetZone(objectId(zone.metadata));
+  ctx.log.info(
+    { zone: objectId(zone.metadata) },
+    "zone refused inside another tenant's zone; removed",
+  );
+  return blocked(ctx, zone, records, why, { instances: [] });
 }
 
 /**
@@ -302,7 +333,10 @@ async function serve(
   // Gather. A finalizer goes on before anything is written, so nothing outlives its resource.
   await requireFinalizer(ctx, zone);
   const owners = await ownersOf(ctx, zone, records);
-  const desired = desiredState(zone, [...owners.live, ...owners.held]);
+  const desired = withoutShadowed(
+    desiredState(zone, [...owners.live, ...owners.held]),
+    childZones(ctx, zone),
+  );
   const instances = selectedInstances(ctx, zone);
   // Claim: who gets what, what goes, written down before it is sent.
   const claim = ctx.ownership.claim(zone, owners, desired, instances.some(isPrimary));
