@@ -5,14 +5,33 @@
  */
 import type { Bind9Instance } from '../api/kinds.ts';
 import type { Fingerprint } from '../bind/backend.ts';
+import type { InstanceTarget } from '../bind/target.ts';
 import { type ReconcileContext, writeReady } from './context.ts';
 import { GONE, OK, type Outcome } from './outcome.ts';
 import { isKeyRejection, reasonFor } from './reasons.ts';
+import { selectorMatches } from './selector.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
 
 export type Probe =
   | { readonly ok: true; readonly fingerprint: Fingerprint }
   | { readonly ok: false; readonly error: unknown };
+
+/**
+ * A records-only server may answer a query for a name it does not serve without looking at
+ * the key (Knot DNS answers REFUSED for the root whatever the key), so the key is proven
+ * with a signed SOA query for a zone that selects the instance, when there is one; a zone
+ * it does not serve (yet) proves nothing and is that zone's ZoneNotServed, not this.
+ */
+async function proveKeyOnAZone(
+  ctx: ReconcileContext,
+  instance: Bind9Instance,
+  target: InstanceTarget,
+): Promise<void> {
+  const zone = ctx.caches.zones
+    .list(instance.metadata.namespace)
+    .find((z) => selectorMatches(z.spec.instanceSelector, instance.metadata.labels));
+  if (zone !== undefined) await ctx.backend.zoneSerial(target, zone.spec.zoneName);
+}
 
 /** Checks one instance end to end. Never throws. */
 export async function probeInstance(
@@ -23,6 +42,7 @@ export async function probeInstance(
     const target = await resolveTarget(instance, ctx.keys, ctx.files);
     const fingerprint = await ctx.backend.fingerprint(target);
     await ctx.backend.probeDns(target);
+    if (instance.spec.recordsOnly === true) await proveKeyOnAZone(ctx, instance, target);
     return { ok: true, fingerprint };
   } catch (error) {
     if (isKeyRejection(error)) forgetKeys(instance, ctx.keys);

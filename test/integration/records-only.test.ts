@@ -8,10 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderKustomization } from '../../scripts/lib/manifests.ts';
 import { DnsClient } from '../../src/dns/client.ts';
+import { SecretKey } from '../../src/dns/keyfile.ts';
 import { rdataTexts } from '../../src/dns/rrset.ts';
 import { EXAMPLE_ANSWERS, exampleZoneFile } from '../fixtures/examples.ts';
 import type { Cluster } from '../harness/cluster.ts';
@@ -246,6 +248,30 @@ describe('bind9-controller run with records-only instances', { timeout: 900_000 
         }
         assert.ok(sent >= 1 && sent <= 2, `${sent} UPDATE messages`);
         assert.equal(await answer('host-1.big.test', 'A').then((a) => a.length), 0);
+      });
+
+      it('is not Ready with a wrong secret, as the key error the server names, although the root query proves no key', async () => {
+        const forged = new SecretKey(
+          server.tsigKey.name,
+          server.tsigKey.algorithm,
+          randomBytes(32),
+        );
+        await admin.keySecret('forged', forged);
+        await admin.create(
+          'Bind9Instance',
+          'forged',
+          {
+            role: 'primary',
+            recordsOnly: true,
+            dns: { address: server.address, port: server.dnsPort },
+            tsigKeySecretRef: { name: 'forged' },
+          },
+          { pool: 'big', role: 'primary' },
+        );
+        // Knot DNS answers a query for the root REFUSED whatever the key; big.test tells.
+        const reason = kind === 'powerdns' ? 'KeyRefused' : 'TsigBadSig';
+        const c = await waitReady(admin, 'Bind9Instance', 'forged', 'False', reason);
+        assert.doesNotMatch(c.message, new RegExp(forged.secret.toString('base64').slice(0, 8)));
       });
     });
   }
