@@ -272,13 +272,26 @@ export async function retransferZone(target: InstanceTarget, zoneName: string): 
   await withClient(target, undefined, (client) => client.retransfer(zone));
 }
 
-/** Cheap lost-zone detection: one `status`. */
+/**
+ * How long a health probe waits for named's answer to `status`: named answers it at once,
+ * and a probe that waits long only delays the news that the server is gone.
+ */
+export const PROBE_TIMEOUT_MS = 3_000;
+
+/** Cheap lost-zone detection: one `status`, bounded by PROBE_TIMEOUT_MS. */
 export async function serverFingerprint(
   target: InstanceTarget,
   rndc?: RndcClient,
 ): Promise<{ bootTime: string; zoneCount: number }> {
-  return withClient(target, rndc, async (client) => {
+  const read = async (client: RndcClient) => {
     const status = await client.status();
     return { bootTime: status.bootTime, zoneCount: status.zoneCount };
-  });
+  };
+  if (rndc !== undefined) return read(rndc);
+  const client = new RndcClient({ ...rndcOf(target), timeoutMs: PROBE_TIMEOUT_MS });
+  try {
+    return await read(client);
+  } finally {
+    client.close();
+  }
 }

@@ -23,6 +23,7 @@ import type { ChangeType } from '../kube/informer.ts';
 import { LeaderElector } from '../kube/lease.ts';
 import { SecretKeyCache } from '../kube/secrets.ts';
 import type { ReconcileContext } from '../reconcilers/context.ts';
+import { type HealthState, isUnreachable } from '../reconcilers/health.ts';
 import {
   type Probe,
   probeInstance,
@@ -56,10 +57,12 @@ export interface ControllerOptions {
   readonly onFatal?: (why: string) => void;
 }
 
-interface InstanceHealth {
+interface PolledHealth {
   up: boolean;
   bootTime?: string;
   zoneCount?: number;
+  /** Why it is down: the probe's error, or the one a reconcile met (health.ts). */
+  error?: unknown;
 }
 
 export class Controller {
@@ -73,7 +76,7 @@ export class Controller {
   readonly #dns: DnsClient;
   /** Zones ensured per instance fingerprint; only around the real backend. */
   readonly #ensured: EnsuredCache | undefined;
-  readonly #health = new Map<string, InstanceHealth>();
+  readonly #health = new Map<string, PolledHealth>();
   /** Serials of records-only zones, as the controller left them (served.ts). */
   readonly #served = new ServedSerials();
   /** By uid: what the last event showed (relevance.ts), so updates can be compared. */
@@ -134,6 +137,10 @@ export class Controller {
       log,
       deletionTimeoutMs: config.deletionTimeoutMs,
       ownership: new Ownership(),
+      health: {
+        state: (id) => this.#healthState(id),
+        markDown: (id, error) => this.#markDown(id, error),
+      },
     };
     this.#clusters = new ClusterWiring({
       ...this.#ctx,
@@ -370,15 +377,20 @@ export class Controller {
     const id = objectId(instance.metadata);
     const probe = await probeInstance(this.#ctx, instance);
     const before = this.#health.get(id);
-    const now: InstanceHealth = probe.ok
+    const now: PolledHealth = probe.ok
       ? { up: true, bootTime: probe.fingerprint.bootTime, zoneCount: probe.fingerprint.zoneCount }
-      : { up: false, ...(before?.bootTime === undefined ? {} : { bootTime: before.bootTime }) };
+      : {
+          up: false,
+          error: probe.error,
+          ...(before?.bootTime === undefined ? {} : { bootTime: before.bootTime }),
+        };
     this.#health.set(id, now);
     this.metrics.instancesUp.set({ instance: id }, now.up ? 1 : 0);
-    // The first probe sets the baseline. One that finds the instance down still counts as
-    // a change: the zones were reconciled at start, maybe before it went down, and must show
-    // it (no status write of ours wakes them any more; relevance.ts).
-    if ((before === undefined && now.up) || !compare) return;
+    // The first probe sets the baseline, and wakes the zones that waited for it (health.ts).
+    // One that finds the instance down still counts as a change: the zones were reconciled
+    // at start, maybe before it went down, and must show it (relevance.ts).
+    if (before === undefined && now.up) return this.#requeueZones(instance, true);
+    if (!compare) return;
     if (now.up && instance.spec.recordsOnly === true) await this.#checkServed(instance);
     return this.#compareHealth(instance, probe, before ?? { up: true }, now);
   }
@@ -444,10 +456,9 @@ export class Controller {
   async #compareHealth(
     instance: Bind9Instance,
     probe: Probe,
-    before: InstanceHealth,
-    now: InstanceHealth,
+    before: PolledHealth,
+    now: PolledHealth,
   ): Promise<void> {
-    const ns = instance.metadata.namespace;
     const id = objectId(instance.metadata);
     const cameBack = now.up && !before.up;
     const lostData =
@@ -462,8 +473,40 @@ export class Controller {
         { instance: id, up: now.up, cameBack, lostData },
         'instance changed; requeueing its zones',
       );
-      for (const zone of this.#zonesOf(instance))
-        this.queue.add(zoneKey(ns, zone.metadata.name), { fast: now.up });
+      this.#requeueZones(instance, now.up);
+    }
+  }
+
+  /** The health seam of the zone reconcile (reconcilers/health.ts), from the poll. */
+  #healthState(id: string): HealthState {
+    const h = this.#health.get(id);
+    if (h === undefined) return { state: 'unknown' };
+    if (!h.up && isUnreachable(h.error)) return { state: 'down', error: h.error };
+    return { state: 'up' };
+  }
+
+  /**
+   * A reconcile found the instance not answering: every zone fails fast from now on, until
+   * a probe answers (#compareHealth then requeues them through the fast lane).
+   */
+  #markDown(id: string, error: unknown): void {
+    const before = this.#health.get(id);
+    if (before?.up === false && isUnreachable(before.error)) return;
+    this.#health.set(id, {
+      up: false,
+      error,
+      ...(before?.bootTime ? { bootTime: before.bootTime } : {}),
+    });
+    this.metrics.instancesUp.set({ instance: id }, 0);
+    this.#o.log.warn(
+      { instance: id, err: reasonFor(error).message },
+      'instance did not answer; its zones fail fast until a health probe answers',
+    );
+  }
+
+  #requeueZones(instance: Bind9Instance, fast: boolean): void {
+    for (const zone of this.#zonesOf(instance)) {
+      this.queue.add(zoneKey(instance.metadata.namespace, zone.metadata.name), { fast });
     }
   }
 

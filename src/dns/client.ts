@@ -51,6 +51,11 @@ export { MAX_MESSAGE_SIZE, updateMessageSize } from './update.ts';
 export interface DnsClientOptions {
   /** Per request; for AXFR, the longest silence between two messages. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Opening a TCP connection; default 3 s (at most `timeoutMs`). A server that does not
+   * accept within it is down: a short bound keeps one dead server from holding a caller.
+   */
+  connectTimeoutMs?: number;
   /** Milliseconds since the epoch, for TSIG time signed and checks. Default Date.now. */
   clock?: () => number;
   /** TSIG fudge in seconds (RFC 8945 §5.2.3). Default 300. */
@@ -210,6 +215,7 @@ class AxfrStream {
 
 export class DnsClient {
   readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #clock: () => number;
   readonly #fudge: number;
   readonly #pool = new Map<string, Promise<TcpConnection>>();
@@ -218,6 +224,7 @@ export class DnsClient {
 
   constructor(options: DnsClientOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#connectTimeoutMs = Math.min(options.connectTimeoutMs ?? 3_000, this.#timeoutMs);
     this.#clock = options.clock ?? Date.now;
     this.#fudge = options.fudge ?? DEFAULT_FUDGE;
   }
@@ -321,7 +328,7 @@ export class DnsClient {
       }
       return true;
     };
-    const connection = await TcpConnection.connect(server, this.#timeoutMs);
+    const connection = await TcpConnection.connect(server, this.#connectTimeoutMs);
     try {
       await connection.exchange(signer.build, onReply, this.#timeoutMs);
     } finally {
@@ -416,7 +423,7 @@ export class DnsClient {
       if (current !== existing && current !== undefined) return this.#connection(server);
       this.#pool.delete(key);
     }
-    const created = TcpConnection.connect(server, this.#timeoutMs);
+    const created = TcpConnection.connect(server, this.#connectTimeoutMs);
     this.#pool.set(key, created);
     created.catch(() => {
       if (this.#pool.get(key) === created) this.#pool.delete(key);

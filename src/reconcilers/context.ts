@@ -19,6 +19,7 @@ import {
 import type { EventRecorder } from '../kube/events.ts';
 import type { Store } from '../kube/informer.ts';
 import type { KeySource } from '../kube/secrets.ts';
+import type { InstanceHealth } from './health.ts';
 import type { Ownership } from './ownership.ts';
 import type { FileStores } from './target.ts';
 
@@ -50,7 +51,7 @@ export interface ReconcileContext extends UpdateObserver {
   readonly writer: ObjectWriter;
   readonly events: EventRecorder;
   readonly keys: KeySource;
-  /** Where base files go for `configMap` delivery (directory delivery needs nothing). */
+  /** Where base files may go (target.ts): a ConfigMap of ours, a directory below a root. */
   readonly files: FileStores;
   readonly backend: ZoneBackend;
   readonly clock: Clock;
@@ -59,6 +60,8 @@ export interface ReconcileContext extends UpdateObserver {
   readonly deletionTimeoutMs: number;
   /** Who owns which RRset, per zone (ownership.ts): one per controller process. */
   readonly ownership: Ownership;
+  /** What the health poll knows of each instance (health.ts); none: every instance is dialled. */
+  readonly health?: InstanceHealth;
 }
 
 export function pluralOf(kind: string): string {

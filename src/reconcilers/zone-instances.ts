@@ -9,6 +9,7 @@ import type { Bind9Instance, DNSZone } from '../api/kinds.ts';
 import { type SyncInput, type SyncResult, syncZone } from '../bind/sync.ts';
 import { normalizeName } from '../dns/rrset.ts';
 import { isDeleting, type ReconcileContext } from './context.ts';
+import { failFast, noteFailure } from './health.ts';
 import { isKeyRejection, reasonFor } from './reasons.ts';
 import { selectorMatches } from './selector.ts';
 import { forgetKeys, resolveTarget } from './target.ts';
@@ -32,6 +33,8 @@ async function runInstance(
   instance: Bind9Instance,
   input: SyncInput,
 ): Promise<InstanceRun> {
+  const down = failFast(ctx.health, instance);
+  if (down !== undefined) return { instance, result: { ok: false, error: down } };
   let result: SyncResult;
   try {
     const target = await resolveTarget(instance, ctx.keys, ctx.files);
@@ -39,6 +42,7 @@ async function runInstance(
   } catch (error) {
     result = { ok: false, error };
   }
+  if (!result.ok) noteFailure(ctx.health, instance, result.error);
   if (!result.ok && isKeyRejection(result.error)) forgetKeys(instance, ctx.keys);
   return { instance, result };
 }
@@ -120,11 +124,14 @@ async function removeFrom(
   instance: Bind9Instance,
   zoneName: string,
 ): Promise<unknown> {
+  const down = failFast(ctx.health, instance);
+  if (down !== undefined) return down;
   try {
     await ctx.backend.removeZone(await resolveTarget(instance, ctx.keys, ctx.files), zoneName);
     ctx.log.info({ zone: zoneName, instance: instance.metadata.name }, 'zone removed');
     return undefined;
   } catch (error) {
+    noteFailure(ctx.health, instance, error);
     return error;
   }
 }
@@ -158,7 +165,7 @@ export async function dropUnselected(
  * rejects (a selector that picks nothing) after the zone was created: the status still
  * names where it went. A delzone of a zone that is not there is a success.
  */
-function instancesToClear(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
+export function instancesToClear(ctx: ReconcileContext, zone: DNSZone): Bind9Instance[] {
   const listed = new Set((zone.status?.instances ?? []).map((i) => i.name));
   return ctx.caches.instances
     .list(zone.metadata.namespace)

@@ -17,7 +17,7 @@
  * deletion deadline; every decision about who owns which RRset is ownership.ts's.
  */
 import { objectId, resourceKey } from '../api/ids.ts';
-import type { DNSZone, RecordResource } from '../api/kinds.ts';
+import type { Bind9Instance, DNSZone, RecordResource } from '../api/kinds.ts';
 import { formatIssues, validateSpec } from '../api/validate.ts';
 import type { SyncInput } from '../bind/sync.ts';
 import { fqdn } from '../dns/rrset.ts';
@@ -37,6 +37,7 @@ import {
   finishDeletion,
   requireFinalizer,
 } from './finalizer.ts';
+import { awaitingProbe } from './health.ts';
 import { GONE, OK, type Outcome } from './outcome.ts';
 import {
   type Claim,
@@ -50,6 +51,7 @@ import {
   allApplied,
   dropUnselected,
   type InstanceRun,
+  instancesToClear,
   isPrimary,
   removeEverywhere,
   runAll,
@@ -69,6 +71,20 @@ import {
   writeRecordStatuses,
   zoneReady,
 } from './zone-status.ts';
+
+/**
+ * An instance of the zone has not answered its first health probe (health.ts): the zone
+ * goes back to the queue, touching nothing and writing nothing, instead of holding a worker
+ * on a server that may never answer. The probe's answer wakes it; this is the fallback.
+ */
+function awaitProbe(pending: readonly Bind9Instance[]): Outcome {
+  const names = pending.map((i) => i.metadata.name).join(', ');
+  return {
+    result: 'requeue',
+    afterMs: 500,
+    reason: `waiting for the first health probe of ${names}`,
+  };
+}
 
 /** Looks again while a deleted record waits for another zone (its pointer event may not come). */
 const WAIT_ELSEWHERE: Outcome = {
@@ -258,6 +274,8 @@ async function deleteZone(
   zone: DNSZone,
   records: readonly RecordResource[],
 ): Promise<Outcome> {
+  const pending = awaitingProbe(ctx.health, instancesToClear(ctx, zone));
+  if (pending.length > 0) return awaitProbe(pending);
   const failures = await removeEverywhere(ctx, zone);
   const left = failures.map((f) => `${f.instance}: ${reasonFor(f.error).message}`).join('; ');
   const cleanup: Cleanup =
@@ -330,6 +348,9 @@ async function serve(
   zone: DNSZone,
   records: readonly RecordResource[],
 ): Promise<Outcome> {
+  const instances = selectedInstances(ctx, zone);
+  const pending = awaitingProbe(ctx.health, instances);
+  if (pending.length > 0) return awaitProbe(pending);
   // Gather. A finalizer goes on before anything is written, so nothing outlives its resource.
   await requireFinalizer(ctx, zone);
   const owners = await ownersOf(ctx, zone, records);
@@ -337,7 +358,6 @@ async function serve(
     desiredState(zone, [...owners.live, ...owners.held]),
     childZones(ctx, zone),
   );
-  const instances = selectedInstances(ctx, zone);
   // Claim: who gets what, what goes, written down before it is sent.
   const claim = ctx.ownership.claim(zone, owners, desired, instances.some(isPrimary));
   await persistClaim(ctx, zone, claim);

@@ -41,8 +41,10 @@ import { parseStatus, parseZoneStatus, type ServerStatus, type ZoneStatus } from
 export interface RndcClientOptions {
   readonly endpoint: DnsEndpoint;
   readonly key: SecretKey;
-  /** Bound on connecting and on each reply. Default 10 s. */
+  /** Bound on each reply. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Bound on connecting; default 3 s (at most `timeoutMs`): a dead server fails fast. */
+  readonly connectTimeoutMs?: number;
   /** Milliseconds since the epoch; `_tim` must be within 300 s of named's clock. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -198,7 +200,8 @@ export class RndcClient {
       return this.#conn;
     }
     this.close();
-    const conn = await FrameConnection.open(this.#options.endpoint, this.#timeoutMs);
+    const connectMs = Math.min(this.#options.connectTimeoutMs ?? 3_000, this.#timeoutMs);
+    const conn = await FrameConnection.open(this.#options.endpoint, connectMs);
     try {
       const hello = await this.#exchange(conn, 'null');
       this.#nonce = hello.nonce;
