@@ -252,6 +252,11 @@ describe('reconcileCluster', () => {
     await w.run();
     assert.equal(ready(w.cluster())?.reason, 'ConfigPending');
     assert.equal(w.servers.reconfigs.length, 2, 'both pods asked');
+    const reconfigured = w.events.events.filter((e) => e.reason === 'Reconfigured');
+    assert.match(
+      reconfigured[0]?.message ?? '',
+      /^sent rndc reconfig to edge-primary-0: it runs no named\.conf of ours, the ConfigMap has cfg-/,
+    );
     await w.run();
     assert.equal(w.servers.reconfigs.length, 2, 'not again within 10 s');
     w.clock.advance(10_000);

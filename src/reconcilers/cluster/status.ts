@@ -87,7 +87,7 @@ export async function observe(
     const configured =
       ready &&
       instance !== undefined &&
-      (await runsConfig(ctx, instance, seen.configIds[pod.role]));
+      (await runsConfig(ctx, cluster, instance, seen.configIds[pod.role]));
     instances.push({
       name: pod.name,
       role: pod.role,
@@ -112,6 +112,7 @@ export async function observe(
 /** Whether named there runs `configId`; if not, asks it to read its configuration again. */
 async function runsConfig(
   ctx: ClusterContext,
+  cluster: Bind9Cluster,
   instance: Bind9Instance,
   configId: string,
 ): Promise<boolean> {
@@ -125,6 +126,8 @@ async function runsConfig(
       ctx.reconfigured.set(id, ctx.clock.now());
       await ctx.servers.reconfig(target);
       ctx.log.info({ instance: id, loaded, configId }, 'sent rndc reconfig');
+      const message = `sent rndc reconfig to ${instance.metadata.name}: it runs ${loaded ?? 'no named.conf of ours'}, the ConfigMap has ${configId}`;
+      await ctx.events.record(cluster, 'Normal', 'Reconfigured', message);
     }
     return false;
   } catch (error) {
