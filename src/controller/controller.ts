@@ -100,6 +100,7 @@ export class Controller {
       clock: this.#clock,
       log,
       onChange: (kind, type, obj) => this.#onChange(kind, type, obj),
+      onRecovered: () => this.#apiRecovered(),
     });
     // The default backend skips showzone for zones already ensured on an unchanged
     // instance (ensured.ts); an injected one is used as it is.
@@ -475,6 +476,19 @@ export class Controller {
       );
       this.#requeueZones(instance, now.up);
     }
+  }
+
+  /**
+   * An informer's list or watch succeeded after failing: the API server is back. Keys that
+   * failed meanwhile (their status writes, say) run now, not when their backoff ends, which
+   * after an outage of 20 s may be 30 s later. Every informer of the outage calls this; the
+   * later calls find nothing left waiting.
+   */
+  #apiRecovered(): void {
+    if (!this.#started) return;
+    const retried = this.queue.retryFailedNow();
+    if (retried > 0)
+      this.#o.log.info({ retried }, 'API server answers again; retrying failed keys now');
   }
 
   /** The health seam of the zone reconcile (reconcilers/health.ts), from the poll. */

@@ -247,4 +247,30 @@ describe('WorkQueue', () => {
     assert.equal(causes.at(-1), 'event');
     await q.shutdown();
   });
+
+  it('runs every key waiting out a backoff at once on retryFailedNow, and leaves resyncs alone', async () => {
+    const clock = new ManualClock();
+    let apiDown = true;
+    const { runs, handler } = recorder((key) =>
+      key.startsWith('fail') && apiDown
+        ? { result: 'transient', error: new Error('API server unreachable') }
+        : { result: 'ok' },
+    );
+    const q = new WorkQueue({ clock, concurrency: 2, resyncMs: 300_000, handler });
+    for (const key of ['fail/a', 'fail/b', 'fine']) q.add(key);
+    await q.onIdle();
+    // Fail a few more times so the backoff grows past a few seconds.
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60_000);
+      await tick();
+      await q.onIdle();
+    }
+    const before = runs.length;
+    apiDown = false;
+    assert.equal(q.retryFailedNow(), 2, 'both failed keys, not the one waiting for its resync');
+    await q.onIdle();
+    assert.deepEqual(runs.slice(before).sort(), ['fail/a', 'fail/b']);
+    assert.equal(q.retryFailedNow(), 0, 'nothing is left waiting on a backoff');
+    await q.shutdown();
+  });
 });

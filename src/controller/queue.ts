@@ -107,6 +107,21 @@ export class WorkQueue {
     });
   }
 
+  /**
+   * Runs now every key waiting out a backoff after a transient failure: what they waited
+   * for is back (the API server answers again), and the longest backoff is minutes.
+   */
+  retryFailedNow(): number {
+    let n = 0;
+    for (const [key, state] of this.#keys) {
+      if (state.timer === undefined || state.timerCause !== 'retry') continue;
+      this.#cancelTimer(state);
+      this.#enqueue(key, 'retry', false);
+      n++;
+    }
+    return n;
+  }
+
   /** Stops taking work and timers; resolves when runs in flight have finished. */
   async shutdown(): Promise<void> {
     this.#stopped = true;

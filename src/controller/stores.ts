@@ -42,6 +42,8 @@ export function makeInformers(o: {
   clock: Clock;
   log: Logger;
   onChange: KindChange;
+  /** The API server answers an informer again after it failed (an outage ended). */
+  onRecovered?: () => void;
 }): Informers {
   const all: ResilientInformer<KubeObject>[] = [];
   const storeOf = <T extends KubeObject>(kind: string): MultiStore<T> => {
@@ -56,6 +58,7 @@ export function makeInformers(o: {
           clock: o.clock,
           log: o.log,
           onChange: (type, obj) => o.onChange(kind, type, obj),
+          ...(o.onRecovered === undefined ? {} : { onRecovered: o.onRecovered }),
         }),
     );
     all.push(...(informers as unknown as ResilientInformer<KubeObject>[]));
@@ -72,6 +75,7 @@ export function makeInformers(o: {
     clock: o.clock,
     log: o.log,
     onChange: (type, obj) => o.onChange('Namespace', type, obj),
+    ...(o.onRecovered === undefined ? {} : { onRecovered: o.onRecovered }),
   });
   all.push(namespaces);
   const caches = {

@@ -157,6 +157,60 @@ describe('the informer after failures', () => {
     );
   });
 
+  it('says once that the server answers again after failures, not on an ordinary watch restart', async () => {
+    const clock = new ManualClock(1_000_000);
+    const steps: WatchStep[] = [
+      { opens: true, events: [] },
+      { fail: unreachable },
+      { fail: unreachable },
+      { opens: true, fail: unavailable },
+      { opens: true },
+    ];
+    const script = new Script(clock, [[obj('a', '1')]], steps);
+    let recovered = 0;
+    const informer = new ResilientInformer<Obj>({
+      kube: script,
+      plural: 'things',
+      clock,
+      log: pino({ level: 'silent' }),
+      onChange: () => undefined,
+      random: () => 0.999,
+      onRecovered: () => {
+        recovered++;
+      },
+    });
+    await informer.start();
+    for (let t = 0; t < 20_000; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    await informer.stop();
+    assert.equal(recovered, 2, 'after the two failures, and after the 503');
+  });
+
+  it('starts over when a server that did not answer answers with errors: a restarted API server is not 30 s away', async () => {
+    const clock = new ManualClock(1_000_000);
+    const starting = () =>
+      new KubeTransientError('HTTP_429', 'storage is (re)initializing', {
+        status: 429,
+        retryAfterSeconds: 1,
+      });
+    const steps: WatchStep[] = [
+      ...Array.from({ length: 15 }, () => ({ fail: unreachable })),
+      { fail: starting },
+      { fail: unavailable },
+      { opens: true },
+    ];
+    const script = new Script(clock, [[]], steps);
+    await play(script, clock, 60_000, { stepMs: 100 });
+    const gaps = script.watchGaps();
+    assert.ok((gaps[15] as number) <= 1_200, `after the 429: ${gaps[15]} ms (${gaps.join(', ')})`);
+    assert.ok(
+      (gaps[16] as number) <= 1_000,
+      `the second answered failure, not the 16th: ${gaps[16]} ms`,
+    );
+  });
+
   it('waits at least the Retry-After of a 429 before asking again', async () => {
     const clock = new ManualClock(1_000_000);
     const tooMany = () =>
@@ -219,6 +273,21 @@ describe('watchBackoff', () => {
     assert.equal(
       watchBackoff(40, unavailable(), 30_000, () => 0),
       15_000,
+    );
+  });
+
+  it('waits what a Retry-After says, with a tenth of jitter at most', () => {
+    const starting = new KubeTransientError('HTTP_429', 'storage is (re)initializing', {
+      status: 429,
+      retryAfterSeconds: 1,
+    });
+    assert.equal(
+      watchBackoff(25, starting, 30_000, () => 0),
+      1_000,
+    );
+    assert.equal(
+      watchBackoff(25, starting, 30_000, () => 0.999_999),
+      1_100,
     );
   });
 

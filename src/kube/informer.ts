@@ -13,9 +13,11 @@
  *   many informers do not retry in step (watchBackoff). A server that does not answer at all
  *   is cheap to ask again and is asked at least every 2 s: after an outage the cache is
  *   fresh within seconds, not after the half-minute a long backoff would sleep (issue #18).
- *   A server that answers with errors waits up to `maxBackoffMs` (30 s); a 429 waits at
- *   least its Retry-After. The backoff starts over once the server answers again: a list
- *   that fills the cache or a watch the server accepts.
+ *   A server that answers with errors waits up to `maxBackoffMs` (30 s); a 429 waits what its
+ *   Retry-After says (a restarted API server answers "storage is (re)initializing" so for
+ *   a second or two). The count starts over when the server answers again (a list that
+ *   fills the cache, a watch it accepts) and when failures change kind (no answer, then an
+ *   answer that is an error: the outage is over, the server is starting).
  *
  * `metadata.managedFields` is dropped from cached objects: nobody here reads it and it is
  * often the biggest part of an object (issue #9's memory target).
@@ -51,14 +53,23 @@ export interface InformerOptions<T extends KubeObject> {
   readonly watchTimeoutSeconds?: number;
   /** In [0, 1): the jitter's source; default Math.random. */
   readonly random?: () => number;
+  /** Called when the API server answers again after this informer's list or watch failed. */
+  readonly onRecovered?: () => void;
 }
 
 /** The longest wait between attempts while the API server does not answer at all. */
 export const UNREACHABLE_BACKOFF_MS = 2_000;
 
+/** Whether the server answered at all (an HTTP status), or the request got no answer. */
+function answered(error: unknown): boolean {
+  return isKubeApiError(error) && error.status !== undefined;
+}
+
 /**
- * How long to wait after the `failures`-th failure in a row: 0.5 s doubling up to a cap,
- * then between half and all of it (jitter); never less than a 429's Retry-After.
+ * How long to wait after the `failures`-th failure in a row of this kind: 0.5 s doubling
+ * up to a cap (2 s while the server does not answer, `maxBackoffMs` when it answers with
+ * errors), then between half and all of it (jitter). A 429 waits its Retry-After instead,
+ * plus up to a tenth more so informers do not come back in step.
  */
 export function watchBackoff(
   failures: number,
@@ -66,12 +77,11 @@ export function watchBackoff(
   maxBackoffMs: number,
   random: () => number,
 ): number {
-  const answered = isKubeApiError(error) && error.status !== undefined;
-  const cap = answered ? maxBackoffMs : Math.min(maxBackoffMs, UNREACHABLE_BACKOFF_MS);
+  const retryAfter = isKubeApiError(error) ? error.retryAfterSeconds : undefined;
+  if (retryAfter !== undefined) return Math.round(retryAfter * 1000 * (1 + random() / 10));
+  const cap = answered(error) ? maxBackoffMs : Math.min(maxBackoffMs, UNREACHABLE_BACKOFF_MS);
   const delay = Math.min(cap, 500 * 2 ** Math.min(Math.max(failures, 1) - 1, 16));
-  const jittered = delay / 2 + (random() * delay) / 2;
-  const retryAfter = isKubeApiError(error) ? (error.retryAfterSeconds ?? 0) * 1000 : 0;
-  return Math.round(Math.max(jittered, retryAfter));
+  return Math.round(delay / 2 + (random() * delay) / 2);
 }
 
 /** Objects by namespace, then name. */
@@ -120,6 +130,8 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
   #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #failures = 0;
+  /** Whether the last failure was an answer (an HTTP error) rather than no answer. */
+  #answered = false;
   #synced = false;
   /** Resolves `start()`: the first watch is open, or the first attempt failed. */
   #firstAttempt: () => void = () => {};
@@ -193,7 +205,7 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     for (const item of items) fresh.set(trimmed(item));
     this.#cache = fresh;
     this.#synced = true;
-    this.#failures = 0;
+    this.#recovered();
     for (const obj of items) {
       const before = old.get(obj.metadata.namespace, obj.metadata.name);
       if (before === undefined) this.#o.onChange('add', obj);
@@ -218,7 +230,7 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       signal,
       onOpen: () => {
         // The server answers again: the next failure starts the backoff over.
-        this.#failures = 0;
+        this.#recovered();
         this.#firstAttempt();
       },
       ...(this.#o.watchTimeoutSeconds !== undefined
@@ -246,7 +258,18 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
     this.#o.onChange(old === undefined ? 'add' : 'update', obj);
   }
 
+  #recovered(): void {
+    const failures = this.#failures;
+    this.#failures = 0;
+    if (failures === 0) return;
+    this.#o.log.info({ kind: collectionName(this.#o.plural), failures }, 'watch recovered');
+    this.#o.onRecovered?.();
+  }
+
   #backOff(error: unknown, signal: AbortSignal): Promise<void> {
+    // A new kind of failure (no answer, then answers that are errors) starts the count over.
+    if (this.#failures > 0 && answered(error) !== this.#answered) this.#failures = 0;
+    this.#answered = answered(error);
     this.#failures++;
     const delay = watchBackoff(
       this.#failures,
@@ -254,10 +277,13 @@ export class ResilientInformer<T extends KubeObject> implements Store<T> {
       this.#o.maxBackoffMs ?? 30_000,
       this.#o.random ?? Math.random,
     );
-    this.#o.log.warn(
+    // One warning per outage (and per change of kind), not one every 2 s while it lasts.
+    const level = this.#failures === 1 ? 'warn' : 'debug';
+    this.#o.log[level](
       {
         kind: collectionName(this.#o.plural),
         err: error instanceof Error ? error.message : String(error),
+        failures: this.#failures,
         retryInMs: delay,
       },
       'watch failed; restarting',

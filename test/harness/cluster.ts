@@ -108,6 +108,12 @@ export interface Cluster {
   logTail(component: 'etcd' | 'kube-apiserver', bytes?: number): Promise<string>;
   /** Why the cluster is down when etcd or kube-apiserver has exited, else undefined. */
   exited(): string | undefined;
+  /**
+   * A cluster of its own only (undefined when shared): kills kube-apiserver (SIGKILL), waits
+   * `downMs`, starts it again with the same flags, certificates and port, and resolves once
+   * /readyz answers. etcd keeps running. Returns when it went down and when it was back.
+   */
+  readonly restartApiServer?: (downMs: number) => Promise<{ downAt: number; readyAt: number }>;
   /** Stops kube-apiserver and etcd and removes stateDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -301,7 +307,9 @@ async function startApiserver(
     join(binDir, 'kube-apiserver'),
     args,
   );
-  return { apiserver, server: `https://127.0.0.1:${port}` };
+  const restart = () =>
+    startComponent(stateDir, 'kube-apiserver', join(binDir, 'kube-apiserver'), args);
+  return { apiserver, server: `https://127.0.0.1:${port}`, restart };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -610,22 +618,41 @@ async function startProcesses(
   admin: CertPair,
   options: ClusterOptions & { startTimeoutMs: number },
   components: Component[],
-): Promise<string> {
+): Promise<{ server: string; restartApiServer: NonNullable<Cluster['restartApiServer']> }> {
   const serving = await pki.serving('apiserver', SERVING_HOSTS);
   const sa = await writeServiceAccountKeys(pki.dir);
   const { etcd, url } = await startEtcd(stateDir, binDir, options.startTimeoutMs);
   components.push(etcd);
   const files = { serving, caFile: pki.ca.certFile, sa };
-  const { apiserver, server } = await startApiserver(stateDir, binDir, url, files, options);
+  const { apiserver, server, restart } = await startApiserver(
+    stateDir,
+    binDir,
+    url,
+    files,
+    options,
+  );
   components.push(apiserver);
   const tls = { ca: pki.ca.cert, cert: admin.cert, key: admin.key };
-  await waitUntil(
-    'kube-apiserver /readyz',
-    options.startTimeoutMs,
-    async () => ((await httpGet(`${server}/readyz`, tls)).status === 200 ? true : undefined),
-    exitedProbe(etcd, apiserver),
-  );
-  return server;
+  const ready = (component: Component) =>
+    waitUntil(
+      'kube-apiserver /readyz',
+      options.startTimeoutMs,
+      async () => ((await httpGet(`${server}/readyz`, tls)).status === 200 ? true : undefined),
+      exitedProbe(etcd, component),
+    );
+  await ready(apiserver);
+  let current = apiserver;
+  const restartApiServer = async (downMs: number) => {
+    await current.stop(0);
+    const downAt = Date.now();
+    await new Promise((r) => setTimeout(r, downMs));
+    const next = restart();
+    components[components.indexOf(current)] = next;
+    current = next;
+    await ready(next);
+    return { downAt, readyAt: Date.now() };
+  };
+  return { server, restartApiServer };
 }
 
 /** The system namespaces appear shortly after /readyz; tests and the demo expect `default`. */
@@ -646,7 +673,14 @@ async function boot(
   await mkdir(join(stateDir, 'pki'));
   const pki = await createPki(join(stateDir, 'pki'));
   const admin = await pki.client('admin', 'admin', ADMIN_GROUPS);
-  const server = await startProcesses(stateDir, binDir, pki, admin, options, components);
+  const { server, restartApiServer } = await startProcesses(
+    stateDir,
+    binDir,
+    pki,
+    admin,
+    options,
+    components,
+  );
   const kubeconfigPath = join(stateDir, 'admin.kubeconfig');
   const yaml = kubeconfigYaml(server, pki.ca.cert, 'admin', admin, stateDir);
   await writeAtomically(kubeconfigPath, yaml);
@@ -666,6 +700,7 @@ async function boot(
       },
       logTail: async (name, bytes) =>
         (await components.find((c) => c.name === name)?.logTail(bytes)) ?? '',
+      restartApiServer,
       stop,
     },
     async () => pki,

@@ -26,12 +26,13 @@ const VERSION = 'v1alpha1';
 export const CONTROLLER_USER = 'bind9-controller-it';
 const REPO = resolve(import.meta.dirname, '../..');
 
-export async function clusterWithRbac(): Promise<{
+/** The shared (or a fresh) control plane, deploy/'s ClusterRole bound to CONTROLLER_USER. */
+export async function clusterWithRbac(own?: Cluster): Promise<{
   cluster: Cluster;
   user: Kube;
   kubeconfigPath: string;
 }> {
-  const cluster = await useCluster();
+  const cluster = own ?? (await useCluster());
   await cluster.applyManifests(resolve(REPO, 'deploy/clusterrole.yaml'));
   await cluster.applyManifests({
     apiVersion: 'rbac.authorization.k8s.io/v1',
