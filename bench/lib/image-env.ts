@@ -16,7 +16,7 @@ export const DOCKERFILE = resolve(REPO, 'Dockerfile');
 export const MEMORY_ENV_NAMES = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'] as const;
 
 /** Dockerfile instructions with `\` continuations joined and comments dropped. */
-function instructions(text: string): string[] {
+export function instructions(text: string): string[] {
   const joined = text
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))
