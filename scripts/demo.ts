@@ -8,6 +8,9 @@
  *   scripts/demo.sh            interactive: keeps running until Ctrl-C
  *   scripts/demo.sh --once     (or DEMO_ONCE=1) exits 0 only when every example is Ready
  *                              and dig answers each record with exactly the declared data
+ *   scripts/demo.sh --node     the same checks with deploy/ and deploy/bind9/ running as
+ *                              pods of the one-node cluster (scripts/cluster.sh), dig
+ *                              against the BIND9 Service's ClusterIP
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -15,18 +18,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import {
-  isRecordKind,
-  RESOURCE_KINDS,
-  type RecordSpecByKind,
-  recordRRset,
-} from '../src/api/index.ts';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { RESOURCE_KINDS } from '../src/api/index.ts';
 import { formatKeyFile } from '../src/dns/keyfile.ts';
-import { type RRset, rdataTexts } from '../src/dns/rrset.ts';
 import { type Cluster, startCluster } from '../test/harness/cluster.ts';
 import { type NamedServer, startNamed } from '../test/harness/named.ts';
 import { freePort } from '../test/harness/ports.ts';
+import { nodeCluster } from '../test/node/harness.ts';
+import {
+  applyAll,
+  bind9Address,
+  CONTROLLER_SELECTOR,
+  leaseHolder,
+} from '../test/node/workloads.ts';
+import { digExamples, printDigChecks, readyOf } from './lib/examples.ts';
 import { KUBECTL, type Manifest, renderKustomization } from './lib/manifests.ts';
 
 const run = promisify(execFile);
@@ -42,15 +47,20 @@ const say = (text: string) => process.stdout.write(`[demo] ${text}\n`);
 
 interface Options {
   readonly once: boolean;
+  readonly node: boolean;
   readonly timeoutMs: number;
 }
 
 function options(): Options {
   const { values } = parseArgs({
-    options: { once: { type: 'boolean' }, timeout: { type: 'string' } },
+    options: { once: { type: 'boolean' }, node: { type: 'boolean' }, timeout: { type: 'string' } },
   });
   const once = values.once === true || /^(1|true|yes)$/i.test(process.env.DEMO_ONCE ?? '');
-  return { once, timeoutMs: Number(values.timeout ?? '180') * 1000 };
+  const node = values.node === true;
+  // In the one-node cluster a new zone's base file reaches the BIND9 pod through its
+  // ConfigMap volume, which the kubelet refreshes about once a minute.
+  const timeout = values.timeout ?? (node ? '600' : '180');
+  return { once, node, timeoutMs: Number(timeout) * 1000 };
 }
 
 /**
@@ -182,15 +192,6 @@ async function startController(
 
 let stopping = false;
 
-function readyOf(object: unknown): { status: string; reason: string } {
-  const status = (object as { status?: { conditions?: unknown } }).status;
-  const conditions = Array.isArray(status?.conditions) ? status.conditions : [];
-  const ready = conditions.find((c: { type?: unknown }) => c?.type === 'Ready') as
-    | { status?: string; reason?: string }
-    | undefined;
-  return { status: ready?.status ?? 'Unknown', reason: ready?.reason ?? 'NotReconciled' };
-}
-
 function pluralOf(kind: string): string {
   const info = (RESOURCE_KINDS as Record<string, { plural: string } | undefined>)[kind];
   if (info === undefined) throw new RangeError(`unknown kind ${kind}`);
@@ -236,57 +237,10 @@ async function waitReady(kc: KubeConfig, objects: readonly Manifest[], timeoutMs
   return false;
 }
 
-/** The RRset each example record resource declares, resolved against its DNSZone. */
-function expectedRRsets(examples: readonly Manifest[]): { id: string; rrset: RRset }[] {
-  const zones = new Map(
-    examples
-      .filter((o) => o.kind === 'DNSZone')
-      .map((o) => [o.metadata.name, o.spec as { zoneName: string; ttl?: number }]),
-  );
-  const out: { id: string; rrset: RRset }[] = [];
-  for (const o of examples) {
-    if (!isRecordKind(o.kind)) continue;
-    const spec = o.spec as RecordSpecByKind[typeof o.kind];
-    const zone = zones.get(spec.zone);
-    if (zone === undefined)
-      throw new RangeError(`${o.kind}/${o.metadata.name}: no DNSZone ${spec.zone}`);
-    const rrset = recordRRset(o.kind, spec as never, zone.zoneName, zone.ttl ?? 3600) as RRset;
-    out.push({ id: `${o.kind}/${o.metadata.name}`, rrset });
-  }
-  return out;
-}
-
-/** `name TTL IN TYPE rdata` lines of dig's output, for one owner and type. */
-function digRecords(output: string, name: string, type: string): string[] {
-  const records: string[] = [];
-  for (const line of output.split('\n')) {
-    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line.trim());
-    if (m?.[1]?.toLowerCase() === `${name}.` && m[3] === type) records.push(`${m[2]} ${m[4]}`);
-  }
-  return records.map((r) => r.toLowerCase()).sort();
-}
-
-/**
- * Asks named with dig for every record and compares TTL and data with the declared RRset.
- * The authority section counts too: an NS RRset below the apex is a delegation, which
- * named answers with a referral (RFC 1034 §4.3.2), not an answer.
- */
+/** dig for every example record against the local named; true when all answered as declared. */
 async function digAll(named: NamedServer, examples: readonly Manifest[]): Promise<boolean> {
-  let ok = true;
-  for (const { id, rrset } of expectedRRsets(examples)) {
-    const args = [`@${named.address}`, '-p', String(named.dnsPort), `${rrset.name}.`, rrset.type];
-    const { stdout } = await run('dig', [...args, '+noall', '+answer', '+authority']);
-    const got = digRecords(stdout, rrset.name, rrset.type);
-    const want = rdataTexts(rrset)
-      .map((t) => `${rrset.ttl} ${t}`.toLowerCase())
-      .sort();
-    const same = got.length === want.length && got.every((g, i) => g === want[i]);
-    ok &&= same;
-    say(`${same ? 'ok  ' : 'FAIL'} dig ${args.join(' ')}   # ${id}`);
-    for (const line of got) process.stdout.write(`         ${line}\n`);
-    if (!same) process.stdout.write(`       expected: ${want.join(' | ')}\n`);
-  }
-  return ok;
+  const checks = await digExamples({ address: named.address, port: named.dnsPort }, examples);
+  return printDigChecks(checks, say);
 }
 
 async function showResources(cluster: Cluster): Promise<void> {
@@ -314,8 +268,54 @@ function printHowTo(cluster: Cluster, named: NamedServer): void {
   say('press Ctrl-C to stop and clean up');
 }
 
+/** --node: deploy/, deploy/bind9/ and examples/ as shipped, as pods of the one-node cluster. */
+async function mainNode(opts: Options): Promise<number> {
+  // Brings the cluster up if needed and re-runs this demo inside its network namespace.
+  const cluster = await nodeCluster();
+  say(
+    `one-node cluster: node ${cluster.info.node} (${cluster.info.nodeIp}) in namespace ${cluster.info.netns}`,
+  );
+  await applyAll(cluster);
+  say('applied deploy/, deploy/bind9/ (keys from tsig-keygen) and examples/, as shipped');
+  await cluster.waitForPods(CONTROLLER_NAMESPACE, CONTROLLER_SELECTOR, {
+    count: 2,
+    timeoutMs: opts.timeoutMs,
+  });
+  say(`both controller pods Ready; the Lease is held by ${await leaseHolder(cluster)}`);
+  checkpoint();
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.info.kubeconfig);
+  const examples = await renderKustomization(join(ROOT, 'examples'));
+  const instance = (await renderKustomization(join(ROOT, 'deploy/bind9'))).filter(
+    (o) => o.kind === 'Bind9Instance',
+  );
+  const ready = await waitReady(kc, [...instance, ...examples], opts.timeoutMs);
+  checkpoint();
+  say('kubectl get dns -A');
+  process.stdout.write(await cluster.kubectl(['get', 'dns', '-A']));
+  const address = await bind9Address(cluster);
+  say(`dig against the BIND9 Service's ClusterIP ${address}`);
+  const answered = printDigChecks(await digExamples({ address, port: 53 }, examples), say);
+  if (opts.once) {
+    if (!ready) say(`not every resource became Ready within ${opts.timeoutMs / 1000} s`);
+    return ready && answered ? 0 : 1;
+  }
+  say('try it yourself (in another terminal; every client runs inside the namespace):');
+  const lines = [
+    'scripts/cluster.sh kubectl get pods,dns -A',
+    `scripts/cluster.sh kubectl -n ${NAMESPACE} edit arecord www`,
+    `scripts/cluster.sh exec dig @${address} www.example.com A +short`,
+    'scripts/cluster.sh down      # when done: stops the cluster',
+  ];
+  for (const line of lines) process.stdout.write(`    ${line}\n`);
+  say('press Ctrl-C to stop');
+  await interruption;
+  return 0;
+}
+
 async function main(): Promise<number> {
   const opts = options();
+  if (opts.node) return mainNode(opts);
   const logDir = await mkdtemp(join(tmpdir(), 'bind9-demo-'));
   say('starting kube-apiserver + etcd (installs crds/)');
   const cluster = await startCluster();

@@ -4,7 +4,14 @@
 # servers the record layer is tested against), the npm dependencies (which bring
 # Node.js 24 through the `node` package), and the real control plane built from Go modules.
 # Idempotent; safe to run before every test or demo run.
+#
+#   scripts/setup.sh           what the unit and integration tests and the demo need
+#   scripts/setup.sh --node    also the one-node cluster (scripts/cluster.sh): containerd,
+#                              runc, CNI plugins, iptables, the image tools, kubelet & co.,
+#                              CoreDNS, helm, and the images (tools/images/)
 set -euo pipefail
+want_node=""
+[ "${1:-}" = --node ] && want_node=1
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -16,6 +23,13 @@ command -v rndc >/dev/null || [ -x /usr/sbin/rndc ] || missing+=(bind9-utils)
 command -v dig >/dev/null || missing+=(bind9-dnsutils)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v flock >/dev/null || missing+=(util-linux) # tools/control-plane/build.sh's lock
+if [ -n "$want_node" ]; then
+  for pair in containerd:containerd runc:runc ctr:containerd iptables:iptables nft:nftables \
+    conntrack:conntrack mmdebstrap:mmdebstrap umoci:umoci skopeo:skopeo nsenter:util-linux; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -58,10 +72,14 @@ fi
 
 # --- control plane: kube-apiserver + etcd (+ kubectl when missing), cached -------------
 if [ "${SKIP_CONTROL_PLANE:-}" != "1" ]; then
-  bindir=$(tools/control-plane/build.sh | tail -n 1)
+  bindir=$(tools/control-plane/build.sh ${want_node:+--node} | tail -n 1)
   "$bindir/kube-apiserver" --version >/dev/null && "$bindir/etcd" --version >/dev/null
   echo "$bindir" >node_modules/.control-plane-bin
   say "control plane: $("$bindir/kube-apiserver" --version), etcd $("$bindir/etcd" --version | sed -n 's/^etcd Version: //p') in $bindir"
+fi
+# --- the one-node cluster's images (pause, bind9, controller), cached -------------------
+if [ -n "$want_node" ]; then
+  BIND9_NODE_BIN_DIR="$bindir" tools/images/build.sh
 fi
 say "ready: node $(node_modules/.bin/node --version), $(/usr/sbin/named -v 2>/dev/null || named -v)"
 say "       $(/usr/sbin/knotd --version), $(dpkg-query -W -f 'PowerDNS ${Version}' pdns-server)"
