@@ -79,7 +79,7 @@ if [ "${SKIP_CONTROL_PLANE:-}" != "1" ]; then
 fi
 # --- the one-node cluster's images (pause, bind9, controller), cached -------------------
 if [ -n "$want_node" ]; then
-  BIND9_NODE_BIN_DIR="$bindir" tools/images/build.sh
+  BIND9_NODE_BIN_DIR="${bindir:-}" tools/images/build.sh
 fi
 say "ready: node $(node_modules/.bin/node --version), $(/usr/sbin/named -v 2>/dev/null || named -v)"
 say "       $(/usr/sbin/knotd --version), $(dpkg-query -W -f 'PowerDNS ${Version}' pdns-server)"
