@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { digExamples } from '../../scripts/lib/examples.ts';
 import { nodeCluster, type Pod } from './harness.ts';
+import { builtImages, imageId } from './images.ts';
 import {
   BIND9_NAMESPACE,
   bind9Address,
@@ -28,8 +29,10 @@ before(async () => {
 
 test('both controller pods of deploy/ run Ready from the image built here, and exactly one holds the Lease', async () => {
   assert.equal(controllers.length, 2);
+  const built = await imageId((await builtImages()).controller);
   for (const pod of controllers) {
     assert.equal(pod.spec.containers[0]?.image, 'ghcr.io/bind9-controller/bind9-controller:0.1.0');
+    assert.equal(pod.status.containerStatuses?.[0]?.imageID, built, 'the build of this checkout');
     assert.equal(pod.status.containerStatuses?.[0]?.ready, true, `${pod.metadata.name} ready`);
   }
   const holder = await leaseHolder(cluster);

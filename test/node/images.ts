@@ -34,6 +34,20 @@ export async function builtImages(): Promise<Record<ImageName, BuiltImage>> {
   return { pause, bind9, controller };
 }
 
+/**
+ * The image ID kubelet reports for a pod running `image` (`status.containerStatuses[].imageID`):
+ * the digest of its configuration, named in the docker-archive's manifest.json.
+ */
+export async function imageId(image: BuiltImage): Promise<string> {
+  const manifest = JSON.parse(await sh('tar', ['-xOf', image.archive, 'manifest.json'])) as {
+    Config?: string;
+  }[];
+  const config = manifest[0]?.Config;
+  if (!config)
+    throw new NodeClusterError(`${image.archive}: no image configuration in manifest.json`);
+  return `sha256:${config.replace(/\.json$/, '')}`;
+}
+
 /** Imports every image whose archive changed since it was last loaded; returns what it did. */
 export async function loadImages(): Promise<string[]> {
   const images = Object.values(await builtImages());

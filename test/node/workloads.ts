@@ -10,7 +10,9 @@ import { promisify } from 'node:util';
 import { readyOf } from '../../scripts/lib/examples.ts';
 import { type Manifest, renderKustomization } from '../../scripts/lib/manifests.ts';
 import { RESOURCE_KINDS } from '../../src/api/index.ts';
+import type { ImageName } from '../../tools/images/build.ts';
 import { type NodeCluster, REPO_ROOT } from './harness.ts';
+import { builtImages, imageId } from './images.ts';
 import { waitFor } from './system.ts';
 
 const run = promisify(execFile);
@@ -80,11 +82,46 @@ export async function controllerKey(c: NodeCluster): Promise<TsigKey> {
   return { name: m[1] as string, algorithm: m[2] as string, secret: m[3] as string };
 }
 
+/**
+ * Restarts a workload whose pods run an older build of one of our images: the image keeps
+ * its name (the one the manifests use) when `up` loads a new build, so nothing else would
+ * replace them. Returns whether it restarted.
+ */
+export async function restartIfStale(
+  c: NodeCluster,
+  namespace: string,
+  workload: string,
+  image: ImageName,
+): Promise<boolean> {
+  const want = await imageId((await builtImages())[image]);
+  const selector = await c.kubectl([
+    '-n',
+    namespace,
+    'get',
+    workload,
+    '-o',
+    'jsonpath={.spec.selector.matchLabels}',
+  ]);
+  const labels = Object.entries(JSON.parse(selector || '{}') as Record<string, string>).map(
+    ([k, v]) => `${k}=${v}`,
+  );
+  const pods = await c.pods(namespace, labels.join(','));
+  const stale = pods.some((p) =>
+    p.status.containerStatuses?.some((s) => s.imageID !== undefined && s.imageID !== want),
+  );
+  if (!stale) return false;
+  await c.kubectl(['-n', namespace, 'rollout', 'restart', workload]);
+  await c.waitForRollout(namespace, workload);
+  return true;
+}
+
 /** Applies deploy/, deploy/bind9/ (with its keys) and examples/, exactly as shipped. */
 export async function applyAll(c: NodeCluster): Promise<void> {
   await c.kubectl(['apply', '-k', join(REPO_ROOT, 'deploy')]);
   await c.kubectl(['apply', '-k', join(REPO_ROOT, 'deploy/bind9')]);
   await ensureKeySecrets(c);
+  await restartIfStale(c, CONTROLLER_NAMESPACE, 'deployment/bind9-controller', 'controller');
+  await restartIfStale(c, BIND9_NAMESPACE, 'deployment/bind9-primary', 'bind9');
   await c.kubectl(['apply', '-k', join(REPO_ROOT, 'examples')]);
 }
 
