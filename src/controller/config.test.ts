@@ -33,6 +33,20 @@ describe('parseConfig', () => {
     assert.equal(c.resyncMs, 30_000);
   });
 
+  it('generates records from no source unless asked, and expands gateway to its two route kinds', () => {
+    assert.deepEqual(parseConfig([], {}).sources, []);
+    assert.equal(parseConfig([], {}).externalDnsAnnotations, false);
+    const c = parseConfig(['--sources', 'gateway,service', '--sources=gateway-tlsroute'], {});
+    assert.deepEqual(c.sources, ['Service', 'HTTPRoute', 'GRPCRoute', 'TLSRoute']);
+    const env = {
+      BIND9_CONTROLLER_SOURCES: 'ingress',
+      BIND9_CONTROLLER_EXTERNAL_DNS_ANNOTATIONS: 'true',
+    };
+    assert.deepEqual(parseConfig([], env).sources, ['Ingress']);
+    assert.equal(parseConfig([], env).externalDnsAnnotations, true);
+    assert.throws(() => parseConfig(['--sources', 'service,pods'], {}), /unknown source "pods"/);
+  });
+
   it('refuses bad numbers and durations and unknown flags', () => {
     assert.throws(() => parseConfig(['--concurrency', '0'], {}), ValidationError);
     assert.throws(() => parseConfig(['--resync', 'soon'], {}), ValidationError);

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../errors.ts';
+import { parseSources, type SourceKind } from '../sources/kinds.ts';
 
 export interface ControllerConfig {
   /** Path of a kubeconfig; undefined: in-cluster when `inCluster`, else the default chain. */
@@ -29,6 +30,10 @@ export interface ControllerConfig {
   readonly deletionTimeoutMs: number;
   /** Directories below which `directory` delivery may write base files; none: it is off. */
   readonly zoneFileRoots: readonly string[];
+  /** Kinds that record resources are generated from (src/sources); none: off. */
+  readonly sources: readonly SourceKind[];
+  /** Read external-dns's hostname/ttl/target annotations as well as ours. */
+  readonly externalDnsAnnotations: boolean;
   readonly logLevel: string;
 }
 
@@ -48,6 +53,11 @@ export const CONFIG_HELP = `Options (environment variable in brackets):
   --zone-file-root DIR              directory delivery may write base files below DIR; repeatable or
                                     comma-separated; default none: directory delivery is off
                                     [BIND9_CONTROLLER_ZONE_FILE_ROOTS]
+  --sources LIST                    generate records from these kinds: service, ingress, gateway
+                                    (= gateway-httproute,gateway-grpcroute), gateway-tlsroute;
+                                    repeatable or comma-separated; default none [BIND9_CONTROLLER_SOURCES]
+  --external-dns-annotations        also read external-dns.alpha.kubernetes.io/hostname, /ttl, /target,
+                                    /internal-hostname [BIND9_CONTROLLER_EXTERNAL_DNS_ANNOTATIONS=true]
   --log-level LEVEL                 pino level (default info) [LOG_LEVEL]`;
 
 export function parseDuration(text: string, field: string): number {
@@ -95,6 +105,8 @@ export function parseConfig(
       'health-poll': { type: 'string' },
       'deletion-timeout': { type: 'string' },
       'zone-file-root': { type: 'string', multiple: true },
+      sources: { type: 'string', multiple: true },
+      'external-dns-annotations': { type: 'boolean' },
       'log-level': { type: 'string' },
     },
   });
@@ -125,6 +137,9 @@ export function parseConfig(
     healthPollMs: parseDuration(values['health-poll'] ?? '3s', 'health-poll'),
     deletionTimeoutMs: parseDuration(values['deletion-timeout'] ?? '2m', 'deletion-timeout'),
     zoneFileRoots,
+    sources: parseSources(list(values.sources, env.BIND9_CONTROLLER_SOURCES)),
+    externalDnsAnnotations:
+      values['external-dns-annotations'] ?? truthy(env.BIND9_CONTROLLER_EXTERNAL_DNS_ANNOTATIONS),
     logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
   };
 }

@@ -43,6 +43,7 @@ import { instanceKey, keysFor, parseKey, type Seen, zoneKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { type RunCause, WorkQueue } from './queue.ts';
 import { wakesReconcile, watchedState } from './relevance.ts';
+import { SourceWiring, sourceInformers } from './sources.ts';
 import { type Informers, makeInformers } from './stores.ts';
 
 export interface ControllerOptions {
@@ -73,6 +74,7 @@ export class Controller {
   readonly #informers: Informers;
   readonly #ctx: ReconcileContext;
   readonly #clusters: ClusterWiring;
+  readonly #sources: SourceWiring;
   readonly #dns: DnsClient;
   /** Zones ensured per instance fingerprint; only around the real backend. */
   readonly #ensured: EnsuredCache | undefined;
@@ -101,6 +103,7 @@ export class Controller {
       log,
       onChange: (kind, type, obj) => this.#onChange(kind, type, obj),
       onRecovered: () => this.#apiRecovered(),
+      extra: sourceInformers(config.sources),
     });
     // The default backend skips showzone for zones already ensured on an unchanged
     // instance (ensured.ts); an injected one is used as it is.
@@ -150,6 +153,15 @@ export class Controller {
       instances: this.#informers.caches.instances,
       dns: this.#dns,
       controllerNamespace: config.controllerNamespace,
+    });
+    this.#sources = new SourceWiring({
+      kube,
+      kinds: config.sources,
+      externalDns: config.externalDnsAnnotations,
+      caches: this.#informers.caches,
+      stores: this.#informers.extra,
+      events: this.#ctx.events,
+      log,
     });
     this.queue = new WorkQueue({
       handler: (key) => this.#reconcile(key),
@@ -244,6 +256,11 @@ export class Controller {
   // Events → keys
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
+    // Records generated from Services, Ingresses and routes (src/sources): their sources
+    // wake only source keys; zones, namespaces and generated records wake both kinds.
+    const sourceKeys = this.#sources.keysFor(kind, type, obj, this.#started);
+    for (const key of sourceKeys) this.queue.add(key);
+    if (this.#sources.handles(kind)) return;
     const isRecord = !['Bind9Instance', 'DNSZone', 'Bind9Cluster', 'Namespace'].includes(kind);
     const { previous, state } = this.#remember(kind, type, obj, isRecord);
     // Until every cache has listed, a reconcile would see part of a zone; start() queues
@@ -301,6 +318,7 @@ export class Controller {
   #queueEverything(): void {
     const { caches } = this.#informers;
     for (const key of this.#clusters.keys()) this.queue.add(key);
+    for (const key of this.#sources.keys()) this.queue.add(key);
     for (const i of caches.instances.list()) {
       this.queue.add(instanceKey(i.metadata.namespace, i.metadata.name));
     }
@@ -322,6 +340,8 @@ export class Controller {
         return reconcileInstance(this.#ctx, parsed.namespace, parsed.name);
       case 'cluster':
         return this.#clusters.reconcile(parsed.namespace, parsed.name);
+      case 'source':
+        return this.#sources.reconcile(parsed.namespace, parsed.name);
     }
   }
 

@@ -1,16 +1,17 @@
 /**
 /**
  * Work-queue keys: one per zone (`zone/<namespace>/<DNSZone name>`), one per instance
- * (`instance/<namespace>/<name>`) and one per Bind9Cluster (`cluster/<namespace>/<name>`),
- * and which zone and instance keys a watch event wakes (`keysFor`).
+ * (`instance/<namespace>/<name>`), one per Bind9Cluster (`cluster/<namespace>/<name>`) and
+ * one per source of generated records (`source/<namespace>/<Kind>:<name>`, src/sources/
+ * wakes.ts), and which zone and instance keys a watch event wakes (`keysFor`).
  */
 import type { DNSZone, RecordResource } from '../api/kinds.ts';
 import { isInZone, normalizeName } from '../dns/rrset.ts';
 import type { KubeObject } from '../kube/client.ts';
 
-export type KeyKind = 'zone' | 'instance' | 'cluster';
+export type KeyKind = 'zone' | 'instance' | 'cluster' | 'source';
 
-const KINDS: ReadonlySet<string> = new Set<KeyKind>(['zone', 'instance', 'cluster']);
+const KINDS: ReadonlySet<string> = new Set<KeyKind>(['zone', 'instance', 'cluster', 'source']);
 
 export interface ParsedKey {
   readonly kind: KeyKind;

@@ -1,6 +1,6 @@
 /**
  * Informers for every kind, over all namespaces or a list of them, behind one `Store` per
- * kind.
+ * kind; plus those of other API groups asked for (`extra`: the sources of generated records).
  */
 import type { Logger } from 'pino';
 import type { Bind9Cluster } from '../api/kinds.ts';
@@ -9,6 +9,7 @@ import { RECORD_KINDS_LIST, type RecordKind } from '../api/records.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import type { Clock } from '../kube/clock.ts';
 import { type ChangeType, ResilientInformer, type Store } from '../kube/informer.ts';
+import type { Collection } from '../kube/rest-kube.ts';
 import type { Caches } from '../reconcilers/context.ts';
 
 export type KindChange = (kind: string, type: ChangeType, obj: KubeObject) => void;
@@ -33,7 +34,15 @@ class MultiStore<T extends KubeObject> implements Store<T> {
 export interface Informers {
   readonly caches: Caches;
   readonly clusters: Store<Bind9Cluster>;
+  /** The stores of `extra`, by kind. */
+  readonly extra: ReadonlyMap<string, Store<KubeObject>>;
   readonly all: readonly ResilientInformer<KubeObject>[];
+}
+
+/** A kind of another API group to watch in the same namespaces, e.g. Services. */
+export interface ExtraKind {
+  readonly kind: string;
+  readonly collection: Collection;
 }
 
 export function makeInformers(o: {
@@ -44,10 +53,14 @@ export function makeInformers(o: {
   onChange: KindChange;
   /** The API server answers an informer again after it failed (an outage ended). */
   onRecovered?: () => void;
+  extra?: readonly ExtraKind[];
 }): Informers {
   const all: ResilientInformer<KubeObject>[] = [];
-  const storeOf = <T extends KubeObject>(kind: string): MultiStore<T> => {
-    const plural = (RESOURCE_KINDS as Readonly<Record<string, { plural: string }>>)[kind]!.plural;
+  const plurals = RESOURCE_KINDS as Readonly<Record<string, { plural: string }>>;
+  const storeOf = <T extends KubeObject>(
+    kind: string,
+    plural: Collection = plurals[kind]!.plural,
+  ): MultiStore<T> => {
     const namespaces = o.namespaces.length === 0 ? [undefined] : o.namespaces;
     const informers = namespaces.map(
       (namespace) =>
@@ -84,7 +97,9 @@ export function makeInformers(o: {
     records,
     namespaces,
   } as unknown as Caches;
-  return { caches, clusters, all };
+  const extra = new Map<string, Store<KubeObject>>();
+  for (const e of o.extra ?? []) extra.set(e.kind, storeOf(e.kind, e.collection));
+  return { caches, clusters, extra, all };
 }
 
 const NAMESPACES = { group: '', version: 'v1', plural: 'namespaces' } as const;

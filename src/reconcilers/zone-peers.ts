@@ -62,7 +62,11 @@ export function olderRival(ctx: ReconcileContext, zone: DNSZone): DNSZone | unde
 }
 
 /** Whether `zone` lets DNSZones and generated records of `namespace` publish names in it. */
-export function mayPublish(ctx: ReconcileContext, zone: DNSZone, namespace: string): boolean {
+export function mayPublish(
+  ctx: Pick<ReconcileContext, 'caches'>,
+  zone: DNSZone,
+  namespace: string,
+): boolean {
   if (zone.metadata.namespace === namespace) return true;
   const selector = zone.spec.publish?.namespaceSelector;
   if (selector === undefined) return false;

@@ -128,11 +128,17 @@ export class ClusterError extends Error {
 // ---------------------------------------------------------------------------------------
 // Binaries
 
+/** Where built and fetched test dependencies are kept (the control plane, the Gateway API CRDs). */
+export function cacheRoot(): string {
+  return (
+    process.env.BIND9_CONTROLLER_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bind9-controller')
+  );
+}
+
 export function findBinDir(explicit?: string): string {
   const recorded = join(REPO_ROOT, 'node_modules/.control-plane-bin');
-  const cache =
-    process.env.BIND9_CONTROLLER_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bind9-controller');
+  const cache = cacheRoot();
   const candidates = [
     explicit,
     process.env[BIN_DIR_ENV],

@@ -4,29 +4,27 @@
  * reported without leaking it, and a controller killed mid-burst ends exact.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile, SecretKey } from '../../src/dns/keyfile.ts';
 import type { Kube } from '../../src/kube/client.ts';
 import type { Cluster } from '../harness/cluster.ts';
-import { type NamedServer, startNamed, ZONE_FILE_ROOT } from '../harness/named.ts';
+import { type NamedServer, startNamed } from '../harness/named.ts';
 import {
   Admin,
   clusterWithRbac,
   dig,
   nsupdate,
   type RunningController,
+  spawnControllerChild,
   startController,
   stopChild,
   waitFor,
   waitReady,
   zoneSpec,
 } from './controller-helpers.ts';
-
-const REPO = resolve(import.meta.dirname, '../..');
 
 /** The fields of the controller's pino lines these tests read. */
 interface LogLine {
@@ -189,23 +187,7 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
     ctl = undefined;
     await admin.create('DNSZone', 'burst', zoneSpec('burst.test', {}));
     const spawnChild = (): ChildProcess =>
-      spawn(
-        resolve(REPO, 'node_modules/.bin/node'),
-        [
-          resolve(REPO, 'test/integration/controller-child.ts'),
-          '--kubeconfig',
-          kubeconfigPath,
-          '--namespace',
-          admin.namespace,
-          '--metrics-address',
-          '127.0.0.1:0',
-          '--zone-file-root',
-          ZONE_FILE_ROOT,
-          '--log-level',
-          'warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
-      );
+      spawnControllerChild(kubeconfigPath, ['--namespace', admin.namespace]);
     let child = spawnChild();
     // Whichever child runs when the test ends goes, failed assertion or not: a live child
     // would keep this file from ending.

@@ -3,7 +3,7 @@
  * real named servers, the controller in-process as a user bound only to deploy/'s
  * ClusterRole, and helpers to create resources and ask named with dig.
  */
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -85,6 +85,32 @@ export async function startController(
   const running = makeController(kube, namespace, extraArgs, env);
   await running.controller.start();
   return running;
+}
+
+/**
+ * `bind9-controller run` as a child process (controller-child.ts) with the shipped
+ * timings, for tests that kill it: `--namespace` and the like come in `args`.
+ */
+export function spawnControllerChild(
+  kubeconfigPath: string,
+  args: readonly string[],
+): ChildProcess {
+  return spawn(
+    resolve(REPO, 'node_modules/.bin/node'),
+    [
+      resolve(REPO, 'test/integration/controller-child.ts'),
+      '--kubeconfig',
+      kubeconfigPath,
+      '--metrics-address',
+      '127.0.0.1:0',
+      '--zone-file-root',
+      ZONE_FILE_ROOT,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 export class Admin {
