@@ -4,7 +4,7 @@
  * $BIND9_TEST_KUBECONFIG. Each scenario prints its own table; this prints them all together
  * at the end, with the environment. Exit 0 unless a scenario broke: slowness is a figure.
  *
- *     node bench/all.ts [--only propagation,burst,memory,self-healing,dns-layer] [--quick]
+ *     node bench/all.ts [--only propagation,burst,memory,self-healing,dns-layer,sources] [--quick]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,7 +17,14 @@ import { NODE_BIN } from './lib/controller-process.ts';
 import { environment, formatEnvironment } from './lib/env.ts';
 import { atMost, formatTable, log, RESULTS_ENV, type Row } from './lib/report.ts';
 
-const SCENARIOS = ['propagation', 'burst', 'memory', 'self-healing', 'dns-layer'] as const;
+const SCENARIOS = [
+  'propagation',
+  'burst',
+  'memory',
+  'self-healing',
+  'dns-layer',
+  'sources',
+] as const;
 /** --quick: small sizes, to check that everything runs (figures mean little). */
 const QUICK: Readonly<Record<string, readonly string[]>> = {
   propagation: ['--count', '20'],
@@ -25,6 +32,7 @@ const QUICK: Readonly<Record<string, readonly string[]>> = {
   memory: ['--starts', '2', '--zones', '5', '--per-zone', '20', '--settle', '2'],
   'self-healing': ['--zones', '5', '--per-zone', '20'],
   'dns-layer': ['--records', '1000'],
+  sources: ['--count', '20'],
 };
 const { values } = parseArgs({
   options: {

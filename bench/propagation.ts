@@ -16,6 +16,7 @@ import {
   provisionZones,
   startFleet,
   stopCluster,
+  visibleAfter,
   zoneName,
   zoneResource,
 } from './lib/fleet.ts';
@@ -24,21 +25,8 @@ import { atMost, log, type Row, report, type Summary, summarize } from './lib/re
 const { values } = parseArgs({ options: { count: { type: 'string', default: '200' } } });
 const COUNT = Number(values.count);
 const ZONE = 0;
-const POLL_MS = 1;
 const BOUND_MS = 10_000;
 const WARMUP = 20;
-
-/** ms from now until `name` A is exactly `want` on named, or NaN after BOUND_MS. */
-async function visibleAfter(fleet: Fleet, name: string, want: string, from: number) {
-  const server = { address: fleet.named.address, port: fleet.named.dnsPort };
-  while (performance.now() - from < BOUND_MS) {
-    const rrset = await fleet.dns.query(server, name, 'A').catch(() => undefined);
-    const got = rrset?.type === 'A' ? rrset.rdata.map((d) => d.address) : [];
-    if (got.length === 1 && got[0] === want) return performance.now() - from;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  return Number.NaN;
-}
 
 interface Phase {
   readonly visible: number[];

@@ -87,6 +87,27 @@ export const zoneResource = (z: number) => `z${String(z).padStart(3, '0')}`;
 export const address = (z: number, i: number, generation = 0) =>
   `10.${generation * 64 + (z & 63)}.${(i >> 8) & 255}.${i & 255}`;
 
+/**
+ * ms from `from` until `name` A is exactly `want` on named (our own UDP query, polled every
+ * ~1 ms), or NaN after `boundMs`.
+ */
+export async function visibleAfter(
+  fleet: Fleet,
+  name: string,
+  want: string,
+  from: number,
+  boundMs = 10_000,
+): Promise<number> {
+  const server = { address: fleet.named.address, port: fleet.named.dnsPort };
+  while (performance.now() - from < boundMs) {
+    const rrset = await fleet.dns.query(server, name, 'A').catch(() => undefined);
+    const got = rrset?.type === 'A' ? rrset.rdata.map((d) => d.address) : [];
+    if (got.length === 1 && got[0] === want) return performance.now() - from;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return Number.NaN;
+}
+
 export function zoneSpecFor(z: number) {
   return zoneSpec(zoneName(z), {});
 }

@@ -111,9 +111,12 @@ export class SourceWakes {
     if (kind === GATEWAY_KIND) return JSON.stringify(gatewayFields(obj));
     if (GENERATED.has(kind)) {
       if (generatedFrom(obj) === undefined) return undefined;
-      const status = obj.status as { conditions?: { type: string }[] } | undefined;
-      const ready = status?.conditions?.find((c) => c.type === 'Ready');
-      return JSON.stringify([m.generation, m.deletionTimestamp ?? null, ready ?? null]);
+      // What the source's Events say: not observedGeneration, which every round moves.
+      type Ready = { type: string; status?: string; reason?: string; message?: string };
+      const status = obj.status as { conditions?: Ready[] } | undefined;
+      const r = status?.conditions?.find((c) => c.type === 'Ready');
+      const ready = r === undefined ? null : [r.status, r.reason, r.message];
+      return JSON.stringify([m.generation, m.deletionTimestamp ?? null, ready]);
     }
     if (kind === 'DNSZone') return JSON.stringify([m.generation, m.deletionTimestamp ?? null]);
     if (kind === 'Namespace') return JSON.stringify(Object.entries(m.labels ?? {}).sort());
