@@ -22,19 +22,26 @@ interface Rule {
   verbs: string[];
 }
 
-function component(name: string): { rules: Rule[]; args: string[] } {
-  const docs = parseAllDocuments(readFileSync(resolve(DEPLOY, name, 'clusterrole.yaml'), 'utf8'));
-  const rules = docs
-    .map((d) => d.toJS() as { kind: string; rules?: Rule[] })
-    .filter((d) => d.kind === 'ClusterRole')
-    .flatMap((d) => d.rules ?? []);
+interface Doc {
+  kind: string;
+  metadata: { name: string };
+  rules?: Rule[];
+  roleRef?: { name: string };
+  subjects?: { kind: string; name: string; namespace: string }[];
+}
+
+function component(name: string): { rules: Rule[]; args: string[]; docs: Doc[] } {
+  const docs = parseAllDocuments(
+    readFileSync(resolve(DEPLOY, name, 'clusterrole.yaml'), 'utf8'),
+  ).map((d) => d.toJS() as Doc);
+  const rules = docs.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules ?? []);
   const kustomization = parseAllDocuments(
     readFileSync(resolve(DEPLOY, name, 'kustomization.yaml'), 'utf8'),
   )[0]?.toJS() as { patches: { patch: string }[] };
   const args = kustomization.patches.flatMap((p) =>
     ((parseAllDocuments(p.patch)[0]?.toJS() ?? []) as { value: string }[]).map((op) => op.value),
   );
-  return { rules, args };
+  return { rules, args, docs };
 }
 
 const grants = (rules: Rule[], group: string, resource: string, verb: string) =>
@@ -55,7 +62,7 @@ describe('deploy/sources RBAC', () => {
   for (const kind of Object.keys(SOURCE_KINDS) as SourceKind[]) {
     it(`lets the ${kind} source watch what it reads and write only the generated records`, () => {
       const name = COMPONENTS[kind];
-      const { rules, args } = component(name);
+      const { rules, args, docs } = component(name);
       const { group, plural } = SOURCE_KINDS[kind].collection;
       for (const verb of ['list', 'watch']) {
         assert.ok(grants(rules, group, plural, verb), `${verb} ${plural}`);
@@ -69,6 +76,12 @@ describe('deploy/sources RBAC', () => {
         parseSources(flag).includes(kind),
         `${name} passes a --sources that enables ${kind}`,
       );
+      const role = docs.find((d) => d.kind === 'ClusterRole')?.metadata.name;
+      const binding = docs.find((d) => d.kind === 'ClusterRoleBinding');
+      assert.equal(binding?.roleRef?.name, role);
+      assert.deepEqual(binding?.subjects, [
+        { kind: 'ServiceAccount', name: 'bind9-controller', namespace: 'bind9-controller-system' },
+      ]);
       const everything = rules.flatMap((r) => r.resources);
       assert.ok(!everything.includes('secrets') && !everything.includes('pods'));
       assert.ok(!everything.includes('txtrecords'), 'no record kind it never writes');

@@ -11,7 +11,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import type { Cluster } from '../harness/cluster.ts';
+import { type Cluster, readManifests } from '../harness/cluster.ts';
 import { CONTROLLER_USER } from './controller-helpers.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -26,7 +26,10 @@ export async function bindSourceRoles(
   names: readonly string[] = SOURCES,
 ): Promise<void> {
   for (const name of names) {
-    await cluster.applyManifests(resolve(REPO, `deploy/sources/${name}/clusterrole.yaml`));
+    // The ClusterRole alone: its binding names deploy/'s ServiceAccount, and the suite's
+    // shared API server must keep that one as deploy/ alone makes it (deploy.test.ts).
+    const objects = await readManifests([resolve(REPO, `deploy/sources/${name}/clusterrole.yaml`)]);
+    await cluster.applyManifests(objects.filter((o) => o.kind === 'ClusterRole'));
     await cluster.applyManifests({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',

@@ -268,6 +268,13 @@ describe('records from Services, Ingresses and Gateway routes', { timeout: 900_0
       spawnControllerChild(kubeconfigPath, ['--namespace', dns.namespace, ...args()]);
     let child = spawnChild();
     t.after(() => stopChild(child));
+    // The suite shares one API server whose Service range holds 254 cluster IPs: give back
+    // what this test took.
+    t.after(() =>
+      Promise.all(
+        Array.from({ length: 100 }, (_, n) => apps.deleteService(`b${n}`).catch(() => undefined)),
+      ),
+    );
     const ip = (i: number) => `10.1.0.${i + 1}`;
     const create = async (from: number, to: number) => {
       for (let i = from; i < to; i += 10) {
