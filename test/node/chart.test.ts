@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { type Manifest, parseManifests, renderKustomization } from '../../scripts/lib/manifests.ts';
@@ -169,6 +170,47 @@ test('leader election off renders one controller without the Lease role; a Servi
     rules: { resources: string[] }[];
   };
   assert.ok(!role.rules.some((r) => r.resources.includes('configmaps')));
+});
+
+/** A kustomization of deploy/ with these components of deploy/sources/, in a temporary directory. */
+async function deployWith(components: readonly string[]): Promise<Manifest[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'chart-sources-'));
+  try {
+    const rel = (path: string) => relative(dir, join(REPO_ROOT, path));
+    const lines = [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${rel('deploy')}]`,
+      `components: [${components.map((c) => rel(`deploy/sources/${c}`)).join(', ')}]`,
+    ];
+    await writeFile(join(dir, 'kustomization.yaml'), `${lines.join('\n')}\n`);
+    return await renderKustomization(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("each source (values `sources`, `externalDnsAnnotations`) renders deploy/ with that source's component of deploy/sources/, field for field", async () => {
+  for (const source of ['service', 'ingress', 'gateway', 'gateway-tlsroute']) {
+    const chart = byId(
+      await render(
+        '--set',
+        'namespace.create=true',
+        '--set',
+        `sources={${source}}`,
+        '--set',
+        'externalDnsAnnotations=true',
+      ),
+    );
+    const deploy = await deployWith([source, 'external-dns-annotations']);
+    const missing = deploy.filter((o) => !chart.has(id(o))).map(id);
+    assert.deepEqual(missing, [], `${source}: in deploy/ + its component, not in the chart`);
+    assert.equal(chart.size, deploy.length, `${source}: the chart renders nothing more`);
+    for (const object of deploy) {
+      const rendered = withoutHelmLabels(chart.get(id(object)));
+      assert.deepEqual(rendered, withoutHelmLabels(object), `${source}: ${id(object)} differs`);
+    }
+  }
 });
 
 test('helm lint accepts the chart', async () => {
