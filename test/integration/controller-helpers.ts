@@ -205,22 +205,7 @@ export class Admin {
   async instance(name: string, named: NamedServer, labels: Record<string, string>) {
     await this.keySecret(`${name}-tsig`, named.tsigKey);
     await this.keySecret(`${name}-rndc`, named.rndcKey);
-    await this.create(
-      'Bind9Instance',
-      name,
-      {
-        role: 'primary',
-        dns: { address: named.address, port: named.dnsPort },
-        rndc: {
-          address: named.address,
-          port: named.rndcPort,
-          keySecretRef: { name: `${name}-rndc` },
-        },
-        tsigKeySecretRef: { name: `${name}-tsig` },
-        zoneFiles: { directory: { path: named.zoneDir } },
-      },
-      labels,
-    );
+    await this.create('Bind9Instance', name, instanceSpec(named, name), labels);
   }
 
   async events(): Promise<string[]> {
@@ -230,6 +215,29 @@ export class Admin {
         `${e.involvedObject.kind}/${e.involvedObject.name} ${e.type} ${e.reason}: ${e.message}`,
     );
   }
+}
+
+/**
+ * The spec of a primary Bind9Instance for a harness named: its endpoints, key Secrets
+ * `<secrets>-tsig` and `<secrets>-rndc`, directory delivery into its zone directory; any
+ * part replaced by `override` (other ports, a ConfigMap, another path).
+ */
+export function instanceSpec(
+  named: NamedServer,
+  secrets: string,
+  override: { dnsPort?: number; rndcPort?: number; zoneFiles?: unknown } = {},
+) {
+  return {
+    role: 'primary',
+    dns: { address: named.address, port: override.dnsPort ?? named.dnsPort },
+    rndc: {
+      address: named.address,
+      port: override.rndcPort ?? named.rndcPort,
+      keySecretRef: { name: `${secrets}-rndc` },
+    },
+    tsigKeySecretRef: { name: `${secrets}-tsig` },
+    zoneFiles: override.zoneFiles ?? { directory: { path: named.zoneDir } },
+  };
 }
 
 export interface ObjectWithStatus {

@@ -18,6 +18,7 @@ import {
   Admin,
   clusterWithRbac,
   dig,
+  instanceSpec,
   type RunningController,
   startController,
   waitFor,
@@ -97,14 +98,10 @@ describe('a dead instance delays no other zone', { timeout: 600_000 }, () => {
     await admin.create(
       'Bind9Instance',
       'hole',
+      instanceSpec(named, 'hole', { dnsPort, rndcPort }),
       {
-        role: 'primary',
-        dns: { address: '127.0.0.1', port: dnsPort },
-        rndc: { address: '127.0.0.1', port: rndcPort, keySecretRef: { name: 'hole-rndc' } },
-        tsigKeySecretRef: { name: 'hole-tsig' },
-        zoneFiles: { directory: { path: named.zoneDir } },
+        pool: 'hole',
       },
-      { pool: 'hole' },
     );
     await admin.create('DNSZone', 'ok', zoneSpec('ok.test', { matchLabels: { pool: 'healthy' } }));
     for (let i = 0; i < 8; i++) {

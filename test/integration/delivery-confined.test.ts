@@ -18,6 +18,7 @@ import {
   Admin,
   clusterWithRbac,
   dig,
+  instanceSpec,
   type RunningController,
   startController,
   waitFor,
@@ -140,17 +141,8 @@ describe('base files go only where the controller may write them', { timeout: 60
     await symlink(outside, join(root, 'escape'));
     await admin.keySecret('escape-tsig', inRoot.tsigKey);
     await admin.keySecret('escape-rndc', inRoot.rndcKey);
-    await admin.create('Bind9Instance', 'escape', {
-      role: 'primary',
-      dns: { address: inRoot.address, port: inRoot.dnsPort },
-      rndc: {
-        address: inRoot.address,
-        port: inRoot.rndcPort,
-        keySecretRef: { name: 'escape-rndc' },
-      },
-      tsigKeySecretRef: { name: 'escape-tsig' },
-      zoneFiles: { directory: { path: join(root, 'escape', 'zones') } },
-    });
+    const throughLink = { zoneFiles: { directory: { path: join(root, 'escape', 'zones') } } };
+    await admin.create('Bind9Instance', 'escape', instanceSpec(inRoot, 'escape', throughLink));
     const ready = await waitReady(admin, 'Bind9Instance', 'escape', 'False', 'DeliveryRefused');
     assert.match(ready.message, /outside the roots/);
   });
@@ -166,23 +158,12 @@ describe('base files go only where the controller may write them', { timeout: 60
     });
     await admin.keySecret('cm-tsig', inRoot.tsigKey);
     await admin.keySecret('cm-rndc', inRoot.rndcKey);
-    const instance = (name: string, configMap: string) =>
-      admin.create(
-        'Bind9Instance',
-        name,
-        {
-          role: 'primary',
-          dns: { address: inRoot.address, port: inRoot.dnsPort },
-          rndc: {
-            address: inRoot.address,
-            port: inRoot.rndcPort,
-            keySecretRef: { name: 'cm-rndc' },
-          },
-          tsigKeySecretRef: { name: 'cm-tsig' },
-          zoneFiles: { configMap: { name: configMap, mountPath: '/etc/bind/zones' } },
-        },
-        { delivery: name },
-      );
+    const instance = (name: string, configMap: string) => {
+      const zoneFiles = { configMap: { name: configMap, mountPath: '/etc/bind/zones' } };
+      return admin.create('Bind9Instance', name, instanceSpec(inRoot, 'cm', { zoneFiles }), {
+        delivery: name,
+      });
+    };
     await instance('foreign-cm', 'app-config');
     await instance('own-cm', 'bind9-zones');
     await admin.create(

@@ -13,6 +13,7 @@ import { generateKey, type NamedServer, startNamed } from '../harness/named.ts';
 import {
   Admin,
   clusterWithRbac,
+  instanceSpec,
   type RunningController,
   startController,
   waitReady,
@@ -39,13 +40,9 @@ describe('a key Secret holding several keys', { timeout: 300_000 }, () => {
   });
 
   function spec(keyName?: string) {
-    return {
-      role: 'primary',
-      dns: { address: named.address, port: named.dnsPort },
-      rndc: { address: named.address, port: named.rndcPort, keySecretRef: { name: 'rndc' } },
-      tsigKeySecretRef: { name: 'both', ...(keyName === undefined ? {} : { keyName }) },
-      zoneFiles: { directory: { path: named.zoneDir } },
-    };
+    // The rndc key is `several-rndc`; the TSIG key comes from the two-key Secret `both`.
+    const ref = { name: 'both', ...(keyName === undefined ? {} : { keyName }) };
+    return { ...instanceSpec(named, 'several'), tsigKeySecretRef: ref };
   }
 
   it('is refused naming the keys it holds, and works once keyName picks one', async () => {
@@ -56,7 +53,7 @@ describe('a key Secret holding several keys', { timeout: 300_000 }, () => {
       namespace: admin.namespace,
       body: { metadata: { name: 'both' }, stringData: { keyfile } },
     });
-    await admin.keySecret('rndc', named.rndcKey);
+    await admin.keySecret('several-rndc', named.rndcKey);
     await admin.create('Bind9Instance', 'several', spec());
     const refused = await waitReady(admin, 'Bind9Instance', 'several', 'False', 'InvalidKey');
     assert.match(refused.message, /holds 2 keys/);

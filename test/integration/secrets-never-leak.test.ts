@@ -13,6 +13,7 @@ import { type NamedServer, startNamed } from '../harness/named.ts';
 import {
   Admin,
   clusterWithRbac,
+  instanceSpec,
   type RunningController,
   startController,
   waitReady,
@@ -67,22 +68,7 @@ describe('a key Secret with swapped or garbled fields shows none of the key anyw
       algorithm: good.algorithm,
       secret: good.secret.toString('base64'),
     });
-    await admin.create(
-      'Bind9Instance',
-      name,
-      {
-        role: 'primary',
-        dns: { address: named.address, port: named.dnsPort },
-        rndc: {
-          address: named.address,
-          port: named.rndcPort,
-          keySecretRef: { name: `${name}-rndc` },
-        },
-        tsigKeySecretRef: { name: `${name}-tsig` },
-        zoneFiles: { directory: { path: named.zoneDir } },
-      },
-      { leak: name },
-    );
+    await admin.create('Bind9Instance', name, instanceSpec(named, name), { leak: name });
     await admin.create('DNSZone', name, zoneSpec(`${name}.test`, { matchLabels: { leak: name } }));
     await admin.create('ARecord', `${name}-www`, {
       zone: name,
