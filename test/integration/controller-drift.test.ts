@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile, SecretKey } from '../../src/dns/keyfile.ts';
 import type { Kube } from '../../src/kube/client.ts';
 import type { Cluster } from '../harness/cluster.ts';
@@ -21,6 +20,7 @@ import {
   spawnControllerChild,
   startController,
   stopChild,
+  waitExactA,
   waitFor,
   waitReady,
   zoneSpec,
@@ -222,32 +222,10 @@ describe('controller repairs drift and keeps secrets', { timeout: 600_000 }, () 
       const expected = new Map<string, string>();
       for (let i = 0; i < total; i++)
         if (!deleted.includes(i)) expected.set(`h${i}.burst.test`, ip(i));
-      const client = new DnsClient();
-      try {
-        await waitFor(
-          'the exact end state',
-          async () => {
-            const rrsets = await client.axfr(
-              { address: named.address, port: named.dnsPort },
-              named.tsigKey,
-              'burst.test',
-            );
-            const a = rrsets.filter((r) => r.type === 'A' && r.name.startsWith('h'));
-            const got = new Map(
-              a.map((r) => [r.name, r.rdata.map((d) => (d as { address: string }).address).join()]),
-            );
-            return got.size === expected.size && [...expected].every(([n, v]) => got.get(n) === v)
-              ? true
-              : undefined;
-          },
-          120_000,
-        );
-        t.diagnostic(
-          `exact ${Date.now() - restarted} ms after the restart (${expected.size} records)`,
-        );
-      } finally {
-        await client.close();
-      }
+      await waitExactA(named, 'burst.test', /^h/, expected, 120_000);
+      t.diagnostic(
+        `exact ${Date.now() - restarted} ms after the restart (${expected.size} records)`,
+      );
       await waitFor('deleted resources to be released', async () => {
         for (const i of deleted)
           if ((await admin.get('ARecord', `h${i}`)) !== undefined) return undefined;

@@ -15,6 +15,7 @@ import {
 import { pino } from 'pino';
 import { parseConfig } from '../../src/controller/config.ts';
 import { Controller } from '../../src/controller/controller.ts';
+import { DnsClient } from '../../src/dns/client.ts';
 import { formatKeyFile, type SecretKey } from '../../src/dns/keyfile.ts';
 import { Kube } from '../../src/kube/client.ts';
 import { type Cluster, useCluster } from '../harness/cluster.ts';
@@ -359,6 +360,39 @@ export async function waitReady(
     },
     timeoutMs,
   );
+}
+
+/**
+ * Waits until the zone's A RRsets whose names match `names` are exactly `expected` (name →
+ * address), read by a signed AXFR: no name more, none less, each with its address.
+ */
+export async function waitExactA(
+  named: NamedServer,
+  zone: string,
+  names: RegExp,
+  expected: ReadonlyMap<string, string>,
+  timeoutMs: number,
+): Promise<void> {
+  const client = new DnsClient();
+  try {
+    await waitFor(
+      `exactly ${expected.size} A RRsets in ${zone}`,
+      async () => {
+        const server = { address: named.address, port: named.dnsPort };
+        const rrsets = await client.axfr(server, named.tsigKey, zone);
+        const a = rrsets.filter((r) => r.type === 'A' && names.test(r.name));
+        const got = new Map(
+          a.map((r) => [r.name, r.rdata.map((d) => (d as { address: string }).address).join()]),
+        );
+        const exact =
+          got.size === expected.size && [...expected].every(([n, v]) => got.get(n) === v);
+        return exact ? true : undefined;
+      },
+      timeoutMs,
+    );
+  } finally {
+    await client.close();
+  }
 }
 
 export async function nsupdate(named: NamedServer, script: string): Promise<void> {

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { DnsClient } from '../../src/dns/client.ts';
 import type { Kube } from '../../src/kube/client.ts';
 import type { Cluster } from '../harness/cluster.ts';
 import { gatewayApiCrds } from '../harness/gateway-api.ts';
@@ -21,6 +20,7 @@ import {
   spawnControllerChild,
   startController,
   stopChild,
+  waitExactA,
   waitFor,
   waitReady,
   zoneSpec,
@@ -299,29 +299,7 @@ describe('records from Services, Ingresses and Gateway routes', { timeout: 900_0
     const expected = new Map<string, string>();
     for (let i = 0; i < 100; i++)
       if (!deleted.includes(i)) expected.set(`b${i}.example.test`, ip(i));
-    const client = new DnsClient();
-    try {
-      await waitFor(
-        'exactly the 70 remaining names',
-        async () => {
-          const rrsets = await client.axfr(
-            { address: named.address, port: named.dnsPort },
-            named.tsigKey,
-            'example.test',
-          );
-          const a = rrsets.filter((r) => r.type === 'A' && /^b\d+\./.test(r.name));
-          const got = new Map(
-            a.map((r) => [r.name, r.rdata.map((d) => (d as { address: string }).address).join()]),
-          );
-          return got.size === expected.size && [...expected].every(([n, v]) => got.get(n) === v)
-            ? true
-            : undefined;
-        },
-        180_000,
-      );
-    } finally {
-      await client.close();
-    }
+    await waitExactA(named, 'example.test', /^b\d+\./, expected, 180_000);
     await waitFor('no generated record of a deleted Service', async () => {
       const now = await Promise.all(
         deleted.map((n) => apps.generated('ARecord', { namespace: dns.namespace, name: `b${n}` })),
