@@ -4,6 +4,11 @@
  * --heap-prof, written at exit): the sampled live bytes by allocating package and function.
  * For RESULTS.md's "what limits it".
  *
+ * Self time is spread thin over Node's HTTP and stream internals, so the CPU profile also
+ * gets time *including callees* for our own functions (src/), and, for the samples with no
+ * frame of ours on the stack (socket reads, timers: the asynchronous halves of requests),
+ * the Node.js function nearest the root.
+ *
  *     node bench/cpuprofile-top.ts FILE.cpuprofile|FILE.heapprofile [--top 25]
  */
 import { readFile } from 'node:fs/promises';
@@ -17,6 +22,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface HeapNode {
   callFrame: CallFrame;
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
     add(functions, frameKey(node.callFrame), us);
   });
   const n = Number(values.top);
+  const { ours, entries } = inclusive(profile, byId);
   process.stdout.write(
     [
       `${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms`,
@@ -137,8 +144,47 @@ async function main(): Promise<void> {
       'self time by function:',
       ...top(functions, n, total),
       '',
+      'time including callees, our functions (src/):',
+      ...top(ours, n, total),
+      '',
+      'samples with no frame of ours, by the first Node.js frame below the root:',
+      ...top(entries, n, total),
+      '',
     ].join('\n'),
   );
+}
+
+const isOurs = (f: CallFrame) => /\/src\//.test(f.url) && !/node_modules/.test(f.url);
+
+/** Inclusive time per src/ function (each counted once per sample), and what else ran. */
+function inclusive(profile: Profile, byId: ReadonlyMap<number, ProfileNode>) {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const ours = new Map<string, number>();
+  const entries = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const stack: CallFrame[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const node = byId.get(at);
+      if (node !== undefined) stack.push(node.callFrame);
+    }
+    const seen = new Set<string>();
+    for (const frame of stack.filter(isOurs)) seen.add(frameKey(frame));
+    for (const key of seen) add(ours, key, us);
+    if (seen.size > 0) return;
+    // Root first: the first named frame that is not the root or a bare (program)/(idle).
+    const first = [...stack].reverse().find((f) => f.url !== '' || !f.functionName.startsWith('('));
+    const leaf = stack[0];
+    const key =
+      first !== undefined
+        ? frameKey(first)
+        : leaf !== undefined
+          ? leaf.functionName || '(anonymous)'
+          : '(none)';
+    add(entries, key, us);
+  });
+  return { ours, entries };
 }
 
 await main();

@@ -14,13 +14,13 @@
  * read by lib/image-env.ts); `--node-defaults` runs it without them, for comparison.
  * BENCH_CONTROLLER_NODE_ARGS (node flags on the command line) overrides them for what-ifs.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  CONTROLLER_ENTRY_ENV,
   CONTROLLER_NODE_ARGS_ENV,
+  controllerEntry,
   NODE_BIN,
   startControllerProcess,
   sumCounter,
@@ -140,16 +140,8 @@ async function startups(fleet: Fleet) {
   return { started: summarize(started), readyz: summarize(readyz), loaded: summarize(loaded) };
 }
 
-/** The build for --built: the controller children then run dist/src/cli/main.js. */
-function useBuild(): string {
-  if (!values.built) return process.env[CONTROLLER_ENTRY_ENV] ?? 'src/cli/main.ts';
-  execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO, stdio: 'inherit' });
-  process.env[CONTROLLER_ENTRY_ENV] = 'dist/src/cli/main.js';
-  return 'dist/src/cli/main.js';
-}
-
 async function main(): Promise<void> {
-  const entry = useBuild();
+  const entry = controllerEntry(values.built);
   const flags = Object.entries(CHILD_ENV).map(([k, v]) => `${k}=${JSON.stringify(v ?? '')}`);
   const extra = process.env[CONTROLLER_NODE_ARGS_ENV];
   process.stdout.write(

@@ -4,7 +4,7 @@
  * timed from spawn to the "controller started" log line (every informer has listed and
  * watches) and to the first 200 from /readyz.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ZONE_FILE_ROOT } from '../../test/harness/named.ts';
 import { freePort } from '../../test/harness/ports.ts';
+import { cpuSeconds } from './proc.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 export const NODE_BIN = resolve(REPO, 'node_modules/.bin/node');
@@ -21,6 +22,23 @@ export const CONTROLLER_NODE_ARGS_ENV = 'BENCH_CONTROLLER_NODE_ARGS';
 /** The CLI entry the child runs, relative to the repository: the sources by default, or the
  *  build (`dist/src/cli/main.js`, after `npm run build`) as the image runs it. */
 export const CONTROLLER_ENTRY_ENV = 'BENCH_CONTROLLER_ENTRY';
+/** What `npm run build` makes of src/cli/main.ts: the JavaScript the image runs. */
+export const BUILT_ENTRY = 'dist/src/cli/main.js';
+
+/**
+ * The CLI entry the controller children run: $BENCH_CONTROLLER_ENTRY when set (e.g. another
+ * checkout's build, for a before/after in one session); else the build when `built` (it
+ * runs `npm run build` first), else the TypeScript sources.
+ */
+export function controllerEntry(built: boolean): string {
+  const chosen = process.env[CONTROLLER_ENTRY_ENV];
+  if (chosen !== undefined && chosen !== '') return chosen;
+  if (!built) return 'src/cli/main.ts';
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO, stdio: 'inherit' });
+  process.env[CONTROLLER_ENTRY_ENV] = BUILT_ENTRY;
+  return BUILT_ENTRY;
+}
+
 /** A directory to keep each controller child's whole log in (`controller-PID.log`). */
 export const CONTROLLER_LOG_DIR_ENV = 'BENCH_CONTROLLER_LOG_DIR';
 
@@ -46,6 +64,8 @@ export interface ControllerProcess {
   readonly loadedMs: number;
   /** Current and peak resident set size, bytes (/proc/PID/status VmRSS, VmHWM). */
   memory(): Promise<{ rss: number; peak: number }>;
+  /** User + system CPU seconds used so far (/proc/PID/stat). */
+  cpuSeconds(): Promise<number>;
   /** /metrics text. */
   metrics(): Promise<string>;
   /** Sum of a counter's samples in /metrics (all label sets). */
@@ -173,6 +193,7 @@ export async function startControllerProcess(
       const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
       return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
     },
+    cpuSeconds: () => cpuSeconds(child.pid ?? -1),
     metrics,
     counter: async (name) => sumCounter(await metrics(), name),
     warnings,

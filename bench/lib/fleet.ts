@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { CustomObjectsApi, type KubernetesObject, makeInformer } from '@kubernetes/client-node';
 import { RESOURCE_KINDS } from '../../src/api/kinds.ts';
 import { DnsClient } from '../../src/dns/client.ts';
+import { KubeRest } from '../../src/kube/rest.ts';
 import { type Cluster, useCluster } from '../../test/harness/cluster.ts';
 import { type NamedServer, startNamed } from '../../test/harness/named.ts';
 import { Admin, clusterWithRbac, zoneSpec } from '../../test/integration/controller-helpers.ts';
@@ -118,9 +119,48 @@ export interface Creation {
   readonly spec: unknown;
 }
 
+/** What creates the objects: the test Admin (client-node), or a KeepAliveCreator. */
+export interface Creator {
+  create(kind: string, name: string, spec: unknown): Promise<unknown>;
+}
+
+/**
+ * Creates objects in one namespace as the admin, over one pool of keep-alive connections
+ * (as kubectl or a GitOps tool applying a large change does). The Admin's client-node
+ * client opens a new TLS connection for every request (KUBERNETES.md): a thousand creates
+ * would cost the API server a thousand TLS handshakes that no controller causes.
+ */
+export class KeepAliveCreator implements Creator {
+  readonly #rest: KubeRest;
+  readonly #namespace: string;
+
+  private constructor(rest: KubeRest, namespace: string) {
+    this.#rest = rest;
+    this.#namespace = namespace;
+  }
+
+  static async connect(cluster: Cluster, namespace: string): Promise<KeepAliveCreator> {
+    const rest = await KubeRest.connect({ path: cluster.kubeconfigPath }, { maxSockets: 32 });
+    return new KeepAliveCreator(rest, namespace);
+  }
+
+  async create(kind: string, name: string, spec: unknown): Promise<void> {
+    const plural = `${kind.toLowerCase()}s`;
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.#namespace}/${plural}`;
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec };
+    await this.#rest.request('POST', path, { body });
+  }
+
+  close(): void {
+    this.#rest.close();
+  }
+}
+
 function retryable(error: unknown): boolean {
-  const code = (error as { code?: number }).code;
-  return code === undefined || code === 429 || code >= 500;
+  // client-node's ApiException has the status as `code`; KubeRest's errors as `status`.
+  const e = error as { code?: unknown; status?: unknown };
+  const status = typeof e.code === 'number' ? e.code : e.status;
+  return typeof status !== 'number' || status === 429 || status >= 500;
 }
 
 /**
@@ -128,7 +168,7 @@ function retryable(error: unknown): boolean {
  * accepts. Throttled or failed calls are retried a bounded number of times.
  */
 export async function createAll(
-  admin: Admin,
+  admin: Creator,
   items: readonly Creation[],
   concurrency: number,
 ): Promise<{ startedAt: number; doneAt: number; retries: number }> {

@@ -20,6 +20,8 @@ export interface Row {
   /** A same-run figure to read this one against, as text (with its own unit). */
   readonly baseline?: string;
   readonly note?: string;
+  /** Decimals to print the value with (default: by size and unit). */
+  readonly digits?: number;
 }
 
 /** Env var naming a JSON-lines file that every scenario appends its rows to (bench/all.ts). */
@@ -32,15 +34,16 @@ export function met(row: Row): boolean | undefined {
   return row.target.kind === 'max' ? row.value <= row.target.value : row.value >= row.target.value;
 }
 
-function figure(value: number, unit: string): string {
+function figure(value: number, unit: string, fixed?: number): string {
   if (!Number.isFinite(value)) return 'n/a';
-  const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1;
+  const digits =
+    fixed ?? (unit === 'x' ? 2 : Math.abs(value) >= 100 || Number.isInteger(value) ? 0 : 1);
   return `${value.toFixed(digits)} ${unit}`.trim();
 }
 
 function targetText(row: Row): string {
   if (row.target === undefined) return '';
-  return `${row.target.kind === 'max' ? '<=' : '>='} ${figure(row.target.value, row.unit)}`;
+  return `${row.target.kind === 'max' ? '<=' : '>='} ${figure(row.target.value, row.unit, row.digits)}`;
 }
 
 function verdict(row: Row): string {
@@ -55,7 +58,7 @@ export function formatTable(rows: readonly Row[]): string {
   const cells = rows.map((r) => [
     r.scenario,
     r.metric,
-    figure(r.value, r.unit),
+    figure(r.value, r.unit, r.digits),
     targetText(r),
     verdict(r),
     [r.baseline, r.note].filter((x) => x !== undefined && x !== '').join('; '),

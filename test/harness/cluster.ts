@@ -12,6 +12,11 @@
  * There is no kube-controller-manager: no garbage collection, no namespace finalization,
  * no ServiceAccount tokens. Use fresh namespaces and unique names; never wait for a
  * namespace to go away.
+ *
+ * Like a user's cluster, it runs deploy/admission-policy.yaml (issue #16): every record
+ * resource and DNSZone is created with the controller's finalizer on it, so one that no
+ * controller serves stays (marked) when deleted until that finalizer is taken off.
+ * `{ admissionPolicy: false }` starts a control plane of its own without it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -67,7 +72,16 @@ export interface ClusterOptions {
   readonly startTimeoutMs?: number;
   /** Extra kube-apiserver flags (`--name=value`). */
   readonly apiserverFlags?: readonly string[];
+  /**
+   * Install deploy/admission-policy.yaml (the finalizer added at creation), as a user's
+   * cluster would. Default true. With false, useCluster starts a control plane of its own
+   * even when a shared one is named: a shared cluster always has the policy.
+   */
+  readonly admissionPolicy?: boolean;
 }
+
+/** The MutatingAdmissionPolicy deploy/ ships: the controller's finalizer set at creation. */
+export const ADMISSION_POLICY_FILE = join(REPO_ROOT, 'deploy/admission-policy.yaml');
 
 export interface MintedKubeconfig {
   readonly path: string;
@@ -114,6 +128,9 @@ export interface Cluster {
    * /readyz answers. etcd keeps running. Returns when it went down and when it was back.
    */
   readonly restartApiServer?: (downMs: number) => Promise<{ downAt: number; readyAt: number }>;
+  /** Process ids of etcd and kube-apiserver, where this machine runs them (benchmarks read
+   *  their CPU time); empty for a cluster started elsewhere. */
+  pids(): Promise<ReadonlyMap<'etcd' | 'kube-apiserver', number>>;
   /** Stops kube-apiserver and etcd and removes stateDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -551,6 +568,35 @@ async function installCrds(kc: KubeConfig, dir: string): Promise<V1CustomResourc
   );
 }
 
+/** A record created as a dry run (admission runs, nothing is stored): its finalizers. */
+async function admittedFinalizers(kc: KubeConfig): Promise<string[]> {
+  const record = {
+    apiVersion: 'dns.bind9-controller.io/v1alpha1',
+    kind: 'ARecord',
+    metadata: { name: 'admission-probe' },
+    spec: { zone: 'probe', name: 'probe', ipv4Addresses: ['192.0.2.1'] },
+  };
+  const path = '/apis/dns.bind9-controller.io/v1alpha1/namespaces/default/arecords?dryRun=All';
+  const created = (await kubeRequest(kc, 'POST', path, {
+    text: JSON.stringify(record),
+    contentType: 'application/json',
+  })) as KubernetesObject;
+  return created.metadata?.finalizers ?? [];
+}
+
+/**
+ * Applies deploy/'s admission policy, then waits until the API server applies it: it
+ * loads policies in the background, and a create a moment after the apply still goes
+ * through without the mutation. The wait needs the record CRDs (a dry-run create).
+ */
+async function installAdmissionPolicy(kc: KubeConfig, withCrds: boolean): Promise<void> {
+  await apply(kc, ADMISSION_POLICY_FILE, undefined);
+  if (!withCrds) return;
+  await waitUntil('the admission policy to add the finalizer', 60_000, async () =>
+    (await admittedFinalizers(kc)).includes('dns.bind9-controller.io/finalizer') ? true : undefined,
+  );
+}
+
 // ---------------------------------------------------------------------------------------
 // The cluster
 
@@ -707,12 +753,35 @@ async function boot(
       logTail: async (name, bytes) =>
         (await components.find((c) => c.name === name)?.logTail(bytes)) ?? '',
       restartApiServer,
+      pids: async () => componentPids(components.map((c) => c.pid)),
       stop,
     },
     async () => pki,
   );
   if (options.crds !== false) await cluster.installCrds(options.crds);
+  if (options.admissionPolicy !== false) {
+    await installAdmissionPolicy(kubeConfig, options.crds !== false);
+  }
   return cluster;
+}
+
+/** The component pids cluster-process.ts lists in a state directory (none when elsewhere). */
+async function listedGroups(stateDir: string): Promise<number[]> {
+  const text = await readFile(join(stateDir, 'process-groups'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number);
+}
+
+/** Which of `pids` is etcd and which kube-apiserver, by their command names. */
+async function componentPids(pids: readonly number[]) {
+  const out = new Map<'etcd' | 'kube-apiserver', number>();
+  for (const pid of pids) {
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+    if (comm === 'etcd' || comm === 'kube-apiserver') out.set(comm, pid);
+  }
+  return out;
 }
 
 /** The state directory recorded in a kubeconfig written by this harness, if any. */
@@ -739,6 +808,9 @@ export async function attachCluster(
   kubeconfigPath: string,
   options: ClusterOptions = {},
 ): Promise<Cluster> {
+  if (options.admissionPolicy === false) {
+    throw new ClusterError('a shared cluster runs the admission policy: start one without it');
+  }
   const kubeConfig = loadKubeConfig(kubeconfigPath);
   const server = kubeConfig.getCurrentCluster()?.server;
   if (server === undefined) throw new ClusterError(`${kubeconfigPath} names no current cluster`);
@@ -754,6 +826,7 @@ export async function attachCluster(
       shared: true,
       logTail: async () => '',
       exited: () => undefined,
+      pids: async () => componentPids(await listedGroups(stateDir)),
       stop: async () => {},
     },
     async () => {
@@ -764,8 +837,9 @@ export async function attachCluster(
     },
   );
   await waitForDefaultNamespace(kubeConfig, options.startTimeoutMs ?? 30_000);
-  // Applying is idempotent, and the CRDs may have changed since the cluster started.
+  // Applying is idempotent, and the CRDs and the policy may have changed since it started.
   if (options.crds !== false) await cluster.installCrds(options.crds);
+  await installAdmissionPolicy(kubeConfig, options.crds !== false);
   return cluster;
 }
 
@@ -774,10 +848,11 @@ let current: Promise<Cluster> | undefined;
 /**
  * The cluster for this process: the shared one named by $BIND9_TEST_KUBECONFIG, else one
  * started here (once per process; later calls get the same one until it is stopped).
+ * Without the admission policy it is always one started here.
  */
 export function useCluster(options: ClusterOptions = {}): Promise<Cluster> {
   if (current !== undefined) return current;
-  const shared = process.env[SHARED_KUBECONFIG_ENV];
+  const shared = options.admissionPolicy === false ? undefined : process.env[SHARED_KUBECONFIG_ENV];
   const starting = shared ? attachCluster(shared, options) : startCluster(options);
   current = starting.then((cluster) => ({
     ...cluster,

@@ -124,7 +124,13 @@ export class Admin {
     this.namespace = namespace;
   }
 
-  async create(kind: string, name: string, spec: unknown, labels?: Record<string, string>) {
+  /** Creates an object; resolves with it as the API server stored it (admission included). */
+  async create(
+    kind: string,
+    name: string,
+    spec: unknown,
+    labels?: Record<string, string>,
+  ): Promise<ObjectWithStatus> {
     const plural = `${kind.toLowerCase()}s`;
     const body = {
       apiVersion: `${GROUP}/${VERSION}`,
@@ -132,7 +138,7 @@ export class Admin {
       metadata: { name, namespace: this.namespace, ...(labels ? { labels } : {}) },
       spec,
     };
-    await this.custom.createNamespacedCustomObject({
+    return await this.custom.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace: this.namespace,

@@ -139,6 +139,19 @@ describe('ownership survives a refused finalizer and a restart before the status
       name: 'held',
       ipv4Addresses: ['192.0.2.7'],
     });
+    // The admission policy put the finalizer on at creation: taken off, as on a cluster
+    // without the policy (the refusal above lets a write without it through).
+    await admin.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: 'v1alpha1',
+        namespace: ns(),
+        plural: 'arecords',
+        name: 'held',
+        body: { metadata: { finalizers: null } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await waitFor('the policy to refuse the finalizer', async () =>
       (await refuses('held', { metadata: { finalizers: [FINALIZER] } }, false)) ? true : undefined,
     );
