@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { access, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PermanentError } from '../errors.ts';
+import { isRenderedBaseFile } from './zone-file.ts';
 
 /** Paths named uses for a primary zone. */
 export interface ZoneFiles {
@@ -53,7 +54,6 @@ const MARK_SUFFIX = '.bind9-controller';
 const MARK_TEXT =
   'The base zone file beside this one and its journal were written by bind9-controller;\n' +
   'it replaces them, and removes them with the zone. It leaves any other file alone.\n';
-const HEADER = /^; Base zone file for \S+, rendered by bind9-controller\./;
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -75,7 +75,7 @@ async function firstLine(path: string): Promise<string> {
 }
 
 async function isOurs(file: string): Promise<boolean> {
-  return (await exists(`${file}${MARK_SUFFIX}`)) || HEADER.test(await firstLine(file));
+  return (await exists(`${file}${MARK_SUFFIX}`)) || isRenderedBaseFile(await firstLine(file));
 }
 
 /**

@@ -105,6 +105,14 @@ function validateNameServer(ns: ZoneNameServer, zone: string, field: string): Zo
   };
 }
 
+/** The first line renderZoneFile writes: how a base file of ours is known (files.ts). */
+const HEADER = /^; Base zone file for \S+, rendered by bind9-controller\./;
+
+/** Whether `text` starts the way a base file renderZoneFile wrote does. */
+export function isRenderedBaseFile(text: string): boolean {
+  return HEADER.test(text);
+}
+
 /** Renders the base zone file; names are written absolute so `$ORIGIN` never matters. */
 export function renderZoneFile(config: ZoneConfig): string {
   const zone = validateZoneConfig(config);

@@ -16,7 +16,7 @@
  */
 import { isIP } from 'node:net';
 import { isRndcResult, RndcClient } from '../dns/rndc/client.ts';
-import { ValidationError } from '../errors.ts';
+import { TransientError, ValidationError } from '../errors.ts';
 import type { ZoneFiles } from './files.ts';
 import {
   validateAddress,
@@ -183,8 +183,32 @@ export async function ensureZone(
 }
 
 async function add(target: InstanceTarget, config: ZoneConfig, client: RndcClient): Promise<void> {
-  const body = zoneStatementBody(target, await prepareFile(target, config));
-  await client.addzone(config.name, body);
+  const files = await prepareFile(target, config);
+  const body = zoneStatementBody(target, files);
+  try {
+    await client.addzone(config.name, body);
+  } catch (error) {
+    if (!isRndcResult(error, 'file not found') || target.role === 'secondary') throw error;
+    throw notDelivered(target, config.name, files.file, error);
+  }
+}
+
+/**
+ * The base file was delivered, but named cannot open it yet. With configMap delivery that
+ * is the usual first minute: the kubelet refreshes a ConfigMap volume about once a minute.
+ * With directory delivery it means named reads another directory than the one written.
+ */
+function notDelivered(target: InstanceTarget, zone: string, file: string, cause: unknown) {
+  const where = target.files?.where ?? 'the base-file store';
+  const configMap = where.startsWith('configMap:');
+  const why = configMap
+    ? 'the kubelet refreshes a ConfigMap volume about once a minute, so a new base file reaches the pod within about a minute'
+    : 'the directory written is not the one named reads, or named may not read it';
+  return new TransientError(
+    'BASE_FILE_NOT_DELIVERED',
+    `named cannot open the base file ${file} of zone ${zone} yet (${where}): ${why}; looked at again every few seconds`,
+    { cause, detail: { zone, file } },
+  );
 }
 
 /** What a present zone needs to become what this target calls for. */

@@ -13,6 +13,7 @@ import { EnsuredCache } from '../bind/ensured.ts';
 import { confinedDirectoryStore } from '../bind/files.ts';
 import { KeyRefusals } from '../bind/refusals.ts';
 import { ServedSerials } from '../bind/served.ts';
+import { isRenderedBaseFile } from '../bind/zone-file.ts';
 import { DnsClient } from '../dns/client.ts';
 import { normalizeName } from '../dns/rrset.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
@@ -64,6 +65,14 @@ interface PolledHealth {
   zoneCount?: number;
   /** Why it is down: the probe's error, or the one a reconcile met (health.ts). */
   error?: unknown;
+}
+
+/**
+ * A ConfigMap an older controller made for base files (before it labelled them): every key
+ * `<zone>.db`, every value one of our rendered base files. Anything else is not adopted.
+ */
+function onlyOurBaseFiles(data: Readonly<Record<string, string>>): boolean {
+  return Object.entries(data).every(([k, v]) => k.endsWith('.db') && isRenderedBaseFile(v));
 }
 
 export class Controller {
@@ -133,7 +142,8 @@ export class Controller {
       events: new KubeEventRecorder(kube, this.#clock, log),
       keys: new SecretKeyCache(kube, this.#clock, config.resyncMs),
       files: {
-        configMap: (namespace, cm) => configMapStore({ kube, namespace, ...cm }),
+        configMap: (namespace, cm) =>
+          configMapStore({ kube, namespace, ...cm, adoptable: onlyOurBaseFiles }),
         directory: (path) => confinedDirectoryStore(path, config.zoneFileRoots),
       },
       backend,

@@ -23,6 +23,11 @@ type ConfigMapKube = Pick<Kube, 'readConfigMap' | 'createConfigMap' | 'patchConf
 
 export interface ConfigMapStoreOptions {
   readonly kube: ConfigMapKube;
+  /**
+   * Whether an unlabelled ConfigMap's data is base files the controller wrote before it
+   * labelled its ConfigMaps (an upgrade): then it is labelled and used. Default: never.
+   */
+  readonly adoptable?: (data: Readonly<Record<string, string>>) => boolean;
   readonly namespace: string;
   readonly name: string;
   readonly mountPath: string;
@@ -51,6 +56,11 @@ export function configMapStore(o: ConfigMapStoreOptions) {
     if (found === undefined) return 'absent';
     const [label, value] = Object.entries(MANAGED_BY)[0] as [string, string];
     if (found.metadata?.labels?.[label] === value) return 'ours';
+    const data = (found as { data?: Record<string, string> }).data ?? {};
+    if (Object.keys(data).length > 0 && o.adoptable?.(data) === true) {
+      await o.kube.patchConfigMap(o.namespace, o.name, { metadata: { labels: { ...MANAGED_BY } } });
+      return 'ours';
+    }
     throw new PermanentError(
       'DELIVERY_REFUSED',
       `ConfigMap ${o.namespace}/${o.name} was not created by bind9-controller (it lacks the label ${label}=${value}), so no base file goes into it; name a ConfigMap of its own in zoneFiles.configMap.name (the controller creates it), or label this one to hand it over`,

@@ -5,6 +5,7 @@ import { ManualClock } from './clock.ts';
 import { LeaderElector, type LeaseStore } from './lease.ts';
 import { KubePermanentError, KubeTransientError } from './rest.ts';
 import type { JsonObject } from './rest-kube.ts';
+import type { WatchEvent } from './watch.ts';
 
 type Lease = JsonObject & {
   metadata: { name: string; resourceVersion: string };
@@ -19,12 +20,15 @@ class LeaseTable {
   lease: Lease | undefined;
   #version = 0;
   writes = 0;
+  /** Watchers: each gets every stored version (what a watch of the Lease would see). */
+  readonly watchers = new Set<(lease: Lease) => void>();
 
   store(body: JsonObject): JsonObject {
     this.writes++;
     const stored = structuredClone(body) as Lease;
     stored.metadata = { ...stored.metadata, resourceVersion: String(++this.#version) };
     this.lease = stored;
+    for (const w of this.watchers) w(structuredClone(stored));
     return structuredClone(stored);
   }
 
@@ -37,13 +41,42 @@ class LeaseTable {
   }
 
   /** One candidate's connection to the table: it can fail or hang on its own. */
-  view(): LeaseView {
-    return new LeaseView(this);
+  view(watchable = false): LeaseView {
+    const view = new LeaseView(this);
+    if (watchable) view.watchLease = (_ns, _name, signal) => watchTable(this, signal);
+    return view;
+  }
+}
+
+/** The Lease's versions as MODIFIED events, until `signal` aborts. */
+async function* watchTable(table: LeaseTable, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  const queue: Lease[] = [];
+  let wake: (() => void) | undefined;
+  const push = (lease: Lease) => {
+    queue.push(lease);
+    wake?.();
+  };
+  table.watchers.add(push);
+  try {
+    while (!signal.aborted) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield { type: 'MODIFIED', object: next };
+        continue;
+      }
+      await new Promise<void>((r) => {
+        wake = r;
+        signal.addEventListener('abort', () => r(), { once: true });
+      });
+    }
+  } finally {
+    table.watchers.delete(push);
   }
 }
 
 class LeaseView implements LeaseStore {
   readonly #table: LeaseTable;
+  watchLease?: LeaseStore['watchLease'];
   /** Every call fails as an unreachable server does. */
   down = false;
   /** Every call hangs (a frozen process, a dead connection). */
@@ -94,8 +127,8 @@ async function run(clock: ManualClock, ms: number, step = 100): Promise<void> {
   }
 }
 
-function elector(table: LeaseTable, clock: ManualClock, identity: string) {
-  const view = table.view();
+function elector(table: LeaseTable, clock: ManualClock, identity: string, watchable = false) {
+  const view = table.view(watchable);
   const e = new LeaderElector({
     kube: view,
     namespace: 'sys',
@@ -204,5 +237,21 @@ describe('leader election on a Lease', () => {
     await run(clock, 20_000);
     assert.ok(a.e.leading);
     assert.equal(a.lostAt(), undefined);
+  });
+
+  it('lets the candidate that watches the Lease take it the moment the holder releases it', async () => {
+    const clock = new ManualClock(1_000_000);
+    const table = new LeaseTable();
+    const a = elector(table, clock, 'a');
+    await run(clock, 100);
+    const b = elector(table, clock, 'b', true);
+    await run(clock, 5_000);
+    assert.equal(table.holder, 'a');
+    const releasedAt = clock.now();
+    await a.e.release();
+    await run(clock, 200, 10);
+    assert.equal(table.holder, 'b');
+    const took = (b.leadingSince() ?? Number.POSITIVE_INFINITY) - releasedAt;
+    assert.ok(took <= 50, `b took over ${took} ms after the release (its retry period is 2 s)`);
   });
 });

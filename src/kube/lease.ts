@@ -11,7 +11,10 @@
  *   before any other candidate may take over (`leaseDurationMs`, 15 s, of no change by its
  *   own clock): two replicas never reconcile at once. A failed renewal is retried every
  *   `retryPeriodMs` until then;
- * - candidates retry with jitter (up to +20 %, as client-go), so they do not ask in step.
+ * - candidates retry with jitter (up to +20 %, as client-go), so they do not ask in step,
+ *   and watch the Lease meanwhile: a holder that releases it (a pod deleted, a rolling
+ *   update) is followed at once by the candidate that was waiting, not by whichever new
+ *   process starts first. Without `watch` on leases the candidate only polls.
  */
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type Kube, kubeError } from './client.ts';
@@ -32,8 +35,9 @@ interface Lease {
   };
 }
 
-/** The Lease calls the elector makes (the seam unit tests fill in). */
-export type LeaseStore = Pick<Kube, 'readLease' | 'createLease' | 'replaceLease'>;
+/** The Lease calls the elector makes (the seam unit tests fill in); the watch is optional. */
+export type LeaseStore = Pick<Kube, 'readLease' | 'createLease' | 'replaceLease'> &
+  Partial<Pick<Kube, 'watchLease'>>;
 
 export interface LeaseOptions {
   readonly kube: LeaseStore;
@@ -77,21 +81,72 @@ export class LeaderElector {
 
   /** Resolves once this process holds the lease (or `stop` was called). */
   acquire(): Promise<void> {
-    return new Promise((resolve) => {
-      const attempt = async () => {
+    const watching = new AbortController();
+    return new Promise<void>((resolve) => {
+      // One attempt at a time; a release seen during one asks for another right after.
+      let running = false;
+      let again = false;
+      const attempt = async (): Promise<void> => {
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        this.#timer?.cancel();
+        const won = !this.#stopped && (await this.#tryAcquireOrRenew());
+        running = false;
         if (this.#stopped) return resolve();
-        if (await this.#tryAcquireOrRenew()) {
+        if (won) {
           this.#leading = true;
           this.#renewed();
           this.#o.log.info({ lease: this.#o.name, identity: this.#o.identity }, 'became leader');
           this.#scheduleRenew();
           return resolve();
         }
+        if (again) {
+          again = false;
+          return attempt();
+        }
         const wait = this.#o.retryPeriodMs * (1 + 0.2 * this.#o.random());
         this.#timer = this.#o.clock.after(wait, () => void attempt());
       };
+      void this.#watchReleases(watching.signal, attempt);
       void attempt();
-    });
+    }).finally(() => watching.abort());
+  }
+
+  /**
+   * Until `signal` aborts, tries at once whenever the Lease shows no holder (released) or
+   * goes; a watch that ends or fails is opened again after a retry period. Attempts still
+   * run on their own schedule whatever the watch does.
+   */
+  async #watchReleases(signal: AbortSignal, attempt: () => Promise<void>): Promise<void> {
+    const watchLease = this.#o.kube.watchLease?.bind(this.#o.kube);
+    if (watchLease === undefined) return;
+    while (!signal.aborted && !this.#stopped) {
+      try {
+        for await (const event of watchLease(this.#o.namespace, this.#o.name, signal)) {
+          const spec = (event.object as Lease | undefined)?.spec;
+          if (this.#leading) return;
+          if (event.type === 'DELETED' || (spec !== undefined && !spec.holderIdentity)) {
+            await attempt();
+          }
+        }
+      } catch (error) {
+        this.#o.log.debug(
+          { err: messageOf(error) },
+          'lease watch failed; polling only until it opens again',
+        );
+      }
+      await new Promise<void>((r) => {
+        const timer = this.#o.clock.after(this.#o.retryPeriodMs, r);
+        const onAbort = () => {
+          timer.cancel();
+          r();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
   }
 
   /** Called once if the lease is lost while leading (renewals failed past the duration). */

@@ -175,6 +175,11 @@ export class RestKube {
     return this.rest.request('POST', lease(namespace), { body });
   }
 
+  /** Watches one Lease (a candidate learns at once that the holder released it). */
+  watchLease(namespace: string, name: string, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    return watch(this.rest, lease(namespace), { fieldSelector: `metadata.name=${name}`, signal });
+  }
+
   /** PUT: the body's metadata.resourceVersion guards it (409 when someone wrote first). */
   replaceLease(namespace: string, name: string, body: JsonObject): Promise<JsonObject> {
     return this.rest.request('PUT', lease(namespace, name), { body });

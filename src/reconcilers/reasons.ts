@@ -27,6 +27,8 @@ const BY_CODE: Readonly<Record<string, string>> = {
   RNDC_NOT_RNDC: 'NotRndcServer',
   // A secondary that does not serve its primaries' serial yet (zone.ts): retried with backoff.
   TransferPending: 'TransferPending',
+  // The base file is delivered but named cannot open it yet (a ConfigMap not yet refreshed).
+  BASE_FILE_NOT_DELIVERED: 'BaseFileNotDelivered',
   // Base files may not go there (directory roots, a file or ConfigMap not ours).
   DELIVERY_REFUSED: 'DeliveryRefused',
   SecretNotFound: 'SecretNotFound',

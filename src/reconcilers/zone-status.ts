@@ -7,7 +7,7 @@ import type { ZoneInstanceStatus } from '../api/dnszone.ts';
 import { resourceKey } from '../api/ids.ts';
 import type { DNSZone, RecordResource } from '../api/kinds.ts';
 import { fqdn, rrsetKey } from '../dns/rrset.ts';
-import { TransientError } from '../errors.ts';
+import { isControllerError, TransientError } from '../errors.ts';
 import { eachLimited, type ReconcileContext, writeReady } from './context.ts';
 import type { DesiredState } from './desired.ts';
 import { OK, type Outcome, worstOutcome } from './outcome.ts';
@@ -115,6 +115,11 @@ export function outcomeOf(runs: readonly InstanceRun[]): Outcome {
       }
       if (run.result.ok) return OK;
       const error = run.result.error;
+      // Waiting for the kubelet to deliver a base file: a steady look every 5 s, not a
+      // backoff that would reach minutes while the file arrives within one (zones.ts).
+      if (isControllerError(error) && error.code === 'BASE_FILE_NOT_DELIVERED') {
+        return { result: 'requeue', afterMs: 5_000, reason: error.message };
+      }
       return (error as { disposition?: string }).disposition === 'permanent' && !isRepairable(error)
         ? { result: 'permanent', error }
         : { result: 'transient', error };
