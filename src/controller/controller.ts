@@ -35,6 +35,7 @@ import type { Outcome } from '../reconcilers/outcome.ts';
 import { Ownership } from '../reconcilers/ownership.ts';
 import { reasonFor } from '../reconcilers/reasons.ts';
 import { selectorMatches } from '../reconcilers/selector.ts';
+import { StatusMemory } from '../reconcilers/status-memory.ts';
 import { resolveTarget } from '../reconcilers/target.ts';
 import { reconcileZone } from '../reconcilers/zone.ts';
 import { ClusterWiring } from './clusters.ts';
@@ -155,6 +156,7 @@ export class Controller {
         state: (id) => this.#healthState(id),
         markDown: (id, error) => this.#markDown(id, error),
       },
+      statuses: new StatusMemory(() => this.#clock.now()),
     };
     this.#clusters = new ClusterWiring({
       ...this.#ctx,
@@ -266,6 +268,8 @@ export class Controller {
   // Events → keys
 
   #onChange(kind: string, type: ChangeType, obj: KubeObject): void {
+    // The cache holds this version now: a status write of ours it shows is remembered no more.
+    this.#ctx.statuses.observed(obj, type === 'delete');
     // Records generated from Services, Ingresses and routes (src/sources): their sources
     // wake only source keys; zones, namespaces and generated records wake both kinds.
     const sourceKeys = this.#sources.keysFor(kind, type, obj, this.#started);

@@ -126,12 +126,19 @@ export class RestKube {
     return orUndefined(this.rest.request<T>('GET', custom(ref.plural, ref.namespace, ref.name)));
   }
 
-  /** Merge-patches `status` through the status subresource (the main endpoint ignores it). */
-  async patchStatus(ref: ObjectRef, status: unknown): Promise<void> {
+  /**
+   * Merge-patches `status` through the status subresource (the main endpoint ignores it).
+   * Resolves with the object's resourceVersion after the write; undefined when it is gone.
+   */
+  async patchStatus(ref: ObjectRef, status: unknown): Promise<string | undefined> {
     const path = custom(ref.plural, ref.namespace, ref.name, 'status');
-    await orUndefined(
-      this.rest.request('PATCH', path, { body: { status }, contentType: 'merge-patch' }),
+    const written = await orUndefined(
+      this.rest.request<KubeObject>('PATCH', path, {
+        body: { status },
+        contentType: 'merge-patch',
+      }),
     );
+    return written?.metadata.resourceVersion;
   }
 
   /** Replaces the finalizers; with a resourceVersion a concurrent change gives 409. */

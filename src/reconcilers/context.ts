@@ -21,6 +21,7 @@ import type { Store } from '../kube/informer.ts';
 import type { KeySource } from '../kube/secrets.ts';
 import type { InstanceHealth } from './health.ts';
 import type { Ownership } from './ownership.ts';
+import { mergePatch, type StatusMemory } from './status-memory.ts';
 import type { FileStores } from './target.ts';
 
 export interface Caches {
@@ -33,7 +34,12 @@ export interface Caches {
 
 /** The writes a reconcile makes to the API server (src/kube's `Kube` implements it). */
 export interface ObjectWriter {
-  patchStatus(ref: ObjectRef, status: unknown): Promise<void>;
+  /**
+   * Merge-patches the status. Resolves with the object's new resourceVersion (a string)
+   * when the writer knows it, which lets status-memory.ts stand in for the cache until the
+   * cache shows the write; with anything else nothing is remembered.
+   */
+  patchStatus(ref: ObjectRef, status: unknown): Promise<unknown>;
   setFinalizers(
     ref: ObjectRef,
     finalizers: readonly string[],
@@ -62,6 +68,8 @@ export interface ReconcileContext extends UpdateObserver {
   readonly ownership: Ownership;
   /** What the health poll knows of each instance (health.ts); none: every instance is dialled. */
   readonly health?: InstanceHealth;
+  /** Status writes the caches do not show yet (status-memory.ts): one per process. */
+  readonly statuses: StatusMemory;
 }
 
 export function pluralOf(kind: string): string {
@@ -91,24 +99,63 @@ interface StatusLike {
   readonly conditions?: readonly Condition[];
 }
 
+/** What a status write needs; `statuses` and `caches` where the caller keeps them. */
+type StatusContext = Pick<ReconcileContext, 'writer'> & {
+  readonly statuses?: StatusMemory;
+  readonly caches?: Caches;
+};
+
+/** The object as the cache holds it now (a reconcile's copy may be older), if it is there. */
+function cachedNow(caches: Caches, obj: KubeObject): KubeObject | undefined {
+  const { namespace, name, uid } = obj.metadata;
+  const store =
+    obj.kind === 'DNSZone'
+      ? caches.zones
+      : obj.kind === 'Bind9Instance'
+        ? caches.instances
+        : caches.records.get(obj.kind as RecordKind);
+  const now = store?.get(namespace, name);
+  return now !== undefined && now.metadata.uid === uid ? now : undefined;
+}
+
+/**
+ * The status of `obj` as the API server holds it, as far as this process knows: the one
+ * the cache holds now, or a write of ours the cache does not show yet (status-memory.ts).
+ * Not the status of `obj` itself: a reconcile read it at its start, and the cache may have
+ * shown the previous round's write since.
+ */
+export function currentStatus(ctx: StatusContext, obj: KubeObject): unknown {
+  const latest = (ctx.caches && cachedNow(ctx.caches, obj)) ?? obj;
+  return ctx.statuses === undefined ? latest.status : ctx.statuses.statusOf(latest);
+}
+
+/** Merge-patches the status of `obj` and remembers what it now is, until the cache shows it. */
+export async function patchStatus(ctx: StatusContext, obj: KubeObject, patch: unknown) {
+  const before = currentStatus(ctx, obj);
+  const version = await ctx.writer.patchStatus(refOf(obj), patch);
+  if (typeof version === 'string') ctx.statuses?.wrote(obj, mergePatch(before, patch), version);
+}
+
 /**
  * Writes `Ready` (and any extra status fields) when something changed, and records an
  * Event when Ready flips or its reason changes, so `kubectl describe` tells the story.
- * `force` writes even when the cached status looks the same (it may not show a write of
- * ours yet).
+ * "Changed" is against the status as last written (currentStatus), so a round that starts
+ * before the cache shows the previous round's write does not write it again (issue #16).
+ * `force` writes even when the status looks the same.
  */
 export async function writeReady(
-  ctx: Pick<ReconcileContext, 'writer' | 'events' | 'clock'>,
+  ctx: Pick<ReconcileContext, 'writer' | 'events' | 'clock'> & StatusContext,
   obj: KubeObject<unknown, StatusLike> | RecordResource | DNSZone | Bind9Instance,
   ready: Omit<ConditionInput, 'type' | 'observedGeneration'>,
   extra: Readonly<Record<string, unknown>> = {},
   force = false,
 ): Promise<void> {
   const o = obj as KubeObject<unknown, StatusLike>;
+  const status = currentStatus(ctx, o) as StatusLike | undefined;
   const generation = o.metadata.generation;
-  const previous = findCondition(o.status?.conditions, 'Ready');
+  const previous = findCondition(status?.conditions, 'Ready');
   const conditions = setCondition(
-    o.status?.conditions,
+    status?.conditions,
     {
       type: 'Ready',
       ...ready,
@@ -116,9 +163,9 @@ export async function writeReady(
     },
     ctx.clock.now(),
   );
-  const next = { ...o.status, ...extra, conditions, observedGeneration: generation };
-  if (!force && jsonEqual(next, o.status ?? {})) return;
-  await ctx.writer.patchStatus(refOf(o), next);
+  const next = { ...status, ...extra, conditions, observedGeneration: generation };
+  if (!force && jsonEqual(next, status ?? {})) return;
+  await patchStatus(ctx, o, next);
   // Warnings on every new cause; a Normal Event only for a recovery, so a burst of new
   // records does not become a burst of Events.
   const changed = previous?.status !== ready.status || previous?.reason !== ready.reason;

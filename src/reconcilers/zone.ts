@@ -24,9 +24,9 @@ import { fqdn } from '../dns/rrset.ts';
 import {
   eachLimited,
   isDeleting,
+  patchStatus,
   type ReconcileContext,
   recordsOfZone,
-  refOf,
   writeReady,
 } from './context.ts';
 import { desiredState, zoneConfigOf } from './desired.ts';
@@ -317,7 +317,7 @@ async function ownersOf(
 async function persistClaim(ctx: ReconcileContext, zone: DNSZone, claim: Claim): Promise<void> {
   if (!ctx.ownership.mustPersist(claim)) return;
   const unconfirmedWrites = toStatus(claim.unconfirmed);
-  await ctx.writer.patchStatus(refOf(zone), { unconfirmedWrites });
+  await patchStatus(ctx, zone, { unconfirmedWrites });
   ctx.ownership.persisted(claim, unconfirmedWrites);
 }
 
@@ -340,7 +340,7 @@ async function releaseDeparted(
 ): Promise<void> {
   if (primaries.length === 0 || primaries.some((p) => !p.result.ok)) return;
   const cleared = { fqdn: null, recordType: null, zone: null };
-  await eachLimited(departed, STATUS_PARALLELISM, (r) => ctx.writer.patchStatus(refOf(r), cleared));
+  await eachLimited(departed, STATUS_PARALLELISM, (r) => patchStatus(ctx, r, cleared));
 }
 
 async function serve(
