@@ -59,6 +59,7 @@ export interface ApplyOptions {
 
 export interface MessageEvent {
   readonly changes: readonly Change[];
+  /** The message's size (measured when read: encoding a large message costs CPU). */
   readonly bytes: number;
   /** Undefined when the server accepted the message. */
   readonly error?: unknown;
@@ -211,15 +212,26 @@ interface Run {
   messages: number;
 }
 
+/** What onMessage is told of one message; its size is measured only if someone reads it. */
+function messageEvent(run: Run, changes: readonly Change[], error?: unknown): MessageEvent {
+  return {
+    changes,
+    get bytes() {
+      return run.measure(changes);
+    },
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
 async function send(run: Run, changes: readonly Change[]): Promise<unknown> {
   const request = updateRequestFor(run.zone, changes);
   run.messages += 1;
   try {
     await run.sender.update(run.server, run.key, request);
-    run.options.onMessage?.({ changes, bytes: run.measure(changes) });
+    run.options.onMessage?.(messageEvent(run, changes));
     return undefined;
   } catch (error) {
-    run.options.onMessage?.({ changes, bytes: run.measure(changes), error });
+    run.options.onMessage?.(messageEvent(run, changes, error));
     return error;
   }
 }
@@ -428,12 +440,24 @@ function tooLargeError(run: Run, change: Change, bytes: number): RRsetRejectedEr
   );
 }
 
+/**
+ * The bounds of one plan's messages. A group of changes is measured once however often it
+ * is asked about (sortBySize, then packGroups): the measure may encode a whole message.
+ */
 function boundsOf(zone: string, key: SecretKey, options: ApplyOptions): Bounds {
   const measureRequest = options.measure ?? estimateUpdateSize;
+  const measured = new WeakMap<readonly Change[], number>();
   return {
     bytes: options.maxMessageBytes ?? 32 * 1024,
     count: options.maxChangesPerMessage ?? 200,
-    measure: (changes) => measureRequest(updateRequestFor(zone, changes), key),
+    measure: (changes) => {
+      let bytes = measured.get(changes);
+      if (bytes === undefined) {
+        bytes = measureRequest(updateRequestFor(zone, changes), key);
+        measured.set(changes, bytes);
+      }
+      return bytes;
+    },
   };
 }
 

@@ -175,25 +175,52 @@ function parseStatus(text: string): KubeStatus | undefined {
 }
 
 export function encodeQuery(query: Query | undefined): string {
+  if (query === undefined) return '';
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
   const text = params.toString();
   return text ? `?${text}` : '';
 }
 
-/** Reads a body up to `max` bytes, or fails with a typed error. */
-export async function readBody(res: IncomingMessage, max: number, action: string) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      res.destroy();
-      throw new KubePermanentError('RESPONSE_TOO_LARGE', `${action}: response over ${max} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Reads a body up to `max` bytes, or fails with a typed error. With 'data' and 'end'
+ * listeners: an async iterator over the response costs a promise and a few allocations
+ * per chunk, for every one of the thousands of small responses of a burst (issue #16).
+ */
+export function readBody(res: IncomingMessage, max: number, action: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const fail = (error: unknown) => {
+      res.off('data', onData);
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      const error = new KubePermanentError(
+        'RESPONSE_TOO_LARGE',
+        `${action}: response over ${max} bytes`,
+      );
+      res.destroy(error);
+      fail(error);
+    };
+    res.on('data', onData);
+    res.once('end', () =>
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      ),
+    );
+    res.once('error', fail);
+    // Destroyed without an error (the deadline ends the response with one; an abort too).
+    res.once('close', () => {
+      if (!res.complete)
+        fail(new KubeTransientError('STREAM_ENDED', `${action}: response ended early`));
+    });
+  });
 }
 
 function networkError(action: string, error: unknown): KubeApiError {
@@ -205,10 +232,42 @@ function networkError(action: string, error: unknown): KubeApiError {
   });
 }
 
+/** Where requests go: the server URL taken apart once, not parsed again for every request. */
+interface Endpoint {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string | undefined;
+  /** The server URL's own path (a proxy's prefix), without the final slash. */
+  readonly base: string;
+}
+
+/** A request's options, and its URL when the server could not be taken apart. */
+interface Where {
+  readonly url?: string;
+  readonly options: RequestOptions;
+}
+
+function endpointOf(server: string): Endpoint | undefined {
+  try {
+    const url = new URL(server);
+    return {
+      protocol: url.protocol,
+      // An IPv6 literal keeps its brackets in a URL, not in a socket address.
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? undefined : url.port,
+      base: url.pathname.replace(/\/$/, ''),
+    };
+  } catch {
+    // Not a URL: every request fails as node:https reports it.
+    return undefined;
+  }
+}
+
 export class KubeRest {
   readonly target: KubeTarget;
   readonly #auth: Authenticator;
   readonly #agent: Agent;
+  readonly #endpoint: Endpoint | undefined;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #userAgent: string;
@@ -220,6 +279,7 @@ export class KubeRest {
     this.#maxBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
     this.#userAgent = options.userAgent ?? 'bind9-controller';
     const { tls } = target;
+    this.#endpoint = endpointOf(target.server);
     this.#agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
@@ -259,13 +319,12 @@ export class KubeRest {
    */
   async open(method: string, path: string, options: RestRequestOptions = {}) {
     const action = `${method} ${path}`;
-    const url = `${this.target.server}${path}${encodeQuery(options.query)}`;
     const { payload, headers } = this.#payload(options);
     const req: RequestOptions = { method, headers };
     await this.#auth.apply(req);
     // A plugin authenticator sets an agent of its own per call; ours keeps connections.
     req.agent = this.#agent;
-    const res = await this.#send(url, req, payload, options, action);
+    const res = await this.#send(this.#where(path, options.query, req), payload, options, action);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return res;
     const text = await readBody(res, 1024 * 1024, action).catch(() => '');
@@ -276,6 +335,16 @@ export class KubeRest {
       parseStatus(text),
       status === 429 ? retryAfter : undefined,
     );
+  }
+
+  /** The request's options with its address: the endpoint and the path, or a whole URL. */
+  #where(path: string, query: Query | undefined, req: RequestOptions): Where {
+    const full = `${path}${encodeQuery(query)}`;
+    const at = this.#endpoint;
+    if (at === undefined) return { url: `${this.target.server}${full}`, options: req };
+    const port = at.port === undefined ? {} : { port: at.port };
+    const address = { protocol: at.protocol, hostname: at.hostname, ...port };
+    return { options: { ...address, ...req, path: at.base + full } };
   }
 
   #payload(options: RestRequestOptions) {
@@ -298,8 +367,7 @@ export class KubeRest {
    * ended: ~16,000 of them (~4 MB) while 10,000 records converge (issue #9).
    */
   #send(
-    url: string,
-    req: RequestOptions,
+    where: Where,
     payload: string | undefined,
     options: RestRequestOptions,
     action: string,
@@ -319,12 +387,16 @@ export class KubeRest {
         clearTimeout(timer);
         caller?.removeEventListener('abort', onAbort);
       };
-      const r = request(url, { ...req }, (res) => {
+      const onResponse = (res: IncomingMessage) => {
         response = res;
         // The deadline keeps running while the body is read: it ends the response too.
         res.once('close', done);
         resolve(res);
-      });
+      };
+      const r =
+        where.url === undefined
+          ? request(where.options, onResponse)
+          : request(where.url, where.options, onResponse);
       if (timeoutMs > 0) {
         timer = setTimeout(() => end(timeoutError(action, timeoutMs)), timeoutMs);
         // Like AbortSignal.timeout(): a pending deadline alone does not keep the process up.
