@@ -19,6 +19,7 @@ import {
   PermanentError,
   TransientError,
 } from '../errors.ts';
+import { Http2Channel, type Http2Errors } from './http2.ts';
 import {
   type Authenticator,
   createAuthenticator,
@@ -58,6 +59,12 @@ export interface KubeRestOptions {
   readonly userAgent?: string;
   /** Most sockets kept to the API server. Default: unbounded (watches hold one each). */
   readonly maxSockets?: number;
+  /**
+   * Send `request()`s over one HTTP/2 connection (http2.ts), when the server offers it and
+   * the user is not authenticated by a client-node plugin. Default true. Streaming
+   * responses (`open`: watches) use HTTP/1.1 either way.
+   */
+  readonly http2?: boolean;
 }
 
 export interface KubeApiErrorInfo {
@@ -268,6 +275,7 @@ export class KubeRest {
   readonly #auth: Authenticator;
   readonly #agent: Agent;
   readonly #endpoint: Endpoint | undefined;
+  readonly #http2: Http2Channel | undefined;
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #userAgent: string;
@@ -280,6 +288,7 @@ export class KubeRest {
     this.#userAgent = options.userAgent ?? 'bind9-controller';
     const { tls } = target;
     this.#endpoint = endpointOf(target.server);
+    this.#http2 = http2ChannelFor(target, this.#endpoint, options);
     this.#agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
@@ -300,16 +309,51 @@ export class KubeRest {
   /** One request; resolves with the parsed JSON body (undefined when empty). */
   async request<T>(method: string, path: string, options: RestRequestOptions = {}): Promise<T> {
     const action = `${method} ${path}`;
-    const res = await this.open(method, path, options);
-    const text = await readBody(res, this.#maxBytes, action).catch((e: unknown) => {
-      throw networkError(action, e);
-    });
+    const text =
+      (await this.#overHttp2(method, path, options, action)) ??
+      (await this.#overHttp1(method, path, options, action));
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch (error) {
       throw new DecodeError(`${action}: response is not JSON`, { cause: error });
     }
+  }
+
+  async #overHttp1(method: string, path: string, options: RestRequestOptions, action: string) {
+    const res = await this.open(method, path, options);
+    return readBody(res, this.#maxBytes, action).catch((e: unknown) => {
+      throw networkError(action, e);
+    });
+  }
+
+  /** The body of a 2xx answer over HTTP/2; undefined when the server has no HTTP/2. */
+  async #overHttp2(
+    method: string,
+    path: string,
+    options: RestRequestOptions,
+    action: string,
+  ): Promise<string | undefined> {
+    if (this.#http2 === undefined || this.#http2.unsupported) return undefined;
+    const { payload, headers } = this.#payload(options);
+    const req: RequestOptions = { method, headers };
+    await this.#auth.apply(req);
+    const answer = await this.#http2.exchange(
+      {
+        method,
+        path: `${this.#endpoint?.base ?? ''}${path}${encodeQuery(options.query)}`,
+        headers: req.headers as Record<string, string | string[]>,
+        ...(payload === undefined ? {} : { payload }),
+        timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        maxBytes: this.#maxBytes,
+      },
+      http2Errors(action, options.signal),
+    );
+    if (answer === undefined) return undefined;
+    if (answer.status >= 200 && answer.status < 300) return answer.text;
+    const retryAfter = answer.status === 429 ? parseRetryAfter(answer.retryAfter) : undefined;
+    throw errorForStatus(action, answer.status, parseStatus(answer.text), retryAfter);
   }
 
   /**
@@ -414,8 +458,15 @@ export class KubeRest {
     });
   }
 
+  /** How `request()`s travel: HTTP/2 sessions opened so far, and whether the server refused it. */
+  get http2(): { readonly sessions: number; readonly unsupported: boolean } | undefined {
+    const channel = this.#http2;
+    return channel && { sessions: channel.sessions, unsupported: channel.unsupported };
+  }
+
   /** Closes idle keep-alive connections (open watches end when their signals abort). */
   close(): void {
+    this.#http2?.close();
     this.#agent.destroy();
   }
 }
@@ -436,6 +487,38 @@ export function impersonationHeaders(
     if (values.length > 0) headers[`Impersonate-Extra-${encodeURIComponent(key)}`] = [...values];
   }
   return headers;
+}
+
+/** The HTTP/2 channel of a client: for https servers, unless a plugin authenticates. */
+function http2ChannelFor(
+  target: KubeTarget,
+  endpoint: Endpoint | undefined,
+  options: KubeRestOptions,
+): Http2Channel | undefined {
+  // A client-node plugin may set TLS material per request: HTTP/1.1 with its options.
+  if (options.http2 === false || target.auth.kind === 'plugin') return undefined;
+  if (endpoint === undefined || endpoint.protocol !== 'https:') return undefined;
+  const { tls } = target;
+  const host = endpoint.hostname.includes(':') ? `[${endpoint.hostname}]` : endpoint.hostname;
+  const origin = `https://${host}${endpoint.port === undefined ? '' : `:${endpoint.port}`}`;
+  return new Http2Channel(origin, {
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key.reveal() } : {}),
+    ...(tls.serverName ? { servername: tls.serverName } : {}),
+    rejectUnauthorized: !tls.insecureSkipTlsVerify,
+  });
+}
+
+/** The errors of one request over HTTP/2, as the HTTP/1.1 path makes them. */
+function http2Errors(action: string, caller: AbortSignal | undefined): Http2Errors {
+  return {
+    timeout: (ms) => timeoutError(action, ms),
+    aborted: () => abortedError(action, caller),
+    tooLarge: (max) =>
+      new KubePermanentError('RESPONSE_TOO_LARGE', `${action}: response over ${max} bytes`),
+    network: (cause) => networkError(action, cause),
+  };
 }
 
 function abortedError(action: string, caller: AbortSignal | undefined) {
