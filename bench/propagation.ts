@@ -4,10 +4,14 @@
  * seeing the new data. Same-run baselines: the API call itself, and a TSIG-signed UPDATE
  * sent straight to named and polled the same way (the floor the controller adds to).
  *
- *     node bench/propagation.ts [--count 200]
+ *     node bench/propagation.ts [--count 200] [--no-admission-policy]
+ *
+ * The control plane runs deploy/'s admission policy (a new record comes with the
+ * controller's finalizer); `--no-admission-policy` starts one of its own without it.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { useCluster } from '../test/harness/cluster.ts';
 import { startControllerProcess } from './lib/controller-process.ts';
 import { environment, formatEnvironment } from './lib/env.ts';
 import {
@@ -22,7 +26,12 @@ import {
 } from './lib/fleet.ts';
 import { atMost, log, type Row, report, type Summary, summarize } from './lib/report.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '200' },
+    'no-admission-policy': { type: 'boolean', default: false },
+  },
+});
 const COUNT = Number(values.count);
 const ZONE = 0;
 const BOUND_MS = 10_000;
@@ -135,7 +144,12 @@ const finite = (xs: number[]) => xs.filter(Number.isFinite);
 
 async function main(): Promise<void> {
   const env = await environment();
-  process.stdout.write(`${formatEnvironment(env)}\n`);
+  // Every fleet of this process runs on this cluster (always one of its own without the policy).
+  const policy = !values['no-admission-policy'];
+  await useCluster({ admissionPolicy: policy });
+  process.stdout.write(
+    `${formatEnvironment(env)}\nadmission:      ${policy ? 'deploy/admission-policy.yaml installed' : 'no admission policy'}\n`,
+  );
   log(`propagation: ${COUNT} creates and ${COUNT} updates, one at a time`);
   const fleet = await startFleet('bench-lat');
   const controller = await startControllerProcess({
