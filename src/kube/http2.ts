@@ -94,16 +94,19 @@ export class Http2Channel {
         this.#release();
         settle();
       };
-      const fail = (error: Error) => {
+      // The error is made only for an exchange not settled yet: every stream's 'close'
+      // comes after its 'end', and an error object costs a stack trace.
+      const fail = (error: () => Error) => {
+        if (settled) return;
         if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-        finish(() => reject(error));
+        finish(() => reject(error()));
       };
-      const onAbort = () => fail(errors.aborted(r.signal?.reason));
+      const onAbort = () => fail(() => errors.aborted(r.signal?.reason));
       const timer =
         r.timeoutMs > 0
           ? setTimeout(() => {
               if (this.#lastReceived < started) this.#drop();
-              fail(errors.timeout(r.timeoutMs));
+              fail(() => errors.timeout(r.timeoutMs));
             }, r.timeoutMs)
           : undefined;
       // Like rest.ts's deadline: a pending one alone does not keep the process up.
@@ -116,7 +119,7 @@ export class Http2Channel {
           if (session === undefined) return finish(() => resolve(undefined));
           stream = this.#send(session, r, errors, fail, (answer) => finish(() => resolve(answer)));
         },
-        (error: unknown) => fail(errors.network(error)),
+        (error: unknown) => fail(() => errors.network(error)),
       );
     });
   }
@@ -133,7 +136,7 @@ export class Http2Channel {
     session: ClientHttp2Session,
     r: Http2Request,
     errors: Http2Errors,
-    fail: (error: Error) => void,
+    fail: (error: () => Error) => void,
     done: (answer: Http2Answer) => void,
   ): ClientHttp2Stream {
     const headers: Record<string, string | string[]> = { ':method': r.method, ':path': r.path };
@@ -156,7 +159,7 @@ export class Http2Channel {
     stream.on('data', (chunk: Buffer) => {
       this.#lastReceived = Date.now();
       size += chunk.length;
-      if (size > r.maxBytes) fail(errors.tooLarge(r.maxBytes));
+      if (size > r.maxBytes) fail(() => errors.tooLarge(r.maxBytes));
       else chunks.push(chunk);
     });
     stream.on('end', () => {
@@ -164,10 +167,10 @@ export class Http2Channel {
         chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       done({ status, ...(retryAfter === undefined ? {} : { retryAfter }), text });
     });
-    stream.on('error', (error) => fail(errors.network(error)));
+    stream.on('error', (error) => fail(() => errors.network(error)));
     // Reset by the server (REFUSED_STREAM, a GOAWAY below its id) without an error event.
     stream.on('close', () =>
-      fail(
+      fail(() =>
         errors.network(
           new TransientError('HTTP2_STREAM_CLOSED', `stream closed (code ${stream.rstCode})`),
         ),

@@ -47,8 +47,16 @@ export class NdjsonSplitter {
     const values: unknown[] = [];
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      this.#append(chunk.subarray(start, nl));
-      const value = this.#takeLine();
+      // A line wholly inside this chunk is decoded where it lies: no copy (issue #16).
+      const line = chunk.subarray(start, nl);
+      let value: unknown;
+      if (this.#pending.length === 0) {
+        this.#checkLength(line.length);
+        value = this.#parse(line);
+      } else {
+        this.#append(line);
+        value = this.#takeLine();
+      }
       if (value !== undefined) values.push(value);
       start = nl + 1;
     }
@@ -62,12 +70,16 @@ export class NdjsonSplitter {
     return value === undefined ? [] : [value];
   }
 
+  #checkLength(bytes: number): void {
+    if (bytes > this.#maxLineBytes) {
+      throw new DecodeError(`watch line longer than ${this.#maxLineBytes} bytes`);
+    }
+  }
+
   #append(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.#pendingBytes += bytes.length;
-    if (this.#pendingBytes > this.#maxLineBytes) {
-      throw new DecodeError(`watch line longer than ${this.#maxLineBytes} bytes`);
-    }
+    this.#checkLength(this.#pendingBytes);
     // Copy: the caller may reuse the chunk's memory.
     this.#pending.push(Buffer.from(bytes));
   }
@@ -76,6 +88,10 @@ export class NdjsonSplitter {
     const line = Buffer.concat(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
+    return this.#parse(line);
+  }
+
+  #parse(line: Uint8Array): unknown {
     let text: string;
     try {
       text = this.#decoder.decode(line).trim();
