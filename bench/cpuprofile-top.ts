@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     add(functions, frameKey(node.callFrame), us);
   });
   const n = Number(values.top);
-  const { ours, entries } = inclusive(profile, byId);
+  const { ours, entries, areas } = inclusive(profile, byId);
   process.stdout.write(
     [
       `${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms`,
@@ -150,11 +150,44 @@ async function main(): Promise<void> {
       'samples with no frame of ours, by the first Node.js frame below the root:',
       ...top(entries, n, total),
       '',
+      'busy time by area (the deepest frame of ours decides; none: the Node.js frames):',
+      ...top(
+        areas,
+        n,
+        [...areas.values()].reduce((a, b) => a + b, 0),
+      ),
+      '',
     ].join('\n'),
   );
 }
 
 const isOurs = (f: CallFrame) => /\/src\//.test(f.url) && !/node_modules/.test(f.url);
+
+/** What a sample's deepest frame of ours was doing, by file (RESULTS.md's profile tops). */
+function areaOfOurs(f: CallFrame): string {
+  const url = f.url;
+  if (/src\/kube\/(rest|http2|rest-kube)\./.test(url)) return 'API requests (client side)';
+  if (
+    /src\/kube\/(watch|informer)\./.test(url) ||
+    /src\/controller\/(stores|relevance|keys)\./.test(url)
+  )
+    return 'watch events: decode, cache, event to key';
+  if (/src\/(dns|bind)\//.test(url)) return 'DNS: AXFR, plan, UPDATE';
+  if (/src\/(reconcilers|api)\//.test(url)) return 'reconcile: desired state, ownership, status';
+  return `other: ${url.replace(/^.*\/src\//, 'src/')}`;
+}
+
+/** The area of a sample with no frame of ours: start-up, GC, or the HTTP machinery. */
+function areaOfNode(stack: readonly CallFrame[]): string {
+  const leaf = stack[0]?.functionName ?? '';
+  if (leaf === '(garbage collector)') return 'garbage collection';
+  const urls = stack.map((f) => f.url).join(' ');
+  if (/modules\/esm|bootstrap\/realm|run_main_module/.test(urls))
+    return 'start-up (module loading)';
+  if (/http2|_http_|_tls_|stream_base|node:net|streams\//.test(urls))
+    return 'API requests (client side)';
+  return `other: ${leaf || '(anonymous)'}`;
+}
 
 /** Inclusive time per src/ function (each counted once per sample), and what else ran. */
 function inclusive(profile: Profile, byId: ReadonlyMap<number, ProfileNode>) {
@@ -162,6 +195,7 @@ function inclusive(profile: Profile, byId: ReadonlyMap<number, ProfileNode>) {
   for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
   const ours = new Map<string, number>();
   const entries = new Map<string, number>();
+  const areas = new Map<string, number>();
   profile.samples.forEach((id, i) => {
     const us = profile.timeDeltas[i] ?? 0;
     const stack: CallFrame[] = [];
@@ -170,8 +204,11 @@ function inclusive(profile: Profile, byId: ReadonlyMap<number, ProfileNode>) {
       if (node !== undefined) stack.push(node.callFrame);
     }
     const seen = new Set<string>();
-    for (const frame of stack.filter(isOurs)) seen.add(frameKey(frame));
+    const mine = stack.filter(isOurs);
+    for (const frame of mine) seen.add(frameKey(frame));
     for (const key of seen) add(ours, key, us);
+    if (stack[0]?.functionName !== '(idle)')
+      add(areas, mine[0] ? areaOfOurs(mine[0]) : areaOfNode(stack), us);
     if (seen.size > 0) return;
     // Root first: the first named frame that is not the root or a bare (program)/(idle).
     const first = [...stack].reverse().find((f) => f.url !== '' || !f.functionName.startsWith('('));
@@ -184,7 +221,7 @@ function inclusive(profile: Profile, byId: ReadonlyMap<number, ProfileNode>) {
           : '(none)';
     add(entries, key, us);
   });
-  return { ours, entries };
+  return { ours, entries, areas };
 }
 
 await main();
