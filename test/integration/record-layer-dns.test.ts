@@ -360,7 +360,9 @@ for (const kind of SERVER_KINDS) {
       const error = await client.update(server.endpoint, forged, request).catch((e: unknown) => e);
       const expected = kind === 'powerdns' ? KeyRefusedError : TsigBadSigError;
       assert.ok(error instanceof expected, String(error));
-      assert.doesNotMatch(String(error), new RegExp(forged.secret.toString('base64').slice(0, 8)));
+      // A plain substring check: base64 has '+' and '/', which a RegExp would read as syntax.
+      const secretPrefix = forged.secret.toString('base64').slice(0, 8);
+      assert.ok(!String(error).includes(secretPrefix), 'the error shows none of the secret');
       assert.equal(await served(name), false);
     });
   });
